@@ -1,0 +1,46 @@
+"""Check stage: run every rule over the model and turn findings into located diagnostics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.diagnostics import Diagnostic
+from compiler.model.host import HostTopology
+from compiler.model.intent import Intent
+from compiler.rules import Finding, Rule, all_rules, make_diagnostic
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    intent: Intent
+    host: HostTopology | None
+
+    @property
+    def has_host_cells(self) -> bool:
+        return self.host is not None and bool(self.host.cells)
+
+
+def applicable_rules(has_host: bool) -> list[Rule]:
+    return [r for r in all_rules() if r.check is not None and (has_host or not r.needs_host)]
+
+
+def run_checks(intent: Intent, host: HostTopology | None) -> list[Diagnostic]:
+    context = CheckContext(intent, host)
+    diagnostics: list[Diagnostic] = []
+    for rule in applicable_rules(context.has_host_cells):
+        assert rule.check is not None
+        diagnostics.extend(_locate(intent, finding) for finding in rule.check(context))
+    return sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def _locate(intent: Intent, finding: Finding) -> Diagnostic:
+    span = intent.positions.locate(finding.path)
+    return make_diagnostic(
+        finding.code,
+        finding.message,
+        intent.path,
+        span,
+        hint=finding.hint,
+        json_path=finding.path,
+        severity=finding.severity,
+    )

@@ -1,0 +1,227 @@
+"""Command line: `vnuma compile | host | schema | explain | rules`.
+
+Exit status: 0 no errors (warnings allowed), 1 errors found (a malformed input is a
+finding too), 2 usage error, unreadable file or internal error. Heavy modules are
+imported inside the commands so that startup stays fast for pre-commit hooks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from compiler import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vnuma",
+        description="Compile and lint guest NUMA placement for libvirt/KVM.",
+    )
+    parser.add_argument("--version", action="version", version=f"vnuma {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour diagnostics (default: auto, only on a terminal)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    compile_cmd = commands.add_parser(
+        "compile",
+        help="compile an intent into libvirt domain XML",
+        description="Check an intent (YAML/TOML) against a host snapshot and "
+        "print libvirt domain XML on stdout (diagnostics on stderr).",
+    )
+    compile_cmd.add_argument("intent", type=Path, help="intent file (.yaml, .yml or .toml)")
+    compile_cmd.add_argument(
+        "--host",
+        type=Path,
+        metavar="CAPS.xml",
+        help="host snapshot (`virsh capabilities`); overrides the intent's `host:`",
+    )
+    compile_cmd.add_argument(
+        "--domain",
+        type=Path,
+        metavar="BASE.xml",
+        help="a full domain definition whose NUMA elements are replaced",
+    )
+    compile_cmd.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write the XML here, not stdout"
+    )
+    compile_cmd.add_argument(
+        "--libvirt-schemas",
+        type=Path,
+        metavar="DIR",
+        help="libvirt RelaxNG schemas (default /usr/share/libvirt/schemas)",
+    )
+
+    host_cmd = commands.add_parser("host", help="show a host snapshot's NUMA topology")
+    host_cmd.add_argument("snapshot", type=Path, help="XML printed by `virsh capabilities`")
+    host_cmd.add_argument("--format", choices=("text", "json"), default="text")
+
+    commands.add_parser("schema", help="print the intent JSON Schema (for editors)")
+
+    explain_cmd = commands.add_parser("explain", help="show a rule's documentation")
+    explain_cmd.add_argument("code", help="rule code, e.g. VN104, or its name")
+
+    commands.add_parser("rules", help="list every rule with its code, name and default severity")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        subject = getattr(args, "intent", None) or getattr(args, "snapshot", None)
+        where = f" while processing {subject}" if subject else ""
+        print(
+            f"vnuma: internal error{where}, please report: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print("vnuma: run with --debug for the traceback", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _use_colour(args: argparse.Namespace) -> bool:
+    if args.color != "auto":
+        return args.color == "always"
+    return sys.stderr.isatty() and "NO_COLOR" not in os.environ
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    from compiler.load.text import UnreadableInput
+    from compiler.pipeline import CompileOptions, compile_intent
+    from compiler.report import format_diagnostic, summary
+
+    if args.intent.suffix.lower() not in (".yaml", ".yml", ".toml"):
+        return _usage(f"{args.intent}: the intent must be a .yaml, .yml or .toml file")
+    options = CompileOptions(
+        intent_path=args.intent,
+        host_path=args.host,
+        domain_path=args.domain,
+        schema_dir=args.libvirt_schemas,
+        output_name=str(args.output) if args.output else "<stdout>",
+    )
+    try:
+        outcome = compile_intent(options)
+    except UnreadableInput as exc:
+        return _usage(str(exc))
+    colour = _use_colour(args)
+    for diag in outcome.diagnostics:
+        print(format_diagnostic(diag, colour=colour), file=sys.stderr)
+    for note in outcome.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if outcome.diagnostics:
+        print(summary(outcome.diagnostics), file=sys.stderr)
+    if outcome.xml is None:
+        return EXIT_FINDINGS
+    if args.output:
+        try:
+            _write_atomically(args.output, outcome.xml)
+        except OSError as exc:
+            return _usage(f"{args.output}: cannot write: {exc.strerror or exc}")
+    else:
+        sys.stdout.write(outcome.xml)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import tempfile
+
+    directory = path.resolve().parent
+    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+        raise
+
+
+def _cmd_host(args: argparse.Namespace) -> int:
+    from compiler.hostview import render_json, render_text
+    from compiler.load.host import load_host
+    from compiler.load.text import UnreadableInput
+    from compiler.pipeline import display_path
+    from compiler.report import format_diagnostic
+
+    try:
+        host, diagnostics = load_host(args.snapshot, display_path(args.snapshot))
+    except UnreadableInput as exc:
+        return _usage(str(exc))
+    for diag in diagnostics:
+        print(format_diagnostic(diag, colour=_use_colour(args)), file=sys.stderr)
+    if host is None:
+        return EXIT_FINDINGS
+    sys.stdout.write(render_json(host) if args.format == "json" else render_text(host))
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from compiler.resources import intent_schema_path
+
+    sys.stdout.write(intent_schema_path().read_text(encoding="utf-8"))
+    return EXIT_OK
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from compiler.rules import all_rules
+
+    wanted = args.code.strip()
+    for found in all_rules():
+        if wanted.upper() == found.code or wanted.lower() == found.name:
+            scope = "needs a host snapshot" if found.needs_host else "checked without a host"
+            print(
+                f"{found.code} {found.name} (default severity: {found.severity.label}; {scope})\n"
+            )
+            print(found.doc)
+            return EXIT_OK
+    return _usage(f"unknown rule {wanted!r}; `vnuma rules` lists them")
+
+
+def _cmd_rules(args: argparse.Namespace) -> int:
+    from compiler.rules import all_rules
+
+    rules = all_rules()
+    width = max(len(r.name) for r in rules)
+    for found in rules:
+        print(
+            f"{found.code}  {found.name.ljust(width)}  {found.severity.label.ljust(7)}  {found.summary}"
+        )
+    return EXIT_OK
+
+
+def _usage(message: str) -> int:
+    print(f"vnuma: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+_COMMANDS = {
+    "compile": _cmd_compile,
+    "host": _cmd_host,
+    "schema": _cmd_schema,
+    "explain": _cmd_explain,
+    "rules": _cmd_rules,
+}

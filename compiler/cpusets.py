@@ -1,0 +1,84 @@
+"""libvirt's set syntax for CPU and node sets: "0-3,^2,5" (basictypes.rng `cpuset`)."""
+
+from __future__ import annotations
+
+import re
+
+# VIR_DOMAIN_CPUMASK_LEN: libvirt's bitmaps for cpusets and nodesets hold this many bits.
+MAX_SET_ID = 16383
+_TERM_RE = re.compile(r"^(?P<neg>\^)?(?P<lo>[0-9]+)(?:-(?P<hi>[0-9]+))?$")
+
+
+class CpusetError(ValueError):
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def parse_cpuset(value: object, *, limit: int = MAX_SET_ID) -> frozenset[int]:
+    """Parse an int or a libvirt set string; raise CpusetError naming the bad term."""
+    if isinstance(value, bool):
+        raise CpusetError(f"expected a set like '0-3,5', not {value!r}")
+    if isinstance(value, int):
+        return _checked({value}, str(value), limit)
+    if not isinstance(value, str):
+        raise CpusetError(f"expected a set like '0-3,5', not {type(value).__name__}")
+    text = value.strip()
+    if not text:
+        raise CpusetError("empty set", "list ids and ranges, e.g. '0-3,5'")
+    included: set[int] = set()
+    excluded: set[int] = set()
+    for raw in text.split(","):
+        term = raw.strip()
+        match = _TERM_RE.match(term)
+        if not match:
+            raise CpusetError(
+                f"Failed to parse bitmap '{value}': bad term {term!r}",
+                "use ids and ranges separated by commas, '^N' excludes: e.g. '0-7,^3'",
+            )
+        lo = int(match["lo"])
+        hi = int(match["hi"]) if match["hi"] is not None else lo
+        if match["neg"] and match["hi"] is not None:
+            raise CpusetError(
+                f"Failed to parse bitmap '{value}': '^' excludes a single id, not {term!r}"
+            )
+        if hi < lo:
+            raise CpusetError(
+                f"Failed to parse bitmap '{value}': range {term!r} is reversed",
+                f"write it as '{hi}-{lo}'",
+            )
+        if hi > limit:
+            raise CpusetError(f"id {hi} in '{value}' is beyond libvirt's limit of {limit}")
+        (excluded if match["neg"] else included).update(range(lo, hi + 1))
+    return _checked(included - excluded, value, limit)
+
+
+def _checked(ids: set[int], original: str, limit: int) -> frozenset[int]:
+    if not ids:
+        raise CpusetError(f"Invalid value of 'nodeset': {original} (the set is empty)")
+    if max(ids) > limit:
+        raise CpusetError(f"id {max(ids)} in '{original}' is beyond libvirt's limit of {limit}")
+    return frozenset(ids)
+
+
+def format_cpuset(ids: frozenset[int] | set[int]) -> str:
+    """Compact, deterministic libvirt form: '0-3,8,10-11'."""
+    ordered = sorted(ids)
+    parts: list[str] = []
+    start = prev = None
+    for cur in ordered:
+        if start is None:
+            start = prev = cur
+        elif cur == prev + 1:
+            prev = cur
+        else:
+            parts.append(_run(start, prev))
+            start = prev = cur
+    if start is not None:
+        parts.append(_run(start, prev))
+    return ",".join(parts)
+
+
+def _run(start: int, end: int) -> str:
+    return str(start) if start == end else f"{start}-{end}"

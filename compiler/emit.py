@@ -1,0 +1,242 @@
+"""Emit stage: render the plan with the jinja2 templates; merge it into a base domain."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from compiler.plan import DomainPlan
+from compiler.resources import templates_dir
+
+# libvirt's order of <domain> children (virDomainDefFormatInternal).
+DOMAIN_ORDER = (
+    "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
+    "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads",
+    "iothreadids", "defaultiothread", "cputune", "numatune", "resource", "sysinfo", "bootloader",
+    "bootloader_args", "os", "idmap", "features", "cpu", "clock", "on_poweroff", "on_reboot",
+    "on_crash", "pm", "perf", "devices", "seclabel", "keywrap", "launchSecurity",
+)  # fmt: skip
+MEMORY_BACKING_ORDER = (
+    "hugepages",
+    "nosharepages",
+    "locked",
+    "source",
+    "access",
+    "allocation",
+    "discard",
+)
+CPU_ORDER = ("model", "vendor", "topology", "cache", "maxphysaddr", "feature", "numa")
+_KIB = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 1024, "m": 1024, "mib": 1024,
+        "mb": 1000**2 / 1024, "g": 1024**2, "gib": 1024**2, "gb": 1000**3 / 1024, "t": 1024**3,
+        "tib": 1024**3, "tb": 1000**4 / 1024}  # fmt: skip
+
+
+@cache
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir())),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render_fragment(plan: DomainPlan) -> str:
+    """A <domain> document holding only the generated elements."""
+    return _environment().get_template("domain.xml.j2").render(plan=plan)
+
+
+class MergeConflict(Exception):
+    """The base domain keeps something that contradicts the plan (e.g. a small maxMemory)."""
+
+    def __init__(self, code: str, message: str, element: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.element = element
+
+
+def merge_into_domain(base_root: Any, plan: DomainPlan) -> str:
+    """Replace or insert the NUMA elements of ``base_root`` (modified in place); return the document."""
+    from lxml import etree
+
+    generated = etree.fromstring(render_fragment(plan).encode())
+    _check_max_memory(base_root, plan)
+    _set_memory(base_root, generated, plan)
+    _replace_child(
+        base_root,
+        "vcpu",
+        _merged_vcpu(base_root.find("vcpu"), generated.find("vcpu"), plan),
+        DOMAIN_ORDER,
+    )
+    _replace_child(base_root, "numatune", generated.find("numatune"), DOMAIN_ORDER)
+    hugepages = generated.find("memoryBacking/hugepages")
+    _replace_nested(base_root, "memoryBacking", "hugepages", hugepages, MEMORY_BACKING_ORDER)
+    _replace_nested(base_root, "cpu", "numa", generated.find("cpu/numa"), CPU_ORDER)
+    return _serialize_document(base_root)
+
+
+def _serialize_document(root: Any) -> str:
+    """The root element with the comments and processing instructions around it, one per line."""
+    from lxml import etree
+
+    before, after = [], []
+    node = root.getprevious()
+    while node is not None:
+        before.insert(0, etree.tostring(node, encoding="unicode", with_tail=False))
+        node = node.getprevious()
+    node = root.getnext()
+    while node is not None:
+        after.append(etree.tostring(node, encoding="unicode", with_tail=False))
+        node = node.getnext()
+    body = etree.tostring(root, encoding="unicode", with_tail=False)
+    return "\n".join([*before, body, *after]) + "\n"
+
+
+def _kib(element: Any) -> int | None:
+    try:
+        value = int((element.text or "").strip())
+    except ValueError:
+        return None
+    factor = _KIB.get((element.get("unit") or "KiB").lower())
+    return int(value * factor) if factor else None
+
+
+def _check_max_memory(root: Any, plan: DomainPlan) -> None:
+    max_memory = root.find("maxMemory")
+    if max_memory is not None:
+        limit = _kib(max_memory)
+        if limit is not None and limit < plan.memory_kib:
+            raise MergeConflict(
+                "VN011",
+                f"base domain <maxMemory> ({limit} KiB) is below the compiled "
+                f"<memory> ({plan.memory_kib} KiB)",
+                max_memory,
+            )
+
+
+def _set_memory(root: Any, generated: Any, plan: DomainPlan) -> None:
+    memory = root.find("memory")
+    old_kib = _kib(memory) if memory is not None else None
+    new_memory = generated.find("memory")
+    if memory is not None:
+        for attr, value in memory.attrib.items():
+            if attr != "unit":
+                new_memory.set(attr, value)
+    _replace_child(root, "memory", new_memory, DOMAIN_ORDER)
+    current = root.find("currentMemory")
+    if current is None:
+        return
+    current_kib = _kib(current)
+    # An un-ballooned guest (current == memory) follows the new size; a balloon target is kept
+    # unless it now exceeds the memory (libvirt would clamp it).
+    if current_kib is None or current_kib == old_kib or current_kib > plan.memory_kib:
+        current.attrib.clear()
+        current.set("unit", "KiB")
+        current.text = str(plan.memory_kib)
+
+
+def _merged_vcpu(old: Any, new: Any, plan: DomainPlan) -> Any:
+    if old is None:
+        return new
+    for attr in ("cpuset", "current"):
+        value = old.get(attr)
+        if value is None:
+            continue
+        if attr == "current" and (not value.isdigit() or int(value) >= plan.vcpus):
+            continue
+        if attr == "cpuset" and plan.vcpu_placement == "auto":
+            continue
+        new.set(attr, value)
+    return new
+
+
+def _replace_nested(
+    root: Any, parent_tag: str, child_tag: str, new_child: Any, order: tuple[str, ...]
+) -> None:
+    from lxml import etree
+
+    parent = root.find(parent_tag)
+    if new_child is None:
+        if parent is not None:
+            _replace_child(parent, child_tag, None, order)
+            if len(parent) == 0 and not parent.attrib:
+                _remove(parent)
+        return
+    if parent is None:
+        parent = etree.Element(parent_tag)
+        _insert(root, parent, DOMAIN_ORDER)
+    _replace_child(parent, child_tag, new_child, order)
+
+
+def _replace_child(parent: Any, tag: str, new: Any, order: tuple[str, ...]) -> None:
+    old = parent.find(tag)
+    if old is not None and new is not None:
+        new.tail = old.tail
+        parent.replace(old, new)
+        _reindent(new, parent)
+        new.tail = old.tail
+    elif old is not None:
+        _remove(old)
+    elif new is not None:
+        _insert(parent, new, order)
+
+
+def _insert(parent: Any, new: Any, order: tuple[str, ...]) -> None:
+    rank = order.index(new.tag) if new.tag in order else len(order)
+    children = [c for c in parent if isinstance(c.tag, str)]
+    index = len(parent)
+    for child in children:
+        child_rank = order.index(child.tag) if child.tag in order else len(order)
+        if child_rank > rank:
+            index = parent.index(child)
+            break
+    child_indent, closing_indent = _indents(parent)
+    if index < len(parent):
+        parent.insert(index, new)
+        new.tail = child_indent
+    else:
+        if len(parent):
+            last = parent[-1]
+            last.tail = child_indent
+        else:
+            parent.text = child_indent
+        parent.append(new)
+        new.tail = closing_indent
+    _reindent(new, parent)
+
+
+def _remove(element: Any) -> None:
+    parent = element.getparent()
+    previous = element.getprevious()
+    if element.getnext() is None:
+        if previous is not None:
+            previous.tail = element.tail
+        else:
+            parent.text = element.tail
+    parent.remove(element)
+
+
+def _depth(element: Any) -> int:
+    depth = 0
+    while element.getparent() is not None:
+        element = element.getparent()
+        depth += 1
+    return depth
+
+
+def _indents(parent: Any) -> tuple[str, str]:
+    depth = _depth(parent)
+    return "\n" + "  " * (depth + 1), "\n" + "  " * depth
+
+
+def _reindent(element: Any, parent: Any) -> None:
+    from lxml import etree
+
+    tail = element.tail
+    etree.indent(element, space="  ", level=_depth(parent) + 1)
+    element.tail = tail

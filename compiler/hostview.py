@@ -1,0 +1,119 @@
+"""`vnuma host`: the host's NUMA topology as a readable table, or JSON."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from compiler.cpusets import format_cpuset
+from compiler.model.host import HostCell, HostTopology
+from compiler.sizes import format_kib
+
+
+def _pools(cell: HostCell) -> str:
+    base = cell.base_page_kib
+    pools = [p for p in cell.pages if p.size_kib != base]
+    if not pools:
+        return "-"
+    return ", ".join(f"{format_kib(p.size_kib).replace(' ', '')} x {p.count}" for p in pools)
+
+
+def _threads(cell: HostCell) -> str:
+    if not cell.cpus:
+        return "-"
+    per_core = {len(cpu.siblings) for cpu in cell.cpus}
+    return "/".join(str(n) for n in sorted(per_core))
+
+
+def _summary(host: HostTopology) -> str:
+    sockets = {
+        cpu.socket_id for cell in host.cells for cpu in cell.cpus if cpu.socket_id is not None
+    }
+    cores = sum(cell.cores for cell in host.cells)
+    parts = [f"{len(host.cells)} NUMA node(s)", f"{host.cpu_count} CPUs"]
+    if sockets:
+        parts.insert(0, f"{len(sockets)} socket(s)")
+    if cores and host.cpu_count:
+        parts.append(f"{cores} cores")
+    parts.append(f"{format_kib(host.memory_kib)} memory")
+    arch = f" ({host.arch})" if host.arch else ""
+    return f"host {host.source}{arch}: " + ", ".join(parts)
+
+
+def render_text(host: HostTopology) -> str:
+    lines = [_summary(host)]
+    if not host.cells:
+        lines.append("no NUMA topology in this snapshot")
+        return "\n".join(lines) + "\n"
+    header = ("node", "socket", "cpus", "cores", "thr/core", "memory", "hugepage pools", "free")
+    rows = [header]
+    for cell in host.cells:
+        sockets = format_cpuset(cell.sockets) if cell.sockets else "-"
+        free = format_kib(cell.free_memory_kib) if cell.free_memory_kib is not None else "-"
+        memory = format_kib(cell.memory_kib) if cell.memory_kib is not None else "?"
+        rows.append(
+            (
+                str(cell.id),
+                sockets,
+                format_cpuset(cell.cpu_ids) if cell.cpus else "(none)",
+                str(cell.cores) if cell.cpus else "0",
+                _threads(cell),
+                memory,
+                _pools(cell),
+                free,
+            )
+        )
+    if all(row[-1] == "-" for row in rows[1:]):
+        rows = [row[:-1] for row in rows]
+    lines.append("")
+    lines.extend(_table(rows))
+    lines.append("")
+    lines.extend(_distance_lines(host))
+    return "\n".join(lines) + "\n"
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
+
+
+def _distance_lines(host: HostTopology) -> list[str]:
+    ids = [cell.id for cell in host.cells]
+    if not any(cell.distances for cell in host.cells):
+        return ["distances: not reported by this snapshot"]
+    rows = [("", *map(str, ids))]
+    for a in ids:
+        rows.append(
+            (str(a), *(str(d) if (d := host.distance(a, b)) is not None else "-" for b in ids))
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out = ["distances:"]
+    out.extend("  " + " ".join(cell.rjust(widths[i]) for i, cell in enumerate(row)) for row in rows)
+    return out
+
+
+def render_json(host: HostTopology) -> str:
+    def cell_json(cell: HostCell) -> dict[str, Any]:
+        return {
+            "id": cell.id,
+            "memory_kib": cell.memory_kib,
+            "free_memory_kib": cell.free_memory_kib,
+            "cpus": format_cpuset(cell.cpu_ids) if cell.cpus else "",
+            "cpu_count": len(cell.cpus),
+            "cores": cell.cores,
+            "sockets": sorted(cell.sockets),
+            "pages": [
+                {"size_kib": p.size_kib, "count": p.count, "free": p.free} for p in cell.pages
+            ],
+            "distances": {str(k): v for k, v in sorted(cell.distances.items())},
+        }
+
+    document = {
+        "source": host.source,
+        "arch": host.arch,
+        "cpu_count": host.cpu_count,
+        "memory_kib": host.memory_kib,
+        "page_sizes_kib": list(host.page_sizes_kib),
+        "nodes": [cell_json(cell) for cell in host.cells],
+    }
+    return json.dumps(document, indent=2) + "\n"

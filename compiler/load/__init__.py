@@ -1,0 +1,1 @@
+"""Loading user configs (YAML/TOML) together with their source positions."""

@@ -1,0 +1,174 @@
+"""Read a `virsh capabilities` document into the host model (lenient across libvirt versions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from compiler.cpusets import CpusetError, parse_cpuset
+from compiler.diagnostics import Diagnostic
+from compiler.load.text import read_bytes
+from compiler.load.xmlsafe import element_span, parse_xml
+from compiler.model.host import HostCell, HostCPU, HostTopology, PagePool
+from compiler.rules import make_diagnostic
+
+_UNIT_KIB = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 1024,
+             "m": 1024, "mib": 1024, "mb": 1000**2 / 1024,
+             "g": 1024**2, "gib": 1024**2, "gb": 1000**3 / 1024,
+             "t": 1024**3, "tib": 1024**3, "tb": 1000**4 / 1024}  # fmt: skip
+
+
+class _BadSnapshot(Exception):
+    def __init__(self, message: str, element: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.element = element
+
+
+def load_host(
+    path: Path, display: str | None = None
+) -> tuple[HostTopology | None, list[Diagnostic]]:
+    """Raises UnreadableInput when the file cannot be read."""
+    shown = display or str(path)
+    root, problem = parse_xml(read_bytes(path))
+    if problem is not None:
+        return None, [
+            make_diagnostic("VN008", f"host snapshot: {problem.message}", shown, problem.span)
+        ]
+    try:
+        host = _parse_capabilities(root, shown)
+    except _BadSnapshot as exc:
+        span = element_span(exc.element) if exc.element is not None else None
+        return None, [
+            make_diagnostic(
+                "VN008",
+                f"host snapshot: {exc.message}",
+                shown,
+                span,
+                hint="save the host's topology with `virsh capabilities > host.xml`",
+            )
+        ]
+    diagnostics = []
+    if not host.cells:
+        diagnostics.append(
+            make_diagnostic(
+                "VN009",
+                "host snapshot has no NUMA cells (<host><topology><cells>); host checks are skipped",
+                shown,
+                element_span(root),
+            )
+        )
+    return host, diagnostics
+
+
+def _parse_capabilities(root: Any, shown: str) -> HostTopology:
+    if root.tag != "capabilities":
+        raise _BadSnapshot(f"root element is <{root.tag}>, expected <capabilities>", root)
+    host = root.find("host")
+    if host is None:
+        raise _BadSnapshot("no <host> element", root)
+    cpu = host.find("cpu")
+    topology = cpu.find("topology") if cpu is not None else None
+    cells = tuple(_parse_cell(cell) for cell in host.findall("topology/cells/cell"))
+    ids = [cell.id for cell in cells]
+    if len(set(ids)) != len(ids):
+        raise _BadSnapshot(f"duplicate NUMA cell ids {sorted(ids)}", host.find("topology/cells"))
+    return HostTopology(
+        source=shown,
+        arch=_text(cpu.find("arch")) if cpu is not None else None,
+        cells=tuple(sorted(cells, key=lambda c: c.id)),
+        page_sizes_kib=tuple(
+            sorted(
+                {_size_kib(p, "size") for p in (cpu.findall("pages") if cpu is not None else [])}
+            )
+        ),
+        sockets=_opt_int(topology, "sockets"),
+        dies=_opt_int(topology, "dies"),
+        clusters=_opt_int(topology, "clusters"),
+        cores_per_socket=_opt_int(topology, "cores"),
+        threads_per_core=_opt_int(topology, "threads"),
+    )
+
+
+def _parse_cell(cell: Any) -> HostCell:
+    memory = cell.find("memory")
+    pages = tuple(
+        PagePool(size_kib=_size_kib(p, "size"), count=_int_text(p)) for p in cell.findall("pages")
+    )
+    distances = {_req_int(s, "id"): _req_int(s, "value") for s in cell.findall("distances/sibling")}
+    cpus = tuple(_parse_cpu(c) for c in cell.findall("cpus/cpu"))
+    return HostCell(
+        id=_req_int(cell, "id"),
+        memory_kib=_memory_kib(memory) if memory is not None else None,
+        pages=tuple(sorted(pages, key=lambda p: p.size_kib)),
+        distances=distances,
+        cpus=tuple(sorted(cpus, key=lambda c: c.id)),
+        span=element_span(cell),
+    )
+
+
+def _parse_cpu(cpu: Any) -> HostCPU:
+    siblings_text = cpu.get("siblings")
+    cpu_id = _req_int(cpu, "id")
+    try:
+        siblings = parse_cpuset(siblings_text) if siblings_text else frozenset({cpu_id})
+    except CpusetError as exc:
+        raise _BadSnapshot(f"<cpu id='{cpu_id}'> siblings: {exc.message}", cpu) from exc
+    return HostCPU(
+        id=cpu_id,
+        socket_id=_opt_int(cpu, "socket_id"),
+        die_id=_opt_int(cpu, "die_id"),
+        cluster_id=_opt_int(cpu, "cluster_id"),
+        core_id=_opt_int(cpu, "core_id"),
+        siblings=siblings,
+    )
+
+
+def _memory_kib(element: Any) -> int:
+    value = _int_text(element)
+    factor = _UNIT_KIB.get((element.get("unit") or "KiB").lower())
+    if factor is None:
+        raise _BadSnapshot(f"unknown unit {element.get('unit')!r}", element)
+    return int(value * factor)
+
+
+def _size_kib(element: Any, attr: str) -> int:
+    value = _req_int(element, attr)
+    factor = _UNIT_KIB.get((element.get("unit") or "KiB").lower())
+    if factor is None:
+        raise _BadSnapshot(f"unknown unit {element.get('unit')!r}", element)
+    return int(value * factor)
+
+
+def _text(element: Any) -> str | None:
+    return element.text.strip() if element is not None and element.text else None
+
+
+def _int_text(element: Any) -> int:
+    text = _text(element)
+    if text is None or not text.isdigit():
+        raise _BadSnapshot(
+            f"<{element.tag}> must hold a non-negative integer, not {text!r}", element
+        )
+    return int(text)
+
+
+def _req_int(element: Any, attr: str) -> int:
+    value = _opt_int(element, attr)
+    if value is None:
+        raise _BadSnapshot(f"<{element.tag}> needs an integer '{attr}' attribute", element)
+    return value
+
+
+def _opt_int(element: Any, attr: str) -> int | None:
+    if element is None:
+        return None
+    raw = element.get(attr)
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if not raw.isdigit():
+        raise _BadSnapshot(
+            f"<{element.tag}> attribute {attr}={raw!r} is not a non-negative integer", element
+        )
+    return int(raw)

@@ -1,0 +1,175 @@
+"""Read a YAML or TOML intent into plain data plus a map of where every value sits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compiler.diagnostics import Diagnostic, JsonPath, PositionMap, Span
+from compiler.load.text import decode_utf8, read_bytes
+from compiler.rules import make_diagnostic
+
+INTENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
+MAX_YAML_NODES = 100_000
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    path: str
+    base_dir: Path
+    format: str
+    data: Any
+    positions: PositionMap = field(default_factory=PositionMap)
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics
+
+
+def intent_format(path: Path) -> str | None:
+    return INTENT_SUFFIXES.get(path.suffix.lower())
+
+
+def load_intent(path: Path, display: str | None = None) -> RawDocument:
+    """Raises UnreadableInput when the file cannot be read; everything else is a diagnostic."""
+    shown = display or str(path)
+    fmt = intent_format(path) or "yaml"
+    text, problem = decode_utf8(read_bytes(path))
+    base_dir = path.resolve().parent
+    if problem is not None:
+        span = Span(problem.line, problem.column, problem.line, problem.column + 1)
+        diag = make_diagnostic("VN001", problem.message, shown, span, hint="save the file as UTF-8")
+        return RawDocument(shown, base_dir, fmt, None, diagnostics=(diag,))
+    loader = _load_toml if fmt == "toml" else _load_yaml
+    data, positions, diagnostics = loader(text, shown)
+    return RawDocument(shown, base_dir, fmt, data, positions, tuple(diagnostics))
+
+
+# --- YAML ---------------------------------------------------------------------------
+
+
+def _load_yaml(text: str, shown: str) -> tuple[Any, PositionMap, list[Diagnostic]]:
+    import yaml
+
+    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = loader_cls(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        span = _mark_span(mark) if mark else None
+        message = f"YAML syntax error: {exc.problem or exc.context}"
+        return None, PositionMap(), [make_diagnostic("VN001", message, shown, span)]
+    except yaml.YAMLError as exc:
+        return None, PositionMap(), [make_diagnostic("VN001", f"YAML error: {exc}", shown)]
+    finally:
+        loader.dispose()
+    if node is None:
+        return None, PositionMap(), []
+    builder = _YamlBuilder(loader, shown)
+    try:
+        data = builder.build(node, ())
+    except _TooManyNodes:
+        span = _mark_span(node.start_mark)
+        message = f"YAML document expands to more than {MAX_YAML_NODES} nodes (alias bomb?)"
+        return None, PositionMap(), [make_diagnostic("VN001", message, shown, span)]
+    return data, builder.positions, builder.diagnostics
+
+
+class _TooManyNodes(Exception):
+    pass
+
+
+class _YamlBuilder:
+    """Builds plain data from composed nodes: keeps positions, reports duplicate keys."""
+
+    def __init__(self, loader: Any, shown: str) -> None:
+        self.loader = loader
+        self.shown = shown
+        self.positions = PositionMap()
+        self.diagnostics: list[Diagnostic] = []
+        self.count = 0
+
+    def build(self, node: Any, path: JsonPath) -> Any:
+        import yaml
+
+        self.count += 1
+        if self.count > MAX_YAML_NODES:
+            raise _TooManyNodes
+        self.positions.values[path] = _node_span(node)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            message = f"cannot read value: {getattr(exc, 'problem', None) or exc}"
+            self.diagnostics.append(make_diagnostic("VN001", message, self.shown, _node_span(node)))
+            return None
+
+    def _mapping(self, node: Any, path: JsonPath) -> dict[str, Any]:
+        import yaml
+
+        result: dict[str, Any] = {}
+        first_seen: dict[str, Span] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                key = str(self.loader.construct_object(key_node))
+            else:
+                key = "<complex key>"
+            key_span = _node_span(key_node)
+            if key in first_seen:
+                line = first_seen[key].line
+                self.diagnostics.append(
+                    make_diagnostic(
+                        "VN007",
+                        f"duplicate key {key!r} (first defined on line {line})",
+                        self.shown,
+                        key_span,
+                        hint="YAML keeps only the last value; remove one of them",
+                        json_path=(*path, key),
+                    )
+                )
+                continue
+            first_seen[key] = key_span
+            self.positions.keys[(*path, key)] = key_span
+            result[key] = self.build(value_node, (*path, key))
+        return result
+
+
+def _mark_span(mark: Any) -> Span:
+    return Span(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2)
+
+
+def _node_span(node: Any) -> Span:
+    start, end = node.start_mark, node.end_mark
+    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+
+
+# --- TOML ---------------------------------------------------------------------------
+
+_TOML_POS_RE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def _load_toml(text: str, shown: str) -> tuple[Any, PositionMap, list[Diagnostic]]:
+    import tomllib
+
+    from compiler.load.toml_positions import toml_positions
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        match = _TOML_POS_RE.search(message)
+        span = None
+        if match:
+            line, col = int(match[1]), int(match[2])
+            span = Span(line, col, line, col + 1)
+            message = _TOML_POS_RE.sub("", message).strip()
+        diag = make_diagnostic("VN001", f"TOML syntax error: {message}", shown, span)
+        return None, PositionMap(), [diag]
+    return data, toml_positions(text), []

@@ -1,0 +1,53 @@
+"""Parse untrusted XML: no DTD, no entities, no network, bounded size."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from compiler.diagnostics import Span
+
+_POSITION_SUFFIX = re.compile(r",? line \d+, column \d+$")
+
+
+@dataclass(frozen=True)
+class XmlProblem:
+    message: str
+    span: Span | None
+
+
+def parse_xml(data: bytes) -> tuple[Any, XmlProblem | None]:
+    """Return (root element, None) or (None, problem)."""
+    from lxml import etree
+
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_blank_text=False,
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (exc.lineno or 1, 0)
+        span = Span(line or 1, (column or 0) + 1, line or 1, (column or 0) + 2)
+        message = _POSITION_SUFFIX.sub("", exc.msg or "malformed XML")
+        return None, XmlProblem(f"XML syntax error: {message}", span)
+    except ValueError as exc:
+        return None, XmlProblem(f"XML error: {exc}", None)
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        return None, XmlProblem(
+            "DOCTYPE declarations (and entities) are not allowed", Span(1, 1, 1, 2)
+        )
+    return root, None
+
+
+def element_span(element: Any) -> Span | None:
+    line = getattr(element, "sourceline", None)
+    return Span(line, 1, line, 1) if line else None

@@ -1,0 +1,1 @@
+"""Model stage: typed, validated dataclasses for the host and the guest intent."""

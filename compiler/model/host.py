@@ -1,0 +1,118 @@
+"""The host's NUMA topology, as read from `virsh capabilities` (or, later, sysfs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from compiler.diagnostics import Span
+
+
+@dataclass(frozen=True)
+class HostCPU:
+    id: int
+    socket_id: int | None = None
+    die_id: int | None = None
+    cluster_id: int | None = None
+    core_id: int | None = None
+    siblings: frozenset[int] = frozenset()
+
+    @property
+    def core_key(self) -> tuple[int | None, ...]:
+        """Identifies the physical core; falls back to the thread siblings set."""
+        if self.core_id is None:
+            return (min(self.siblings or {self.id}),)
+        return (self.socket_id, self.die_id, self.cluster_id, self.core_id)
+
+
+@dataclass(frozen=True)
+class PagePool:
+    size_kib: int
+    count: int
+    free: int | None = None
+
+    @property
+    def total_kib(self) -> int:
+        return self.size_kib * self.count
+
+
+@dataclass(frozen=True)
+class HostCell:
+    id: int
+    memory_kib: int | None
+    pages: tuple[PagePool, ...] = ()
+    distances: dict[int, int] = field(default_factory=dict)
+    cpus: tuple[HostCPU, ...] = ()
+    free_memory_kib: int | None = None
+    span: Span | None = None
+
+    @property
+    def cpu_ids(self) -> frozenset[int]:
+        return frozenset(cpu.id for cpu in self.cpus)
+
+    @property
+    def cores(self) -> int:
+        return len({cpu.core_key for cpu in self.cpus})
+
+    @property
+    def sockets(self) -> frozenset[int]:
+        return frozenset(cpu.socket_id for cpu in self.cpus if cpu.socket_id is not None)
+
+    def pool(self, size_kib: int) -> PagePool | None:
+        return next((pool for pool in self.pages if pool.size_kib == size_kib), None)
+
+    @property
+    def base_page_kib(self) -> int:
+        return min((pool.size_kib for pool in self.pages), default=4)
+
+    @property
+    def hugepage_reserved_kib(self) -> int:
+        """Memory set aside in huge page pools: not available to ordinary (small-page) guests."""
+        base = self.base_page_kib
+        return sum(pool.total_kib for pool in self.pages if pool.size_kib != base)
+
+    @property
+    def small_page_kib(self) -> int | None:
+        if self.memory_kib is None:
+            return None
+        return max(self.memory_kib - self.hugepage_reserved_kib, 0)
+
+
+@dataclass(frozen=True)
+class HostTopology:
+    source: str
+    arch: str | None
+    cells: tuple[HostCell, ...]
+    page_sizes_kib: tuple[int, ...] = ()
+    sockets: int | None = None
+    dies: int | None = None
+    clusters: int | None = None
+    cores_per_socket: int | None = None
+    threads_per_core: int | None = None
+
+    @property
+    def node_ids(self) -> frozenset[int]:
+        return frozenset(cell.id for cell in self.cells)
+
+    def cell(self, node_id: int) -> HostCell | None:
+        return next((cell for cell in self.cells if cell.id == node_id), None)
+
+    @property
+    def cpu_count(self) -> int:
+        return sum(len(cell.cpus) for cell in self.cells)
+
+    @property
+    def memory_kib(self) -> int:
+        return sum(cell.memory_kib or 0 for cell in self.cells)
+
+    def supports_page_size(self, size_kib: int) -> bool:
+        if size_kib in self.page_sizes_kib:
+            return True
+        return any(cell.pool(size_kib) is not None for cell in self.cells)
+
+    def distance(self, a: int, b: int) -> int | None:
+        cell = self.cell(a)
+        if cell is None:
+            return None
+        if a == b and not cell.distances:
+            return 10
+        return cell.distances.get(b)

@@ -1,0 +1,170 @@
+"""The compile pipeline: load -> validate -> model -> check -> plan -> emit -> verify."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.diagnostics import Diagnostic, Severity
+from compiler.load.text import UnreadableInput, read_bytes
+from compiler.model.host import HostTopology
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    intent_path: Path
+    host_path: Path | None = None
+    domain_path: Path | None = None
+    schema_dir: Path | None = None
+    output_name: str = "<stdout>"
+
+
+@dataclass
+class CompileOutcome:
+    xml: str | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity >= Severity.ERROR for d in self.diagnostics)
+
+
+def display_path(path: Path) -> str:
+    """The path as a user would type it: relative to the working directory when inside it."""
+    try:
+        return (
+            os.path.relpath(path)
+            if path.is_absolute() and not os.path.relpath(path).startswith("..")
+            else str(path)
+        )
+    except ValueError:
+        return str(path)
+
+
+def compile_intent(options: CompileOptions) -> CompileOutcome:
+    """Raises UnreadableInput for files that cannot be read (the CLI's exit status 2)."""
+    from compiler.check import run_checks
+    from compiler.load.intent import load_intent
+    from compiler.model.intent import build_intent
+    from compiler.validate import validate_intent
+
+    outcome = CompileOutcome()
+    shown = display_path(options.intent_path)
+    raw = load_intent(options.intent_path, shown)
+    outcome.diagnostics.extend(raw.diagnostics)
+    if outcome.has_errors:
+        return outcome
+    schema_errors = validate_intent(raw.data, shown, raw.positions)
+    outcome.diagnostics.extend(schema_errors)
+    if schema_errors:
+        return outcome
+    intent, model_errors = build_intent(raw.data, shown, raw.base_dir, raw.positions)
+    outcome.diagnostics.extend(model_errors)
+    if intent is None:
+        return outcome
+    host = _load_host_for(intent, options, outcome)
+    outcome.diagnostics.extend(run_checks(intent, host))
+    base_root = _load_base_domain(options, outcome) if options.domain_path else None
+    if outcome.has_errors:
+        return outcome
+    _emit_and_verify(intent, base_root, options, outcome)
+    return outcome
+
+
+def _load_host_for(intent, options: CompileOptions, outcome: CompileOutcome) -> HostTopology | None:  # type: ignore[no-untyped-def]
+    from compiler.load.host import load_host
+    from compiler.rules import make_diagnostic
+
+    path = options.host_path
+    if path is None and intent.host_ref is not None:
+        path = intent.host_ref
+        if not path.is_file():
+            outcome.diagnostics.append(
+                make_diagnostic(
+                    "VN012",
+                    f"host snapshot {display_path(path)} cannot be read",
+                    intent.path,
+                    intent.positions.locate(("host",)),
+                    hint="fix the path (it is relative to the intent) or pass --host",
+                    json_path=("host",),
+                )
+            )
+            return None
+    if path is None:
+        outcome.notes.append(
+            "no host snapshot: host checks skipped (pass --host CAPS.xml or set `host:` in the intent)"
+        )
+        return None
+    host, diagnostics = load_host(path, display_path(path))
+    outcome.diagnostics.extend(diagnostics)
+    return host
+
+
+def _load_base_domain(options: CompileOptions, outcome: CompileOutcome):  # type: ignore[no-untyped-def]
+    from compiler.load.xmlsafe import element_span, parse_xml
+    from compiler.rules import make_diagnostic
+
+    assert options.domain_path is not None
+    shown = display_path(options.domain_path)
+    root, problem = parse_xml(read_bytes(options.domain_path))
+    if problem is not None:
+        outcome.diagnostics.append(
+            make_diagnostic("VN010", f"base domain: {problem.message}", shown, problem.span)
+        )
+        return None
+    if root.tag != "domain":
+        outcome.diagnostics.append(
+            make_diagnostic(
+                "VN010",
+                f"base domain: root element is <{root.tag}>, expected <domain>",
+                shown,
+                element_span(root),
+                hint="pass a domain definition, e.g. from `virsh dumpxml NAME`",
+            )
+        )
+        return None
+    return root
+
+
+def _emit_and_verify(intent, base_root, options: CompileOptions, outcome: CompileOutcome) -> None:  # type: ignore[no-untyped-def]
+    from compiler.emit import MergeConflict, merge_into_domain, render_fragment
+    from compiler.load.xmlsafe import element_span
+    from compiler.plan import make_plan
+    from compiler.rules import make_diagnostic
+    from compiler.verify import find_schema_dir, verify_domain_xml
+
+    plan = make_plan(intent)
+    if base_root is None:
+        xml = render_fragment(plan)
+    else:
+        try:
+            xml = merge_into_domain(base_root, plan)
+        except MergeConflict as conflict:
+            assert options.domain_path is not None
+            outcome.diagnostics.append(
+                make_diagnostic(
+                    conflict.code,
+                    conflict.message,
+                    display_path(options.domain_path),
+                    element_span(conflict.element),
+                    hint="raise <maxMemory> in the base domain or lower the intent's memory",
+                )
+            )
+            return
+    schema_dir = find_schema_dir(options.schema_dir)
+    verified = verify_domain_xml(
+        xml,
+        options.output_name,
+        schema_dir,
+        fragment=base_root is None,
+        explicit_schema_dir=options.schema_dir is not None,
+    )
+    outcome.diagnostics.extend(verified.diagnostics)
+    outcome.notes.extend(verified.notes)
+    if not outcome.has_errors:
+        outcome.xml = xml
+
+
+__all__ = ["CompileOptions", "CompileOutcome", "UnreadableInput", "compile_intent", "display_path"]

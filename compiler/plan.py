@@ -1,0 +1,116 @@
+"""Plan stage: decide every libvirt element and attribute the intent turns into.
+
+The plan is plain data with libvirt's vocabulary (KiB, set strings, modes), so the
+emit stage only formats it. Later, automatic cells, host-node choice and CPU pinning
+are decided here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.cpusets import format_cpuset
+from compiler.model.intent import GuestCell, Intent
+
+LOCAL_DISTANCE = 10
+LIBVIRT_DEFAULT_REMOTE_DISTANCE = 20
+
+
+@dataclass(frozen=True)
+class MemoryPolicy:
+    mode: str
+    nodeset: str | None
+    placement: str | None
+
+
+@dataclass(frozen=True)
+class MemNode:
+    cellid: int
+    mode: str
+    nodeset: str
+
+
+@dataclass(frozen=True)
+class CellPlan:
+    id: int
+    cpus: str | None
+    memory_kib: int
+    mem_access: str | None
+    distances: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    size_kib: int
+    nodeset: str | None = None
+
+
+@dataclass(frozen=True)
+class DomainPlan:
+    name: str | None
+    memory_kib: int
+    vcpus: int
+    vcpu_placement: str
+    memory_policy: MemoryPolicy | None
+    memnodes: tuple[MemNode, ...]
+    cells: tuple[CellPlan, ...]
+    hugepages: tuple[PagePlan, ...]
+
+    @property
+    def has_numatune(self) -> bool:
+        return self.memory_policy is not None or bool(self.memnodes)
+
+
+def make_plan(intent: Intent) -> DomainPlan:
+    cells = tuple(sorted(intent.cells, key=lambda c: c.id))
+    return DomainPlan(
+        name=intent.name,
+        memory_kib=intent.memory_kib,
+        vcpus=intent.vcpus,
+        vcpu_placement="auto" if intent.auto_placement else "static",
+        memory_policy=_memory_policy(intent),
+        memnodes=tuple(
+            MemNode(cell.id, intent.cell_mode(cell).value, format_cpuset(cell.host_nodes))
+            for cell in cells
+            if cell.host_nodes
+        ),
+        cells=tuple(_cell_plan(cell, cells) for cell in cells),
+        hugepages=(PagePlan(intent.hugepages.size_kib),) if intent.hugepages else (),
+    )
+
+
+def _memory_policy(intent: Intent) -> MemoryPolicy | None:
+    if intent.auto_placement:
+        return MemoryPolicy(intent.memory_mode.value, None, "auto")
+    nodeset = intent.effective_nodeset
+    if nodeset is None:
+        return None
+    return MemoryPolicy(intent.memory_mode.value, format_cpuset(nodeset), None)
+
+
+def _cell_plan(cell: GuestCell, cells: tuple[GuestCell, ...]) -> CellPlan:
+    return CellPlan(
+        id=cell.id,
+        cpus=format_cpuset(cell.cpus) if cell.cpus else None,
+        memory_kib=cell.memory_kib,
+        mem_access=cell.mem_access,
+        distances=_distance_row(cell, cells),
+    )
+
+
+def _distance_row(cell: GuestCell, cells: tuple[GuestCell, ...]) -> tuple[tuple[int, int], ...]:
+    """The full row of the symmetric matrix, as libvirt would complete it; empty if none given."""
+    if not any(c.distances for c in cells):
+        return ()
+    row = []
+    for other in cells:
+        if other.id == cell.id:
+            value = LOCAL_DISTANCE
+        else:
+            value = (
+                cell.distances.get(other.id)
+                or other.distances.get(cell.id)
+                or LIBVIRT_DEFAULT_REMOTE_DISTANCE
+            )
+        row.append((other.id, value))
+    return tuple(row)

@@ -1,0 +1,112 @@
+"""The rule catalogue: every diagnostic code, its name, default severity and documentation.
+
+A rule is either a *check* (a function over the model, run by the check stage) or a
+*declared* code that another stage reports (parse errors, schema violations, output
+verification). Both are documented the same way and shown by `vnuma explain CODE`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from compiler.diagnostics import Diagnostic, JsonPath, Severity, Span, format_json_path
+
+if TYPE_CHECKING:
+    from compiler.check import CheckContext
+
+RULE_MODULES = ("input", "cells", "numatune", "host")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a check reports; the check stage adds the file and position."""
+
+    code: str
+    message: str
+    path: JsonPath = ()
+    hint: str | None = None
+    severity: Severity | None = None
+
+
+CheckFn = Callable[["CheckContext"], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    doc: str
+    needs_host: bool = False
+    check: CheckFn | None = None
+
+    @property
+    def summary(self) -> str:
+        return self.doc.strip().splitlines()[0]
+
+
+_REGISTRY: dict[str, Rule] = {}
+
+
+def _register(rule: Rule) -> Rule:
+    if rule.code in _REGISTRY:
+        raise RuntimeError(f"duplicate rule code {rule.code}")
+    _REGISTRY[rule.code] = rule
+    return rule
+
+
+def rule(
+    code: str, name: str, severity: Severity, *, needs_host: bool = False
+) -> Callable[[CheckFn], CheckFn]:
+    """Register a check function; its docstring is the rule's documentation."""
+
+    def decorate(fn: CheckFn) -> CheckFn:
+        _register(Rule(code, name, severity, inspect.cleandoc(fn.__doc__ or ""), needs_host, fn))
+        return fn
+
+    return decorate
+
+
+def declare(code: str, name: str, severity: Severity, doc: str) -> None:
+    """Register a code that a stage other than `check` reports."""
+    _register(Rule(code, name, severity, inspect.cleandoc(doc)))
+
+
+def all_rules() -> list[Rule]:
+    for module in RULE_MODULES:
+        importlib.import_module(f"compiler.rules.{module}")
+    return sorted(_REGISTRY.values(), key=lambda r: r.code)
+
+
+def get_rule(code: str) -> Rule | None:
+    all_rules()
+    return _REGISTRY.get(code.upper())
+
+
+def make_diagnostic(
+    code: str,
+    message: str,
+    path: str,
+    span: Span | None = None,
+    *,
+    hint: str | None = None,
+    json_path: JsonPath | None = None,
+    severity: Severity | None = None,
+) -> Diagnostic:
+    found = get_rule(code)
+    if found is None:
+        raise KeyError(f"unknown rule code {code}")
+    return Diagnostic(
+        code=found.code,
+        name=found.name,
+        severity=severity if severity is not None else found.severity,
+        message=message,
+        path=path,
+        span=span,
+        hint=hint,
+        json_path=format_json_path(json_path) if json_path is not None else None,
+    )
