@@ -33,8 +33,15 @@ def run_checks(intent: Intent, host: HostTopology | None) -> list[Diagnostic]:
     return sorted(diagnostics, key=Diagnostic.sort_key)
 
 
+def _is_block_value(intent: Intent, finding: Finding) -> bool:
+    """A list or mapping written as an indented block is best pointed at by its key."""
+    key = intent.positions.keys.get(finding.path)
+    value = intent.positions.values.get(finding.path)
+    return key is not None and value is not None and value.line > key.line
+
+
 def _locate(intent: Intent, finding: Finding) -> Diagnostic:
-    span = intent.positions.locate(finding.path)
+    span = intent.positions.locate(finding.path, prefer_key=_is_block_value(intent, finding))
     return make_diagnostic(
         finding.code,
         finding.message,

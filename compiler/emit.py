@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -30,6 +31,8 @@ _KIB = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 1024, "
         "mb": 1000**2 / 1024, "g": 1024**2, "gib": 1024**2, "gb": 1000**3 / 1024, "t": 1024**3,
         "tib": 1024**3, "tb": 1000**4 / 1024}  # fmt: skip
 
+_ASCII_INT = re.compile(r"[0-9]+")  # str.isdigit() also accepts "²" and Arabic-Indic digits
+
 
 @cache
 def _environment() -> Any:
@@ -53,11 +56,12 @@ def render_fragment(plan: DomainPlan) -> str:
 class MergeConflict(Exception):
     """The base domain keeps something that contradicts the plan (e.g. a small maxMemory)."""
 
-    def __init__(self, code: str, message: str, element: Any) -> None:
+    def __init__(self, code: str, message: str, element: Any, hint: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.element = element
+        self.hint = hint
 
 
 def merge_into_domain(base_root: Any, plan: DomainPlan) -> str:
@@ -66,6 +70,7 @@ def merge_into_domain(base_root: Any, plan: DomainPlan) -> str:
 
     generated = etree.fromstring(render_fragment(plan).encode())
     _check_max_memory(base_root, plan)
+    _check_topology(base_root, plan)
     _set_memory(base_root, generated, plan)
     _replace_child(
         base_root,
@@ -119,6 +124,27 @@ def _check_max_memory(root: Any, plan: DomainPlan) -> None:
             )
 
 
+def _check_topology(root: Any, plan: DomainPlan) -> None:
+    topology = root.find("cpu/topology")
+    if topology is None:
+        return
+    product = 1
+    for attr in ("sockets", "dies", "clusters", "cores", "threads"):
+        value = topology.get(attr, "1")
+        if not _ASCII_INT.fullmatch(value):
+            return
+        product *= int(value)
+    if product != plan.vcpus:
+        raise MergeConflict(
+            "VN014",
+            f"base domain <topology> gives {product} vCPUs but the intent has "
+            f"{plan.vcpus}: libvirt would refuse it (\"CPU topology doesn't match "
+            'maximum vcpu count")',
+            topology,
+            hint="make the base domain's topology multiply out to the intent's vcpus",
+        )
+
+
 def _set_memory(root: Any, generated: Any, plan: DomainPlan) -> None:
     memory = root.find("memory")
     old_kib = _kib(memory) if memory is not None else None
@@ -147,7 +173,7 @@ def _merged_vcpu(old: Any, new: Any, plan: DomainPlan) -> Any:
         value = old.get(attr)
         if value is None:
             continue
-        if attr == "current" and (not value.isdigit() or int(value) >= plan.vcpus):
+        if attr == "current" and (not _ASCII_INT.fullmatch(value) or int(value) >= plan.vcpus):
             continue
         if attr == "cpuset" and plan.vcpu_placement == "auto":
             continue

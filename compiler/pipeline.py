@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.load.text import UnreadableInput, read_bytes
 from compiler.model.host import HostTopology
+
+if TYPE_CHECKING:
+    from compiler.model.intent import Intent
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,9 @@ def compile_intent(options: CompileOptions) -> CompileOutcome:
     return outcome
 
 
-def _load_host_for(intent, options: CompileOptions, outcome: CompileOutcome) -> HostTopology | None:  # type: ignore[no-untyped-def]
+def _load_host_for(
+    intent: Intent, options: CompileOptions, outcome: CompileOutcome
+) -> HostTopology | None:
     from compiler.load.host import load_host
     from compiler.rules import make_diagnostic
 
@@ -102,7 +108,7 @@ def _load_host_for(intent, options: CompileOptions, outcome: CompileOutcome) -> 
     return host
 
 
-def _load_base_domain(options: CompileOptions, outcome: CompileOutcome):  # type: ignore[no-untyped-def]
+def _load_base_domain(options: CompileOptions, outcome: CompileOutcome) -> Any:
     from compiler.load.xmlsafe import element_span, parse_xml
     from compiler.rules import make_diagnostic
 
@@ -128,41 +134,55 @@ def _load_base_domain(options: CompileOptions, outcome: CompileOutcome):  # type
     return root
 
 
-def _emit_and_verify(intent, base_root, options: CompileOptions, outcome: CompileOutcome) -> None:  # type: ignore[no-untyped-def]
+def _emit_and_verify(
+    intent: Intent, base_root: Any, options: CompileOptions, outcome: CompileOutcome
+) -> None:
     from compiler.emit import MergeConflict, merge_into_domain, render_fragment
     from compiler.load.xmlsafe import element_span
     from compiler.plan import make_plan
     from compiler.rules import make_diagnostic
-    from compiler.verify import find_schema_dir, verify_domain_xml
+    from compiler.verify import find_schema_dir, validate_base_domain, verify_domain_xml
 
     plan = make_plan(intent)
+    schema_dir = find_schema_dir(options.schema_dir)
+    validate_output = True
     if base_root is None:
         xml = render_fragment(plan)
     else:
+        assert options.domain_path is not None
+        base_shown = display_path(options.domain_path)
+        if schema_dir is not None:
+            base_problems = validate_base_domain(base_root, base_shown, schema_dir)
+            outcome.diagnostics.extend(base_problems)
+            if base_problems:
+                validate_output = False
+                outcome.notes.append(
+                    "the base domain does not validate against domain.rng, so the merged output "
+                    "was not validated either"
+                )
         try:
             xml = merge_into_domain(base_root, plan)
         except MergeConflict as conflict:
-            assert options.domain_path is not None
             outcome.diagnostics.append(
                 make_diagnostic(
                     conflict.code,
                     conflict.message,
-                    display_path(options.domain_path),
+                    base_shown,
                     element_span(conflict.element),
-                    hint="raise <maxMemory> in the base domain or lower the intent's memory",
+                    hint=conflict.hint,
                 )
             )
             return
-    schema_dir = find_schema_dir(options.schema_dir)
-    verified = verify_domain_xml(
-        xml,
-        options.output_name,
-        schema_dir,
-        fragment=base_root is None,
-        explicit_schema_dir=options.schema_dir is not None,
-    )
-    outcome.diagnostics.extend(verified.diagnostics)
-    outcome.notes.extend(verified.notes)
+    if validate_output:
+        verified = verify_domain_xml(
+            xml,
+            options.output_name,
+            schema_dir,
+            fragment=base_root is None,
+            explicit_schema_dir=options.schema_dir is not None,
+        )
+        outcome.diagnostics.extend(verified.diagnostics)
+        outcome.notes.extend(verified.notes)
     if not outcome.has_errors:
         outcome.xml = xml
 

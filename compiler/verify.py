@@ -80,6 +80,28 @@ def verify_domain_xml(
     return result
 
 
+def validate_base_domain(root: Any, shown: str, schema_dir: Path) -> list[Diagnostic]:
+    """RelaxNG errors of the base domain itself, at its own source lines."""
+    from lxml import etree
+
+    try:
+        schema = _relaxng(schema_dir / "domain.rng")
+    except etree.RelaxNGParseError:
+        return []
+    if schema.validate(root.getroottree()):
+        return []
+    return [
+        make_diagnostic(
+            "VN013",
+            f"base domain does not validate against domain.rng: {entry.message}",
+            shown,
+            Span(entry.line, 1, entry.line, 1) if entry.line and entry.line > 0 else None,
+            hint="fix the base domain, or use --libvirt-schemas with the schemas of your libvirt version",
+        )
+        for entry in schema.error_log
+    ]
+
+
 def _completed(root: Any) -> Any:
     """The fragment plus the minimum a domain needs (<name>, <os>), so domain.rng can judge it."""
     from lxml import etree

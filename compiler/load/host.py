@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ _UNIT_KIB = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 10
              "m": 1024, "mib": 1024, "mb": 1000**2 / 1024,
              "g": 1024**2, "gib": 1024**2, "gb": 1000**3 / 1024,
              "t": 1024**3, "tib": 1024**3, "tb": 1000**4 / 1024}  # fmt: skip
+
+_ASCII_INT = re.compile(r"[0-9]+")  # str.isdigit() also accepts "²" and Arabic-Indic digits
 
 
 class _BadSnapshot(Exception):
@@ -146,7 +149,7 @@ def _text(element: Any) -> str | None:
 
 def _int_text(element: Any) -> int:
     text = _text(element)
-    if text is None or not text.isdigit():
+    if text is None or not _ASCII_INT.fullmatch(text):
         raise _BadSnapshot(
             f"<{element.tag}> must hold a non-negative integer, not {text!r}", element
         )
@@ -167,7 +170,7 @@ def _opt_int(element: Any, attr: str) -> int | None:
     if raw is None:
         return None
     raw = raw.strip()
-    if not raw.isdigit():
+    if not _ASCII_INT.fullmatch(raw):
         raise _BadSnapshot(
             f"<{element.tag}> attribute {attr}={raw!r} is not a non-negative integer", element
         )

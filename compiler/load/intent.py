@@ -13,6 +13,7 @@ from compiler.rules import make_diagnostic
 
 INTENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 MAX_YAML_NODES = 100_000
+MAX_DEPTH = 64
 
 
 @dataclass(frozen=True)
@@ -72,15 +73,16 @@ def _load_yaml(text: str, shown: str) -> tuple[Any, PositionMap, list[Diagnostic
     builder = _YamlBuilder(loader, shown)
     try:
         data = builder.build(node, ())
-    except _TooManyNodes:
-        span = _mark_span(node.start_mark)
-        message = f"YAML document expands to more than {MAX_YAML_NODES} nodes (alias bomb?)"
-        return None, PositionMap(), [make_diagnostic("VN001", message, shown, span)]
+    except _Unbuildable as exc:
+        return None, PositionMap(), [make_diagnostic("VN001", exc.message, shown, exc.span)]
     return data, builder.positions, builder.diagnostics
 
 
-class _TooManyNodes(Exception):
-    pass
+class _Unbuildable(Exception):
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.message = message
+        self.span = span
 
 
 class _YamlBuilder:
@@ -92,18 +94,35 @@ class _YamlBuilder:
         self.positions = PositionMap()
         self.diagnostics: list[Diagnostic] = []
         self.count = 0
+        self.open_nodes: set[int] = set()
 
     def build(self, node: Any, path: JsonPath) -> Any:
         import yaml
 
         self.count += 1
         if self.count > MAX_YAML_NODES:
-            raise _TooManyNodes
+            raise _Unbuildable(
+                f"YAML document expands to more than {MAX_YAML_NODES} nodes (alias bomb?)",
+                _node_span(node),
+            )
+        if len(path) > MAX_DEPTH:
+            raise _Unbuildable(
+                f"YAML document is nested deeper than {MAX_DEPTH} levels", _node_span(node)
+            )
         self.positions.values[path] = _node_span(node)
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            if id(node) in self.open_nodes:
+                raise _Unbuildable(
+                    "YAML alias refers to a node that contains it (recursive structure)",
+                    _node_span(node),
+                )
+            self.open_nodes.add(id(node))
+            try:
+                if isinstance(node, yaml.MappingNode):
+                    return self._mapping(node, path)
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            finally:
+                self.open_nodes.discard(id(node))
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.YAMLError as exc:

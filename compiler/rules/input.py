@@ -316,3 +316,51 @@ declare(
     Fix the path (relative to the intent), or pass `--host`.
 """,
 )
+
+declare(
+    "VN013",
+    "base-domain-schema-invalid",
+    Severity.WARNING,
+    """
+    The `--domain` base domain does not validate against the installed libvirt's domain.rng.
+
+    ## What it checks
+    Before merging, the base domain is validated against `domain.rng` (when the
+    schemas are installed). vnuma then cannot vouch for the merged output, so the
+    output's own schema check is skipped.
+
+    ## Why
+    `virsh define --validate` would refuse the result for reasons outside the NUMA
+    elements. The base may also use elements newer than the installed schemas.
+
+    ## Example
+    A base domain with a misspelt element, `<vcpus>` where `<vcpu>` was meant.
+
+    ## Fix
+    Correct the base domain at the reported line, or point `--libvirt-schemas` at
+    the schemas of the libvirt version you deploy to.
+""",
+)
+
+declare(
+    "VN014",
+    "base-topology-mismatch",
+    Severity.ERROR,
+    """
+    The base domain's `<cpu><topology>` does not multiply out to the compiled vCPU count.
+
+    ## What it checks
+    With `--domain`, sockets x dies x clusters x cores x threads of a kept
+    `<topology>` equals the intent's `vcpus`.
+
+    ## Why
+    libvirt refuses the definition: "CPU topology doesn't match maximum vcpu count".
+
+    ## Example
+    Base domain `<topology sockets='1' cores='4' threads='1'/>`, intent `vcpus: 16`.
+
+    ## Fix
+    Change the base domain's topology to match (e.g. sockets='2' cores='8' threads='1'),
+    or the intent's vcpus.
+""",
+)

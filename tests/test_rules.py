@@ -1,0 +1,553 @@
+"""Every rule: a negative case (the code fires, at the right line and column) and a positive
+near-miss (it does not). A meta-test keeps the tables complete as rules are added."""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from compiler.diagnostics import Diagnostic, Severity
+from compiler.pipeline import CompileOptions, compile_intent
+from compiler.rules import all_rules
+from compiler.verify import find_schema_dir
+from tests.conftest import HOSTS
+
+VALID = """\
+version: 1
+vcpus: 8
+memory: 16GiB
+numatune:
+  mode: strict
+  nodeset: "0-1"
+cells:
+  - cpus: "0-3"
+    memory: 8GiB
+    host_nodes: "0"
+  - cpus: "4-7"
+    memory: 8GiB
+    host_nodes: "1"
+"""
+
+NO_CELLS_CAPS = (
+    "<capabilities>\n  <host>\n    <cpu><arch>x86_64</arch></cpu>\n  </host>\n</capabilities>\n"
+)
+BAD_CAPS = "<capabilities>\n  <host>\n    <topology>\n      <cells num='1'>\n        <cell id='0'>\n          <memory unit='KiB'>lots</memory>\n"
+
+
+@dataclass
+class Case:
+    code: str
+    text: str
+    line: int | None = None
+    column: int | None = None
+    host: str | None = "2s-xeon.xml"
+    suffix: str = ".yaml"
+    host_text: str | None = None
+    domain_text: str | None = None
+    in_file: str = "intent"  # which file the diagnostic points into: intent | host | domain
+    needs_rng: bool = False
+    id: str = field(default="")
+
+
+def y(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+NEGATIVE: list[Case] = [
+    Case(
+        "VN001",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 16GiB
+        cells:
+          - cpus: "0-3"
+           memory: 8GiB
+        """),
+        6,
+        4,
+    ),
+    Case("VN001", 'version = 1\nvcpus = 8\nmemory = "16GiB\n', 3, 16, suffix=".toml", id="toml"),
+    Case(
+        "VN002",
+        y("""
+        version: 1
+        vcpus: sixteen
+        memory: 16GiB
+        """),
+        2,
+        8,
+    ),
+    Case("VN002", "- version: 1\n- vcpus: 8\n", 1, 1, id="list-at-top"),
+    Case(
+        "VN003",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 16GiB
+        numatune:
+          mdoe: strict
+          nodeset: "0"
+        """),
+        5,
+        3,
+    ),
+    Case(
+        "VN004",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 4096
+        """),
+        3,
+        9,
+    ),
+    Case("VN004", "version = 1\nvcpus = 8\nmemory = 4096\n", 3, 10, suffix=".toml", id="toml"),
+    Case(
+        "VN005",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 16G
+        """),
+        3,
+        9,
+    ),
+    Case("VN006", VALID.replace('cpus: "4-7"', 'cpus: "7-4"'), 11, 11),
+    Case("VN006", VALID.replace('nodeset: "0-1"', 'nodeset: "0,^0"'), 6, 12, id="empty-set"),
+    Case(
+        "VN007",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 16GiB
+        memory: 32GiB
+        """),
+        4,
+        1,
+    ),
+    Case("VN008", VALID, 7, None, host=None, host_text=BAD_CAPS, in_file="host"),
+    Case("VN009", VALID, 1, None, host=None, host_text=NO_CELLS_CAPS, in_file="host"),
+    Case("VN010", VALID, 1, None, domain_text="<capabilities/>\n", in_file="domain"),
+    Case(
+        "VN011",
+        VALID,
+        3,
+        None,
+        in_file="domain",
+        domain_text=(
+            "<domain type='kvm'>\n  <name>x</name>\n  <maxMemory slots='4' unit='GiB'>8</maxMemory>\n"
+            "  <memory unit='GiB'>4</memory>\n  <os><type>hvm</type></os>\n</domain>\n"
+        ),
+    ),
+    Case(
+        "VN012", "version: 1\nhost: ../nowhere/hv01.xml\nvcpus: 8\nmemory: 16GiB\n", 2, 7, host=None
+    ),
+    Case(
+        "VN014",
+        VALID,
+        5,
+        None,
+        in_file="domain",
+        domain_text=(
+            "<domain type='kvm'>\n  <name>x</name>\n  <os><type>hvm</type></os>\n  <cpu>\n"
+            "    <topology sockets='1' cores='4' threads='1'/>\n  </cpu>\n</domain>\n"
+        ),
+    ),
+    Case("VN101", VALID.replace('  - cpus: "4-7"', '  - id: 2\n    cpus: "4-7"'), 11, 9),
+    Case("VN102", VALID.replace('  - cpus: "4-7"', '  - id: 0\n    cpus: "4-7"'), 11, 9),
+    Case("VN103", VALID.replace('cpus: "4-7"', 'cpus: "4-9"'), 11, 11),
+    Case("VN104", VALID.replace('cpus: "4-7"', 'cpus: "3-7"'), 11, 11),
+    Case("VN105", VALID.replace('cpus: "4-7"', 'cpus: "4-6"'), 7, 1),
+    Case("VN106", VALID.replace("memory: 16GiB", "memory: 20GiB"), 3, 9),
+    Case(
+        "VN107",
+        VALID.replace("memory: 16GiB", "memory: 8GiB").replace(
+            '    memory: 8GiB\n    host_nodes: "1"', '    memory: 0GiB\n    host_nodes: "1"'
+        ),
+        12,
+        13,
+    ),
+    Case(
+        "VN108",
+        y("""
+        version: 1
+        vcpus: 1
+        memory: 16GiB
+        cells:
+          - {cpus: "0", memory: 8GiB}
+          - {memory: 8GiB}
+        """),
+        4,
+        1,
+    ),
+    Case(
+        "VN109", VALID.replace('host_nodes: "0"', 'host_nodes: "0"\n    distances: {1: 10}'), 11, 20
+    ),
+    Case(
+        "VN110",
+        VALID.replace('host_nodes: "0"', 'host_nodes: "0"\n    distances: {1: 21}').replace(
+            'host_nodes: "1"', 'host_nodes: "1"\n    distances: {0: 31}'
+        ),
+        11,
+        20,
+    ),
+    Case(
+        "VN111",
+        y("""
+        version: 1
+        vcpus: 3
+        memory: 3GiB
+        cells:
+          - {cpus: "0", memory: 1GiB, distances: {1: 12}}
+          - {cpus: "1", memory: 1GiB}
+          - {cpus: "2", memory: 1GiB}
+        """),
+        5,
+        42,
+    ),
+    Case(
+        "VN112", VALID.replace('host_nodes: "0"', 'host_nodes: "0"\n    distances: {5: 21}'), 11, 20
+    ),
+    Case(
+        "VN113",
+        VALID.replace("mode: strict", "mode: restrictive").replace(
+            'host_nodes: "1"', 'host_nodes: "1"\n    mode: strict'
+        ),
+        14,
+        11,
+    ),
+    Case("VN114", VALID.replace('  mode: strict\n  nodeset: "0-1"', "  placement: auto"), 9, 17),
+    Case(
+        "VN115",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 16GiB
+        numatune: {mode: preferred, nodeset: "0-1"}
+        """),
+        4,
+        38,
+    ),
+    Case(
+        "VN116",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 16GiB
+        numatune: {placement: auto, nodeset: "0"}
+        """),
+        4,
+        38,
+    ),
+    Case("VN117", VALID.replace('nodeset: "0-1"', 'nodeset: "0"'), 13, 17),
+    Case(
+        "VN118",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 16GiB
+        numatune:
+          mode: strict
+        """),
+        4,
+        1,
+    ),
+    Case("VN119", VALID.replace('    host_nodes: "1"\n', "    mode: interleave\n"), 13, 11),
+    Case(
+        "VN120",
+        VALID.replace("memory: 16GiB", "memory: 9.5GiB").replace(
+            '    memory: 8GiB\n    host_nodes: "1"', '    memory: 1536MiB\n    host_nodes: "1"'
+        )
+        + "hugepages: {size: 1GiB}\n",
+        12,
+        13,
+    ),
+    Case(
+        "VN013",
+        VALID,
+        4,
+        None,
+        in_file="domain",
+        needs_rng=True,
+        domain_text=(
+            "<domain type='kvm'>\n  <name>x</name>\n  <os><type>hvm</type></os>\n  <bogus/>\n</domain>\n"
+        ),
+    ),
+    Case("VN201", VALID.replace('nodeset: "0-1"', 'nodeset: "0-3"'), 6, 12),
+    Case(
+        "VN202",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 16GiB
+        cells:
+          - cpus: "0-7"
+            memory: 16GiB
+            host_nodes: "2"
+        """),
+        7,
+        17,
+        host="cxl-memory-node.xml",
+    ),
+    Case(
+        "VN203",
+        VALID.replace("memory: 16GiB", "memory: 168GiB").replace(
+            '    memory: 8GiB\n    host_nodes: "0"', '    memory: 160GiB\n    host_nodes: "0"'
+        ),
+        10,
+        17,
+    ),
+    Case(
+        "VN204",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 300GiB
+        numatune: {mode: strict, nodeset: "0-1"}
+        """),
+        4,
+        35,
+    ),
+    Case("VN205", VALID + "hugepages: {size: 16MiB}\n", 14, 19),
+    Case(
+        "VN206",
+        VALID.replace("memory: 16GiB", "memory: 104GiB").replace(
+            '    memory: 8GiB\n    host_nodes: "0"', '    memory: 96GiB\n    host_nodes: "0"'
+        )
+        + "hugepages: {size: 1GiB}\n",
+        10,
+        17,
+    ),
+    Case(
+        "VN207",
+        VALID.replace("vcpus: 8", "vcpus: 96")
+        .replace('cpus: "0-3"', 'cpus: "0-47"')
+        .replace('cpus: "4-7"', 'cpus: "48-95"'),
+        None,
+    ),
+    Case("VN208", "version: 1\nvcpus: 8\nmemory: 1TiB\n", 3, 9),
+]
+
+# Near misses: each is as close as possible to its negative case, and must not fire the code.
+POSITIVE: dict[str, Case] = {
+    "VN001": Case("VN001", VALID),
+    "VN002": Case("VN002", VALID.replace("vcpus: 8", "vcpus: 8  # sixteen later")),
+    "VN003": Case("VN003", VALID.replace("  mode: strict", "  mode: strict  # mdoe")),
+    "VN004": Case("VN004", "version: 1\nvcpus: 8\nmemory: 4096MiB\n"),
+    "VN005": Case("VN005", "version: 1\nvcpus: 8\nmemory: 16GB\n"),
+    "VN006": Case("VN006", VALID.replace('nodeset: "0-1"', 'nodeset: "0-2,^2"')),
+    "VN007": Case("VN007", VALID),
+    "VN008": Case("VN008", VALID),
+    "VN009": Case("VN009", VALID),
+    "VN010": Case(
+        "VN010",
+        VALID,
+        domain_text="<domain type='kvm'>\n  <name>x</name>\n  <os><type>hvm</type></os>\n</domain>\n",
+    ),
+    "VN011": Case(
+        "VN011",
+        VALID,
+        domain_text=(
+            "<domain type='kvm'>\n  <name>x</name>\n  <maxMemory slots='4' unit='GiB'>32</maxMemory>\n"
+            "  <memory unit='GiB'>4</memory>\n  <os><type>hvm</type></os>\n</domain>\n"
+        ),
+    ),
+    "VN012": Case(
+        "VN012", "version: 1\nhost: ../hosts/2s-xeon.xml\nvcpus: 8\nmemory: 16GiB\n", host=None
+    ),
+    "VN013": Case(
+        "VN013",
+        VALID,
+        needs_rng=True,
+        domain_text=(
+            "<domain type='kvm'>\n  <name>x</name>\n  <os><type>hvm</type></os>\n</domain>\n"
+        ),
+    ),
+    "VN014": Case(
+        "VN014",
+        VALID,
+        domain_text=(
+            "<domain type='kvm'>\n  <name>x</name>\n  <os><type>hvm</type></os>\n  <cpu>\n"
+            "    <topology sockets='2' dies='1' cores='4' threads='1'/>\n  </cpu>\n</domain>\n"
+        ),
+    ),
+    "VN101": Case("VN101", VALID.replace('  - cpus: "4-7"', '  - id: 1\n    cpus: "4-7"')),
+    "VN102": Case("VN102", VALID.replace('  - cpus: "4-7"', '  - id: 1\n    cpus: "4-7"')),
+    "VN103": Case("VN103", VALID),
+    "VN104": Case("VN104", VALID),
+    "VN105": Case("VN105", VALID),
+    "VN106": Case("VN106", VALID),
+    "VN107": Case("VN107", VALID),
+    "VN108": Case(
+        "VN108",
+        VALID.replace("vcpus: 8", "vcpus: 2").replace('"0-3"', '"0"').replace('"4-7"', '"1"'),
+    ),
+    "VN109": Case(
+        "VN109", VALID.replace('host_nodes: "0"', 'host_nodes: "0"\n    distances: {0: 10, 1: 11}')
+    ),
+    "VN110": Case(
+        "VN110",
+        VALID.replace('host_nodes: "0"', 'host_nodes: "0"\n    distances: {1: 21}').replace(
+            'host_nodes: "1"', 'host_nodes: "1"\n    distances: {0: 21}'
+        ),
+    ),
+    "VN111": Case(
+        "VN111", VALID.replace('host_nodes: "0"', 'host_nodes: "0"\n    distances: {1: 21}')
+    ),
+    "VN112": Case(
+        "VN112", VALID.replace('host_nodes: "0"', 'host_nodes: "0"\n    distances: {1: 21}')
+    ),
+    "VN113": Case(
+        "VN113",
+        VALID.replace("mode: strict", "mode: restrictive")
+        .replace('host_nodes: "0"', 'host_nodes: "0"\n    mode: restrictive')
+        .replace('host_nodes: "1"', 'host_nodes: "1"\n    mode: restrictive'),
+    ),
+    "VN114": Case(
+        "VN114",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 16GiB
+        numatune: {placement: auto}
+        cells:
+          - {cpus: "0-3", memory: 8GiB}
+          - {cpus: "4-7", memory: 8GiB}
+        """),
+    ),
+    "VN115": Case(
+        "VN115", 'version: 1\nvcpus: 8\nmemory: 16GiB\nnumatune: {mode: preferred, nodeset: "1"}\n'
+    ),
+    "VN116": Case("VN116", "version: 1\nvcpus: 8\nmemory: 16GiB\nnumatune: {placement: auto}\n"),
+    "VN117": Case("VN117", VALID),
+    "VN118": Case(
+        "VN118", 'version: 1\nvcpus: 8\nmemory: 16GiB\nnumatune:\n  mode: strict\n  nodeset: "0"\n'
+    ),
+    "VN119": Case(
+        "VN119",
+        VALID.replace('    host_nodes: "1"\n', '    host_nodes: "1"\n    mode: interleave\n'),
+    ),
+    "VN120": Case("VN120", VALID + "hugepages: {size: 1GiB}\n"),
+    "VN201": Case("VN201", VALID),
+    "VN202": Case(
+        "VN202",
+        y("""
+        version: 1
+        vcpus: 8
+        memory: 16GiB
+        cells:
+          - {cpus: "0-7", memory: 8GiB, host_nodes: "0"}
+          - {memory: 8GiB, host_nodes: "2"}
+        """),
+        host="cxl-memory-node.xml",
+    ),
+    "VN203": Case(
+        "VN203",
+        VALID.replace("memory: 16GiB", "memory: 128GiB").replace(
+            '    memory: 8GiB\n    host_nodes: "0"', '    memory: 120GiB\n    host_nodes: "0"'
+        ),
+    ),
+    "VN204": Case(
+        "VN204", 'version: 1\nvcpus: 8\nmemory: 240GiB\nnumatune: {mode: strict, nodeset: "0-1"}\n'
+    ),
+    "VN205": Case("VN205", VALID + "hugepages: {size: 2MiB}\n"),
+    "VN206": Case(
+        "VN206",
+        VALID.replace("memory: 16GiB", "memory: 72GiB").replace(
+            '    memory: 8GiB\n    host_nodes: "0"', '    memory: 64GiB\n    host_nodes: "0"'
+        )
+        + "hugepages: {size: 1GiB}\n",
+    ),
+    "VN207": Case(
+        "VN207",
+        VALID.replace("vcpus: 8", "vcpus: 80")
+        .replace('cpus: "0-3"', 'cpus: "0-39"')
+        .replace('cpus: "4-7"', 'cpus: "40-79"'),
+    ),
+    "VN208": Case("VN208", "version: 1\nvcpus: 8\nmemory: 256GiB\n"),
+    "VN301": Case(
+        "VN301",
+        VALID,
+        needs_rng=True,
+        domain_text=(
+            "<domain type='kvm'>\n  <name>x</name>\n  <os><type>hvm</type></os>\n</domain>\n"
+        ),
+    ),
+}
+
+
+def run_case(case: Case, tmp_path: Path) -> tuple[list[Diagnostic], dict[str, str]]:
+    if case.needs_rng and find_schema_dir(None) is None:
+        pytest.skip("libvirt RelaxNG schemas not installed")
+    intent = tmp_path / "vms" / f"guest{case.suffix}"
+    intent.parent.mkdir(parents=True, exist_ok=True)
+    intent.write_text(case.text, encoding="utf-8")
+    hosts_dir = tmp_path / "hosts"
+    hosts_dir.mkdir(exist_ok=True)
+    (hosts_dir / "2s-xeon.xml").write_bytes((HOSTS / "2s-xeon.xml").read_bytes())
+    files = {"intent": str(intent)}
+    host_path = HOSTS / case.host if case.host else None
+    if case.host_text is not None:
+        host_path = tmp_path / "caps.xml"
+        host_path.write_text(case.host_text, encoding="utf-8")
+        files["host"] = str(host_path)
+    domain_path = None
+    if case.domain_text is not None:
+        domain_path = tmp_path / "base.xml"
+        domain_path.write_text(case.domain_text, encoding="utf-8")
+        files["domain"] = str(domain_path)
+    outcome = compile_intent(CompileOptions(intent, host_path=host_path, domain_path=domain_path))
+    return outcome.diagnostics, files
+
+
+def _case_id(case: Case) -> str:
+    return f"{case.code}-{case.id}" if case.id else case.code
+
+
+@pytest.mark.parametrize("case", NEGATIVE, ids=_case_id)
+def test_rule_fires(case: Case, tmp_path: Path) -> None:
+    diagnostics, files = run_case(case, tmp_path)
+    hits = [d for d in diagnostics if d.code == case.code]
+    assert hits, f"{case.code} did not fire; got {[(d.code, d.message) for d in diagnostics]}"
+    hit = hits[0]
+    assert hit.path == files[case.in_file]
+    if case.line is not None:
+        assert hit.line == case.line, hit
+    if case.column is not None:
+        assert hit.column == case.column, hit
+    assert hit.message
+    assert "Traceback" not in hit.message
+
+
+@pytest.mark.parametrize("case", POSITIVE.values(), ids=_case_id)
+def test_rule_quiet_on_near_miss(case: Case, tmp_path: Path) -> None:
+    diagnostics, _ = run_case(case, tmp_path)
+    assert [d for d in diagnostics if d.code == case.code] == []
+
+
+# Codes whose negative case cannot come from an intent: vnuma's own output must not trigger them.
+NEGATIVE_ELSEWHERE = {"VN301": "tests/test_verify.py::test_output_rejected_by_rng_is_reported"}
+
+
+def test_every_rule_has_a_negative_and_a_positive_case() -> None:
+    codes = {rule.code for rule in all_rules()}
+    assert codes - {case.code for case in NEGATIVE} - set(NEGATIVE_ELSEWHERE) == set()
+    assert codes - set(POSITIVE) == set()
+
+
+def test_errors_block_output_but_warnings_do_not(tmp_path: Path) -> None:
+    warning_case = next(c for c in NEGATIVE if c.code == "VN115")
+    diagnostics, _ = run_case(warning_case, tmp_path)
+    assert {d.severity for d in diagnostics} == {Severity.WARNING}
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda r: r.code)
+def test_rule_is_documented(rule) -> None:
+    for section in ("## What it checks", "## Why", "## Example", "## Fix"):
+        assert section in rule.doc, f"{rule.code} lacks {section}"
+    assert rule.summary.endswith("."), rule.summary
+    assert rule.name == rule.name.lower() and " " not in rule.name
