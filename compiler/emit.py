@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import Any
 
 from compiler.plan import DomainPlan
 from compiler.resources import templates_dir
+from compiler.xmlvalues import parse_uint, scaled_kib
 
 # libvirt's order of <domain> children (virDomainDefFormatInternal).
 DOMAIN_ORDER = (
@@ -27,11 +27,6 @@ MEMORY_BACKING_ORDER = (
     "discard",
 )
 CPU_ORDER = ("model", "vendor", "topology", "cache", "maxphysaddr", "feature", "numa")
-_KIB = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 1024, "m": 1024, "mib": 1024,
-        "mb": 1000**2 / 1024, "g": 1024**2, "gib": 1024**2, "gb": 1000**3 / 1024, "t": 1024**3,
-        "tib": 1024**3, "tb": 1000**4 / 1024}  # fmt: skip
-
-_ASCII_INT = re.compile(r"[0-9]+")  # str.isdigit() also accepts "²" and Arabic-Indic digits
 
 
 @cache
@@ -103,12 +98,8 @@ def _serialize_document(root: Any) -> str:
 
 
 def _kib(element: Any) -> int | None:
-    try:
-        value = int((element.text or "").strip())
-    except ValueError:
-        return None
-    factor = _KIB.get((element.get("unit") or "KiB").lower())
-    return int(value * factor) if factor else None
+    value = parse_uint(element.text)
+    return None if value is None else scaled_kib(value, element.get("unit"))
 
 
 def _check_max_memory(root: Any, plan: DomainPlan) -> None:
@@ -130,10 +121,10 @@ def _check_topology(root: Any, plan: DomainPlan) -> None:
         return
     product = 1
     for attr in ("sockets", "dies", "clusters", "cores", "threads"):
-        value = topology.get(attr, "1")
-        if not _ASCII_INT.fullmatch(value):
+        value = parse_uint(topology.get(attr, "1"))
+        if value is None:
             return
-        product *= int(value)
+        product *= value
     if product != plan.vcpus:
         raise MergeConflict(
             "VN014",
@@ -173,7 +164,7 @@ def _merged_vcpu(old: Any, new: Any, plan: DomainPlan) -> Any:
         value = old.get(attr)
         if value is None:
             continue
-        if attr == "current" and (not _ASCII_INT.fullmatch(value) or int(value) >= plan.vcpus):
+        if attr == "current" and (parse_uint(value) or plan.vcpus) >= plan.vcpus:
             continue
         if attr == "cpuset" and plan.vcpu_placement == "auto":
             continue

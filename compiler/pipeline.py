@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,12 +36,10 @@ class CompileOutcome:
 
 def display_path(path: Path) -> str:
     """The path as a user would type it: relative to the working directory when inside it."""
+    if not path.is_absolute():
+        return str(path)
     try:
-        return (
-            os.path.relpath(path)
-            if path.is_absolute() and not os.path.relpath(path).startswith("..")
-            else str(path)
-        )
+        return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
 

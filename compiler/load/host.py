@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +11,7 @@ from compiler.load.text import read_bytes
 from compiler.load.xmlsafe import element_span, parse_xml
 from compiler.model.host import HostCell, HostCPU, HostTopology, PagePool
 from compiler.rules import make_diagnostic
-
-_UNIT_KIB = {"b": 1 / 1024, "bytes": 1 / 1024, "k": 1, "kib": 1, "kb": 1000 / 1024,
-             "m": 1024, "mib": 1024, "mb": 1000**2 / 1024,
-             "g": 1024**2, "gib": 1024**2, "gb": 1000**3 / 1024,
-             "t": 1024**3, "tib": 1024**3, "tb": 1000**4 / 1024}  # fmt: skip
-
-_ASCII_INT = re.compile(r"[0-9]+")  # str.isdigit() also accepts "²" and Arabic-Indic digits
+from compiler.xmlvalues import parse_uint, scaled_kib
 
 
 class _BadSnapshot(Exception):
@@ -128,19 +121,18 @@ def _parse_cpu(cpu: Any) -> HostCPU:
 
 
 def _memory_kib(element: Any) -> int:
-    value = _int_text(element)
-    factor = _UNIT_KIB.get((element.get("unit") or "KiB").lower())
-    if factor is None:
-        raise _BadSnapshot(f"unknown unit {element.get('unit')!r}", element)
-    return int(value * factor)
+    return _scaled(element, _int_text(element))
 
 
 def _size_kib(element: Any, attr: str) -> int:
-    value = _req_int(element, attr)
-    factor = _UNIT_KIB.get((element.get("unit") or "KiB").lower())
-    if factor is None:
+    return _scaled(element, _req_int(element, attr))
+
+
+def _scaled(element: Any, value: int) -> int:
+    kib = scaled_kib(value, element.get("unit"))
+    if kib is None:
         raise _BadSnapshot(f"unknown unit {element.get('unit')!r}", element)
-    return int(value * factor)
+    return kib
 
 
 def _text(element: Any) -> str | None:
@@ -148,12 +140,12 @@ def _text(element: Any) -> str | None:
 
 
 def _int_text(element: Any) -> int:
-    text = _text(element)
-    if text is None or not _ASCII_INT.fullmatch(text):
+    value = parse_uint(_text(element))
+    if value is None:
         raise _BadSnapshot(
-            f"<{element.tag}> must hold a non-negative integer, not {text!r}", element
+            f"<{element.tag}> must hold a non-negative integer, not {_text(element)!r}", element
         )
-    return int(text)
+    return value
 
 
 def _req_int(element: Any, attr: str) -> int:
@@ -169,9 +161,9 @@ def _opt_int(element: Any, attr: str) -> int | None:
     raw = element.get(attr)
     if raw is None:
         return None
-    raw = raw.strip()
-    if not _ASCII_INT.fullmatch(raw):
+    value = parse_uint(raw)
+    if value is None:
         raise _BadSnapshot(
             f"<{element.tag}> attribute {attr}={raw!r} is not a non-negative integer", element
         )
-    return int(raw)
+    return value
