@@ -264,8 +264,8 @@ def hugepage_pool_too_small(ctx: CheckContext) -> Iterator[Finding]:
 
     ## What it checks
     For strict/restrictive bindings: the pages the bound cells need fit the pools of
-    their host nodes, per node set. Otherwise: the guest fits the host's total pool of
-    that size. Pool sizes come from the snapshot (`<pages>` per cell).
+    their host nodes, per node set. In any mode: the whole guest fits the host's total
+    pool of that size. Pool sizes come from the snapshot (`<pages>` per cell).
 
     ## Why
     libvirt does not check pools; QEMU fails at start ("unable to map backing store
@@ -290,25 +290,26 @@ def hugepage_pool_too_small(ctx: CheckContext) -> Iterator[Finding]:
         return
     size = hugepages.size_kib
     bindings = [b for b in intent.bindings() if b.mode.binds and _known(host, b)]
-    if bindings:
-        for first, group in _groups(bindings):
-            need = sum(-(-b.memory_kib // size) for b in group)
-            have = _pool_pages(host, first.nodes, size)
-            if need > have:
-                yield Finding(
-                    "VN206",
-                    f"{_labels(group)} {need} x {format_kib(size)} pages on host node(s) "
-                    f"{format_cpuset(first.nodes)}, whose pools hold {have}",
-                    first.path,
-                    hint=_pool_hint(first.nodes, size, need - have),
-                )
-        return
-    need = -(-intent.memory_kib // size)
+    short_group = False
+    for first, group in _groups(bindings):
+        need = sum(-(-b.memory_kib // size) for b in group)
+        have = _pool_pages(host, first.nodes, size)
+        if need > have:
+            short_group = True
+            yield Finding(
+                "VN206",
+                f"{_labels(group)} {need} x {format_kib(size)} pages on host node(s) "
+                f"{format_cpuset(first.nodes)}, whose pools hold {have}",
+                first.path,
+                hint=_pool_hint(first.nodes, size, need - have),
+            )
+    parts = [c.memory_kib for c in intent.cells] or [intent.memory_kib]
+    need = sum(-(-memory // size) for memory in parts)
     have = _pool_pages(host, host.node_ids, size)
-    if need > have:
+    if need > have and not short_group:
         yield Finding(
             "VN206",
-            f"the guest needs {need} x {format_kib(size)} pages, the host's pools hold {have}",
+            f"the guest needs {need} x {format_kib(size)} pages, the host's pools hold {have} in all",
             ("hugepages", "size"),
             hint=_pool_hint(host.node_ids, size, need - have),
         )
