@@ -116,6 +116,16 @@ NEGATIVE: list[Case] = [
         3,
         9,
     ),
+    Case("VN005", "version: 1\nvcpus: 8\nmemory: 0MiB\n", 3, 9, id="zero"),
+    Case(
+        "VN005",
+        "version: 1\nvcpus: 8\nmemory: 8GiB\nhugepages: {size: 0KiB}\n",
+        4,
+        19,
+        id="zero-page",
+    ),
+    Case("VN005", "version: 1\nvcpus: 8\nmemory: 1.0000001KB\n", 3, 9, id="fraction-of-kib"),
+    Case("VN005", "version: 1\nvcpus: 8\nmemory: 99999999999TiB\n", 3, 9, id="overflow"),
     Case("VN006", VALID.replace('cpus: "4-7"', 'cpus: "7-4"'), 11, 11),
     Case("VN006", VALID.replace('nodeset: "0-1"', 'nodeset: "0,^0"'), 6, 12, id="empty-set"),
     Case(

@@ -151,10 +151,12 @@ class _Builder:
             name=data.get("name"),
             host_ref=(base_dir / host) if host else None,
             vcpus=data["vcpus"],
-            memory_kib=self.size(data["memory"], ("memory",)),
+            memory_kib=self.size(data["memory"], ("memory",), positive=True),
             numatune=self.numatune(data["numatune"]) if "numatune" in data else None,
             cells=tuple(self.cell(i, raw) for i, raw in enumerate(data.get("cells", []))),
-            hugepages=Hugepages(self.size(data["hugepages"]["size"], ("hugepages", "size")))
+            hugepages=Hugepages(
+                self.size(data["hugepages"]["size"], ("hugepages", "size"), positive=True)
+            )
             if "hugepages" in data
             else None,
             positions=self.positions,
@@ -185,12 +187,20 @@ class _Builder:
             distances={int(k): v for k, v in raw.get("distances", {}).items()},
         )
 
-    def size(self, value: Any, path: JsonPath) -> int:
+    def size(self, value: Any, path: JsonPath, *, positive: bool = False) -> int:
         try:
-            return parse_size_kib(value)
+            kib = parse_size_kib(value)
         except SizeError as exc:
             self.report("VN005", exc.message, path, exc.hint)
             return 0
+        if positive and kib == 0:
+            self.report(
+                "VN005",
+                f"size {value!r} must be greater than zero",
+                path,
+                'libvirt: "Memory size must be specified via <memory> or in the <numa> configuration"',
+            )
+        return kib
 
     def idset(self, value: Any, path: JsonPath) -> frozenset[int]:
         try:
