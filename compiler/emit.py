@@ -196,7 +196,6 @@ def _replace_child(parent: Any, tag: str, new: Any, order: tuple[str, ...]) -> N
         new.tail = old.tail
         parent.replace(old, new)
         _reindent(new, parent)
-        new.tail = old.tail
     elif old is not None:
         _remove(old)
     elif new is not None:

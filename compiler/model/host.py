@@ -96,6 +96,10 @@ class HostTopology:
     def cell(self, node_id: int) -> HostCell | None:
         return next((cell for cell in self.cells if cell.id == node_id), None)
 
+    def cells_of(self, node_ids: frozenset[int]) -> list[HostCell]:
+        """The host cells among ``node_ids`` (ids the host lacks are skipped)."""
+        return [cell for cell in self.cells if cell.id in node_ids]
+
     @property
     def cpu_count(self) -> int:
         return sum(len(cell.cpus) for cell in self.cells)

@@ -108,7 +108,7 @@ def cell_on_cpuless_node(ctx: CheckContext) -> Iterator[Finding]:
     for binding in intent.bindings():
         if not _known(host, binding) or (binding.cell is not None and not binding.cell.cpus):
             continue
-        if all(not host.cell(node).cpus for node in binding.nodes):  # type: ignore[union-attr]
+        if all(not cell.cpus for cell in host.cells_of(binding.nodes)):
             yield Finding(
                 "VN202",
                 f"{binding.label} has vCPUs but its memory is bound to CPU-less host node(s) "
@@ -130,7 +130,7 @@ def _small_page_capacity(host: HostTopology, nodes: frozenset[int]) -> int | Non
 
 
 def _capacity_hint(host: HostTopology, nodes: frozenset[int]) -> str:
-    reserved = sum(host.cell(n).hugepage_reserved_kib for n in nodes)  # type: ignore[union-attr]
+    reserved = sum(cell.hugepage_reserved_kib for cell in host.cells_of(nodes))
     note = f" ({format_kib(reserved)} of it is set aside as huge pages)" if reserved else ""
     return (
         f"host node(s) {format_kib(_small_page_capacity(host, nodes) or 0)} usable{note}; "
@@ -357,7 +357,7 @@ def vcpu_overcommit(ctx: CheckContext) -> Iterator[Finding]:
     for cell in intent.cells:
         if not cell.host_nodes or not cell.host_nodes <= host.node_ids:
             continue
-        cpus = sum(len(host.cell(n).cpus) for n in cell.host_nodes)  # type: ignore[union-attr]
+        cpus = sum(len(node.cpus) for node in host.cells_of(cell.host_nodes))
         if cpus and len(cell.cpus) > cpus:
             yield Finding(
                 "VN207",
