@@ -164,8 +164,10 @@ def _merged_vcpu(old: Any, new: Any, plan: DomainPlan) -> Any:
         value = old.get(attr)
         if value is None:
             continue
-        if attr == "current" and (parse_uint(value) or plan.vcpus) >= plan.vcpus:
-            continue
+        if attr == "current":
+            current = parse_uint(value)
+            if current is None or current >= plan.vcpus:
+                continue  # libvirt refuses current > maximum; current == maximum says nothing
         if attr == "cpuset" and plan.vcpu_placement == "auto":
             continue
         new.set(attr, value)

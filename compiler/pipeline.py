@@ -80,27 +80,28 @@ def _load_host_for(
     from compiler.load.host import load_host
     from compiler.rules import make_diagnostic
 
-    path = options.host_path
-    if path is None and intent.host_ref is not None:
-        path = intent.host_ref
-        if not path.is_file():
-            outcome.diagnostics.append(
-                make_diagnostic(
-                    "VN012",
-                    f"host snapshot {display_path(path)} cannot be read",
-                    intent.path,
-                    intent.positions.locate(("host",)),
-                    hint="fix the path (it is relative to the intent) or pass --host",
-                    json_path=("host",),
-                )
-            )
-            return None
+    path = options.host_path or intent.host_ref
     if path is None:
         outcome.notes.append(
             "no host snapshot: host checks skipped (pass --host CAPS.xml or set `host:` in the intent)"
         )
         return None
-    host, diagnostics = load_host(path, display_path(path))
+    try:
+        host, diagnostics = load_host(path, display_path(path))
+    except UnreadableInput as exc:
+        if options.host_path is not None:
+            raise  # an explicit --host that cannot be read is a usage error
+        outcome.diagnostics.append(
+            make_diagnostic(
+                "VN012",
+                f"host snapshot cannot be read: {exc}",
+                intent.path,
+                intent.positions.locate(("host",)),
+                hint="fix the path (it is relative to the intent) or pass --host",
+                json_path=("host",),
+            )
+        )
+        return None
     outcome.diagnostics.extend(diagnostics)
     return host
 

@@ -11,6 +11,7 @@ import importlib
 import inspect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
 from compiler.diagnostics import Diagnostic, JsonPath, Severity, Span, format_json_path
@@ -76,14 +77,19 @@ def declare(code: str, name: str, severity: Severity, doc: str) -> None:
     _register(Rule(code, name, severity, inspect.cleandoc(doc)))
 
 
-def all_rules() -> list[Rule]:
+@cache
+def _catalogue() -> tuple[Rule, ...]:
     for module in RULE_MODULES:
         importlib.import_module(f"compiler.rules.{module}")
-    return sorted(_REGISTRY.values(), key=lambda r: r.code)
+    return tuple(sorted(_REGISTRY.values(), key=lambda r: r.code))
+
+
+def all_rules() -> list[Rule]:
+    return list(_catalogue())
 
 
 def get_rule(code: str) -> Rule | None:
-    all_rules()
+    _catalogue()
     return _REGISTRY.get(code.upper())
 
 
