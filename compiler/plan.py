@@ -75,7 +75,7 @@ def make_plan(intent: Intent) -> DomainPlan:
             if cell.host_nodes
         ),
         cells=tuple(_cell_plan(cell, cells) for cell in cells),
-        hugepages=(PagePlan(intent.hugepages.size_kib),) if intent.hugepages else (),
+        hugepages=tuple(PagePlan(pages.size_kib) for pages in intent.hugepages),
     )
 
 

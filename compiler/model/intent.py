@@ -31,11 +31,20 @@ class Placement(enum.StrEnum):
     AUTO = "auto"
 
 
+class Origin(enum.StrEnum):
+    """What the model was built from: a vnuma intent, or an existing libvirt domain XML."""
+
+    INTENT = "intent"
+    DOMAIN = "domain"
+
+
 @dataclass(frozen=True)
 class NumaTune:
     mode: MemMode = MemMode.STRICT
     nodeset: frozenset[int] | None = None
     placement: Placement = Placement.STATIC
+    guest_wide: bool = True
+    """False for a domain whose <numatune> has only <memnode>s (no <memory> element)."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,86 @@ class GuestCell:
 
 @dataclass(frozen=True)
 class Hugepages:
+    """One huge page size backing guest memory: every cell, or the guest cells in `cells`."""
+
     size_kib: int
+    cells: frozenset[int] | None = None
+    path: JsonPath = ("hugepages", "size")
+
+    @property
+    def is_master(self) -> bool:
+        return self.cells is None
+
+
+@dataclass(frozen=True)
+class VcpuPin:
+    """A `<vcpupin>`: the host CPUs one vCPU may run on."""
+
+    vcpu: int
+    cpuset: frozenset[int]
+    path: JsonPath
+
+    @property
+    def dedicated(self) -> bool:
+        """Pinned to exactly one host CPU, the way dedicated-CPU guests are."""
+        return len(self.cpuset) == 1
+
+
+@dataclass(frozen=True)
+class MemNodeRef:
+    """A domain `<memnode>` as written, including ones that name no existing cell."""
+
+    cellid: int
+    path: JsonPath
+
+
+@dataclass(frozen=True)
+class MemoryDevice:
+    """A `<devices><memory>` (DIMM, NVDIMM, virtio-mem ...) and the guest node it plugs into."""
+
+    model: str
+    size_kib: int | None
+    node: int | None
+    path: JsonPath
+
+
+@dataclass(frozen=True)
+class CpuTopology:
+    sockets: int
+    dies: int
+    clusters: int
+    cores: int
+    threads: int
+
+    @property
+    def vcpus(self) -> int:
+        return self.sockets * self.dies * self.clusters * self.cores * self.threads
+
+    def describe(self) -> str:
+        parts = [f"{self.sockets} sockets", f"{self.dies} dies"]
+        if self.clusters != 1:
+            parts.append(f"{self.clusters} clusters")
+        parts += [f"{self.cores} cores", f"{self.threads} threads"]
+        return " x ".join(parts)
+
+
+@dataclass(frozen=True)
+class DomainExtras:
+    """What only a libvirt domain can say (an intent leaves these empty)."""
+
+    vcpus_current: int | None = None
+    vcpu_cpuset: frozenset[int] | None = None
+    pins: tuple[VcpuPin, ...] = ()
+    emulator_pin: frozenset[int] | None = None
+    memnodes: tuple[MemNodeRef, ...] = ()
+    memory_devices: tuple[MemoryDevice, ...] = ()
+    max_memory_kib: int | None = None
+    max_memory_slots: int | None = None
+    topology: CpuTopology | None = None
+    numa_without_cells: bool = False
+    memory_given: bool = True
+    arch: str | None = None
+    machine: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,8 +171,34 @@ class Intent:
     host_ref: Path | None = None
     numatune: NumaTune | None = None
     cells: tuple[GuestCell, ...] = ()
-    hugepages: Hugepages | None = None
+    hugepages: tuple[Hugepages, ...] = ()
+    origin: Origin = Origin.INTENT
+    domain: DomainExtras = field(default_factory=DomainExtras)
     positions: PositionMap = field(default_factory=PositionMap, compare=False, repr=False)
+
+    @property
+    def label(self) -> str:
+        """How findings that involve several guests name this one."""
+        return self.name or Path(self.path).stem
+
+    @property
+    def is_domain(self) -> bool:
+        return self.origin is Origin.DOMAIN
+
+    def page_size_of(self, cell: GuestCell | None) -> Hugepages | None:
+        """The huge pages backing a cell (or the guest without cells); None for small pages.
+
+        As libvirt: a `<page>` whose nodeset names the cell, else the one without nodeset.
+        """
+        if cell is not None:
+            for pages in self.hugepages:
+                if pages.cells is not None and cell.id in pages.cells:
+                    return pages
+        return next((pages for pages in self.hugepages if pages.is_master), None)
+
+    @property
+    def uses_hugepages(self) -> bool:
+        return bool(self.hugepages)
 
     @property
     def auto_placement(self) -> bool:
@@ -104,6 +218,8 @@ class Intent:
             return None
         if self.numatune is not None and self.numatune.nodeset is not None:
             return self.numatune.nodeset
+        if self.is_domain:
+            return None
         bound = [cell.host_nodes for cell in self.cells if cell.host_nodes]
         return frozenset().union(*bound) if bound else None
 
@@ -154,11 +270,11 @@ class _Builder:
             memory_kib=self.size(data["memory"], ("memory",), positive=True),
             numatune=self.numatune(data["numatune"]) if "numatune" in data else None,
             cells=tuple(self.cell(i, raw) for i, raw in enumerate(data.get("cells", []))),
-            hugepages=Hugepages(
-                self.size(data["hugepages"]["size"], ("hugepages", "size"), positive=True)
+            hugepages=(
+                Hugepages(self.size(data["hugepages"]["size"], ("hugepages", "size"), positive=True)),
             )
             if "hugepages" in data
-            else None,
+            else (),
             positions=self.positions,
         )
 

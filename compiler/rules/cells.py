@@ -457,21 +457,21 @@ def memory_not_hugepage_multiple(ctx: CheckContext) -> Iterator[Finding]:
     ## Fix
     Round the cell's memory to a multiple of the page size (here 1GiB or 2GiB).
     """
-    hugepages = ctx.intent.hugepages
-    if hugepages is None or hugepages.size_kib == 0:
-        return
-    size = hugepages.size_kib
-    parts = [(c.memory_kib, (*c.path, "memory"), f"cell {c.id}") for c in ctx.intent.cells] or [
-        (ctx.intent.memory_kib, ("memory",), "guest memory")
+    intent = ctx.intent
+    parts = [(c.memory_kib, (*c.path, "memory"), f"cell {c.id}", c) for c in intent.cells] or [
+        (intent.memory_kib, ("memory",), "guest memory", None)
     ]
-    for memory, path, label in parts:
-        if memory % size:
-            down, up = memory // size * size, -(-memory // size) * size
-            options = " or ".join(format_kib(v).replace(" ", "") for v in (down, up) if v)
-            yield Finding(
-                "VN120",
-                f"{label} ({format_kib(memory)}) is not a multiple of the "
-                f"{format_kib(size)} huge page size",
-                path,
-                hint=f'QEMU: "memory size must be multiple of {format_kib(size)}"; use {options}',
-            )
+    for memory, path, label, cell in parts:
+        pages = intent.page_size_of(cell)
+        if pages is None or pages.size_kib == 0 or memory % pages.size_kib == 0:
+            continue
+        size = pages.size_kib
+        down, up = memory // size * size, -(-memory // size) * size
+        options = " or ".join(format_kib(v).replace(" ", "") for v in (down, up) if v)
+        yield Finding(
+            "VN120",
+            f"{label} ({format_kib(memory)}) is not a multiple of the "
+            f"{format_kib(size)} huge page size",
+            path,
+            hint=f'QEMU: "memory size must be multiple of {format_kib(size)}"; use {options}',
+        )

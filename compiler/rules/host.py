@@ -8,7 +8,7 @@ from compiler.check import CheckContext
 from compiler.cpusets import format_cpuset
 from compiler.diagnostics import JsonPath, Severity
 from compiler.model.host import HostTopology
-from compiler.model.intent import Binding, Intent
+from compiler.model.intent import Binding, GuestCell, Intent
 from compiler.rules import Finding, rule
 from compiler.sizes import format_kib
 
@@ -163,9 +163,13 @@ def cell_exceeds_node_memory(ctx: CheckContext) -> Iterator[Finding]:
     """
     host, intent = ctx.host, ctx.intent
     assert host is not None
-    if intent.hugepages is not None or not intent.cells:
+    if not intent.cells:
         return
-    bindings = [b for b in intent.bindings() if b.mode.binds and _known(host, b)]
+    bindings = [
+        b
+        for b in intent.bindings()
+        if b.mode.binds and _known(host, b) and intent.page_size_of(b.cell) is None
+    ]
     for first, group in _groups(bindings):
         need = sum(b.memory_kib for b in group)
         have = _small_page_capacity(host, first.nodes)
@@ -201,7 +205,7 @@ def guest_exceeds_nodeset_memory(ctx: CheckContext) -> Iterator[Finding]:
     """
     host, intent = ctx.host, ctx.intent
     assert host is not None
-    if intent.hugepages is not None or not intent.memory_mode.binds or intent.auto_placement:
+    if intent.uses_hugepages or not intent.memory_mode.binds or intent.auto_placement:
         return
     nodes = frozenset().union(*(nodes for nodes, _ in _named_nodes(intent)))
     if not nodes or not nodes <= host.node_ids:
@@ -235,18 +239,19 @@ def hugepage_size_unavailable(ctx: CheckContext) -> Iterator[Finding]:
     ## Fix
     Use a size the host supports.
     """
-    host, hugepages = ctx.host, ctx.intent.hugepages
+    host = ctx.host
     assert host is not None
-    if hugepages is None or host.supports_page_size(hugepages.size_kib):
-        return
     sizes = sorted(set(host.page_sizes_kib) | {p.size_kib for c in host.cells for p in c.pages})
-    yield Finding(
-        "VN205",
-        f"the host has no {format_kib(hugepages.size_kib)} pages",
-        ("hugepages", "size"),
-        hint=f'libvirt: "Unable to find any usable hugetlbfs mount for {hugepages.size_kib} KiB"; '
-        f"host page sizes: {', '.join(format_kib(s) for s in sizes) or 'none listed'}",
-    )
+    for pages in ctx.intent.hugepages:
+        if host.supports_page_size(pages.size_kib):
+            continue
+        yield Finding(
+            "VN205",
+            f"the host has no {format_kib(pages.size_kib)} pages",
+            pages.path,
+            hint=f'libvirt: "Unable to find any usable hugetlbfs mount for {pages.size_kib} KiB"; '
+            f"host page sizes: {', '.join(format_kib(s) for s in sizes) or 'none listed'}",
+        )
 
 
 def _pool_pages(host: HostTopology, nodes: frozenset[int], size_kib: int) -> int:
@@ -285,11 +290,22 @@ def hugepage_pool_too_small(ctx: CheckContext) -> Iterator[Finding]:
     """
     host, intent = ctx.host, ctx.intent
     assert host is not None
-    hugepages = intent.hugepages
-    if hugepages is None or not host.supports_page_size(hugepages.size_kib):
-        return
-    size = hugepages.size_kib
-    bindings = [b for b in intent.bindings() if b.mode.binds and _known(host, b)]
+    for size in sorted({pages.size_kib for pages in intent.hugepages}):
+        if host.supports_page_size(size):
+            yield from _pool_findings(host, intent, size)
+
+
+def _uses_size(intent: Intent, cell: GuestCell | None, size_kib: int) -> bool:
+    pages = intent.page_size_of(cell)
+    return pages is not None and pages.size_kib == size_kib
+
+
+def _pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterator[Finding]:
+    bindings = [
+        b
+        for b in intent.bindings()
+        if b.mode.binds and _known(host, b) and _uses_size(intent, b.cell, size)
+    ]
     short_group = False
     for first, group in _groups(bindings):
         need = sum(-(-b.memory_kib // size) for b in group)
@@ -303,14 +319,18 @@ def hugepage_pool_too_small(ctx: CheckContext) -> Iterator[Finding]:
                 first.path,
                 hint=_pool_hint(first.nodes, size, need - have),
             )
-    parts = [c.memory_kib for c in intent.cells] or [intent.memory_kib]
+    if intent.cells:
+        parts = [c.memory_kib for c in intent.cells if _uses_size(intent, c, size)]
+    else:
+        parts = [intent.memory_kib] if _uses_size(intent, None, size) else []
     need = sum(-(-memory // size) for memory in parts)
     have = _pool_pages(host, host.node_ids, size)
     if need > have and not short_group:
+        path = next(p.path for p in intent.hugepages if p.size_kib == size)
         yield Finding(
             "VN206",
             f"the guest needs {need} x {format_kib(size)} pages, the host's pools hold {have} in all",
-            ("hugepages", "size"),
+            path,
             hint=_pool_hint(host.node_ids, size, need - have),
         )
 
@@ -390,7 +410,7 @@ def guest_exceeds_host_memory(ctx: CheckContext) -> Iterator[Finding]:
     """
     host, intent = ctx.host, ctx.intent
     assert host is not None
-    if intent.hugepages is not None or (
+    if intent.uses_hugepages or (
         intent.memory_mode.binds and intent.effective_nodeset is not None
     ):
         return

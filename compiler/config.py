@@ -1,0 +1,376 @@
+"""Configuration for `vnuma lint`: discovery, loading, validation and rule selection.
+
+Settings live in the ``[tool.vnuma]`` table of a ``pyproject.toml`` or at the top level
+of a ``vnuma.toml``; the closest such file to the linted directory wins (ruff semantics,
+no merging). Rule selection follows ruff: among the ``select`` and ``ignore`` entries
+that are prefixes of a code the longest wins, ``ignore`` on a tie.
+
+Globs are matched against posix paths relative to the config file's directory:
+``**`` spans whole path segments, ``*``, ``?`` and ``[...]`` never match ``/``, a
+pattern without ``/`` matches a basename at any depth, a trailing ``/`` restricts a
+pattern to directories, and a pattern that matches a directory covers everything below.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from compiler.diagnostics import Severity
+
+CONFIG_FILE = "vnuma.toml"
+PYPROJECT = "pyproject.toml"
+ALL_CODES = "VN"
+
+KEYS = ("exclude", "hosts", "ignore", "per-file-ignores", "select", "severity")
+HOST_KEYS = ("files", "snapshot")
+SEVERITIES = {severity.label: severity for severity in Severity}
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_TOOL_VNUMA = re.compile(rb"tool\s*\.\s*vnuma\b")
+
+
+class ConfigError(Exception):
+    """An unreadable, malformed or invalid configuration file."""
+
+    def __init__(self, message: str, path: Path | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path is not None else self.message
+
+
+@dataclass(frozen=True)
+class HostMapping:
+    snapshot: Path
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LintConfig:
+    source: Path | None
+    root: Path
+    select: tuple[str, ...] = (ALL_CODES,)
+    ignore: tuple[str, ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    hosts: tuple[HostMapping, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def is_enabled(self, code: str, path: Path) -> bool:
+        code = code.upper()
+        if not _selected(code, self.select, self.ignore):
+            return False
+        return not any(
+            _has_prefix(code, prefixes) and self._matches(glob)
+            for glob, prefixes in self.per_file_ignores
+            for self._matches in [_path_matcher(self.relative(path))]
+        )
+
+    def severity_for(self, code: str, default: Severity) -> Severity:
+        code = code.upper()
+        matching = [(len(prefix), level) for prefix, level in self.severity if code.startswith(prefix)]
+        return max(matching, key=lambda item: item[0])[1] if matching else default
+
+    def host_for(self, path: Path) -> Path | None:
+        matches = _path_matcher(self.relative(path))
+        for mapping in self.hosts:
+            if any(matches(glob) for glob in mapping.files):
+                return mapping.snapshot
+        return None
+
+    def is_excluded(self, path: Path) -> bool:
+        matches = _path_matcher(self.relative(path))
+        return any(matches(glob) for glob in self.exclude)
+
+    def relative(self, path: Path) -> str | None:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return None
+
+
+def default_config(cwd: Path) -> LintConfig:
+    return LintConfig(source=None, root=cwd.resolve())
+
+
+def discover_config(start: Path) -> Path | None:
+    """The closest `vnuma.toml`, or `pyproject.toml` with `[tool.vnuma]`, at or above `start`."""
+    start = start.resolve()
+    if start.is_file():
+        start = start.parent
+    for directory in (start, *start.parents):
+        candidate = directory / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+        pyproject = directory / PYPROJECT
+        if pyproject.is_file() and _has_vnuma_table(pyproject):
+            return pyproject
+    return None
+
+
+def load_config(path: Path | None, *, cwd: Path, known_codes: Iterable[str]) -> LintConfig:
+    if path is None:
+        return default_config(cwd)
+    path = path.resolve()
+    document = _read_toml(path)
+    if path.name == PYPROJECT:
+        table, prefix = _tool_table(document, path), "tool.vnuma"
+    else:
+        table, prefix = document, ""
+    try:
+        return _build(table, _Context(path.parent, prefix, _normalised(known_codes)), path)
+    except _Invalid as exc:
+        raise ConfigError(str(exc), path) from None
+
+
+def glob_match(pattern: str, relpath: str) -> bool:
+    """Whether `relpath` (posix, relative to the config root) matches `pattern`."""
+    regex, _ = _compile(pattern)
+    return regex.fullmatch(relpath) is not None
+
+
+class _Invalid(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Context:
+    root: Path
+    prefix: str
+    known_codes: tuple[str, ...]
+
+    def key(self, *parts: str | int) -> str:
+        out = self.prefix
+        for part in parts:
+            if isinstance(part, int):
+                out += f"[{part}]"
+            else:
+                name = part if _BARE_KEY.fullmatch(part) else f'"{part}"'
+                out = f"{out}.{name}" if out else name
+        return out
+
+
+def _build(table: Mapping[str, Any], ctx: _Context, source: Path) -> LintConfig:
+    _reject_unknown(table, KEYS, ctx.key)
+    return LintConfig(
+        source=source,
+        root=ctx.root,
+        select=_codes(table.get("select", [ALL_CODES]), ctx, "select"),
+        ignore=_codes(table.get("ignore", []), ctx, "ignore"),
+        severity=_severity(table.get("severity", {}), ctx),
+        per_file_ignores=_per_file_ignores(table.get("per-file-ignores", {}), ctx),
+        hosts=_hosts(table.get("hosts", []), ctx),
+        exclude=_globs(table.get("exclude", []), ctx, "exclude"),
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror or exc}", path) from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file is not UTF-8: {exc}", path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", path) from None
+
+
+def _tool_table(document: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict) or "vnuma" not in tool:
+        raise ConfigError("no [tool.vnuma] table", path)
+    if not isinstance(tool["vnuma"], dict):
+        raise ConfigError("tool.vnuma must be a table", path)
+    return tool["vnuma"]
+
+
+def _has_vnuma_table(pyproject: Path) -> bool:
+    """A broken file that mentions `tool.vnuma` counts, so loading reports the real error."""
+    try:
+        raw = pyproject.read_bytes()
+    except OSError:
+        return False
+    try:
+        tool = tomllib.loads(raw.decode("utf-8")).get("tool")
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return _TOOL_VNUMA.search(raw) is not None
+    return isinstance(tool, dict) and "vnuma" in tool
+
+
+def _reject_unknown(
+    table: Mapping[str, Any], valid: tuple[str, ...], key: Callable[..., str]
+) -> None:
+    for name in table:
+        if name in valid:
+            continue
+        close = difflib.get_close_matches(name, valid, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise _Invalid(f"unknown key '{key(name)}'{hint} (valid keys: {', '.join(valid)})")
+
+
+def _strings(value: Any, key: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise _Invalid(f"{key} must be a list of strings")
+    return tuple(value)
+
+
+def _globs(value: Any, ctx: _Context, *parts: str | int) -> tuple[str, ...]:
+    globs = _strings(value, ctx.key(*parts))
+    if any(not glob.strip("/") for glob in globs):
+        raise _Invalid(f"{ctx.key(*parts)} must not contain empty patterns")
+    return globs
+
+
+def _codes(value: Any, ctx: _Context, *parts: str) -> tuple[str, ...]:
+    return tuple(_code(item, ctx, *parts) for item in _strings(value, ctx.key(*parts)))
+
+
+def _code(value: str, ctx: _Context, *parts: str) -> str:
+    code = value.upper()
+    code = ALL_CODES if code == "ALL" else code
+    if code != ALL_CODES and not any(known.startswith(code) for known in ctx.known_codes):
+        raise _Invalid(f"unknown rule code or prefix '{value}' in {ctx.key(*parts)}")
+    return code
+
+
+def _severity(value: Any, ctx: _Context) -> tuple[tuple[str, Severity], ...]:
+    if not isinstance(value, dict):
+        raise _Invalid(f"{ctx.key('severity')} must be a table of rule code = severity")
+    levels: dict[str, Severity] = {}
+    for name, level in value.items():
+        if level not in SEVERITIES:
+            choices = ", ".join(f"'{label}'" for label in SEVERITIES)
+            raise _Invalid(
+                f"{ctx.key('severity', name)} must be one of {choices}, not {level!r}"
+            )
+        levels[_code(name, ctx, "severity")] = SEVERITIES[level]
+    return tuple(levels.items())
+
+
+def _per_file_ignores(value: Any, ctx: _Context) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    key = "per-file-ignores"
+    if not isinstance(value, dict):
+        raise _Invalid(f"{ctx.key(key)} must be a table of glob = list of rule codes")
+    if any(not glob.strip("/") for glob in value):
+        raise _Invalid(f"{ctx.key(key)} must not contain empty patterns")
+    return tuple((glob, _codes(codes, ctx, key, glob)) for glob, codes in value.items())
+
+
+def _hosts(value: Any, ctx: _Context) -> tuple[HostMapping, ...]:
+    if not isinstance(value, list):
+        raise _Invalid(f"{ctx.key('hosts')} must be an array of tables")
+    return tuple(_host(entry, ctx, index) for index, entry in enumerate(value))
+
+
+def _host(entry: Any, ctx: _Context, index: int) -> HostMapping:
+    if not isinstance(entry, dict):
+        raise _Invalid(f"{ctx.key('hosts', index)} must be a table")
+    _reject_unknown(entry, HOST_KEYS, lambda name: ctx.key("hosts", index, name))
+    for name in HOST_KEYS:
+        if name not in entry:
+            raise _Invalid(f"{ctx.key('hosts', index, name)} is required")
+    snapshot = entry["snapshot"]
+    if not isinstance(snapshot, str) or not snapshot:
+        raise _Invalid(f"{ctx.key('hosts', index, 'snapshot')} must be a non-empty string")
+    files = _globs(entry["files"], ctx, "hosts", index, "files")
+    if not files:
+        raise _Invalid(f"{ctx.key('hosts', index, 'files')} must be a non-empty list of strings")
+    return HostMapping(snapshot=(ctx.root / snapshot).resolve(), files=files)
+
+
+def _normalised(codes: Iterable[str]) -> tuple[str, ...]:
+    return tuple(code.upper() for code in codes)
+
+
+def _has_prefix(code: str, prefixes: Iterable[str]) -> bool:
+    return any(code.startswith(prefix) for prefix in prefixes)
+
+
+def _selected(code: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> bool:
+    """Ruff's rule: the longest matching prefix decides, `ignore` winning a tie."""
+    best_select = max((len(p) for p in select if code.startswith(p)), default=-1)
+    best_ignore = max((len(p) for p in ignore if code.startswith(p)), default=-1)
+    return best_select > best_ignore
+
+
+def _path_matcher(relpath: str | None) -> Callable[[str], bool]:
+    """Match a glob against a file and, for directory patterns, its parent directories."""
+    if relpath is None or relpath in ("", "."):
+        return lambda _glob: False
+    parents = [str(parent) for parent in PurePosixPath(relpath).parents if str(parent) != "."]
+
+    def matches(glob: str) -> bool:
+        regex, dir_only = _compile(glob)
+        if not dir_only and regex.fullmatch(relpath):
+            return True
+        return any(regex.fullmatch(parent) for parent in parents)
+
+    return matches
+
+
+@lru_cache(maxsize=1024)
+def _compile(pattern: str) -> tuple[re.Pattern[str], bool]:
+    """Translate a glob to an anchored regex; the flag marks a directory-only pattern."""
+    dir_only = pattern.endswith("/")
+    anchored = "/" in pattern.rstrip("/")
+    segments = [segment for segment in pattern.split("/") if segment]
+    regex = "" if anchored else "(?:[^/]+/)*"
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        separator = "/" if regex and not regex.endswith(("/", "/)*")) else ""
+        if segment == "**":
+            regex += separator + (".+" if last else "(?:[^/]+/)*")
+        else:
+            regex += separator + _translate_segment(segment)
+    return re.compile(regex), dir_only
+
+
+def _translate_segment(segment: str) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(segment):
+        char = segment[index]
+        index += 1
+        if char == "*":
+            while index < len(segment) and segment[index] == "*":
+                index += 1
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            translated, index = _translate_class(segment, index)
+            out.append(translated)
+        elif char == "\\" and index < len(segment):
+            out.append(re.escape(segment[index]))
+            index += 1
+        else:
+            out.append(re.escape(char))
+    return "".join(out)
+
+
+def _translate_class(segment: str, start: int) -> tuple[str, int]:
+    """A `[...]` class starting after `[`; an unterminated one is a literal `[`."""
+    index = start
+    negated = index < len(segment) and segment[index] in "!^"
+    if negated:
+        index += 1
+    if index < len(segment) and segment[index] == "]":
+        index += 1
+    end = segment.find("]", index)
+    if end < 0:
+        return re.escape("["), start
+    body = segment[start + negated : end]
+    body = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
+    regex = f"[^/{body}]" if negated else f"(?!/)[{body}]"
+    return regex, end + 1
