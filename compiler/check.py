@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from compiler.diagnostics import Diagnostic
 from compiler.model.host import HostTopology
 from compiler.model.intent import Intent
-from compiler.rules import Finding, Rule, all_rules, make_diagnostic
+from compiler.rules import AdmissionFinding, Finding, Rule, all_rules, make_diagnostic
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,14 @@ class CheckContext:
     @property
     def has_host_cells(self) -> bool:
         return self.host is not None and bool(self.host.cells)
+
+
+@dataclass(frozen=True)
+class AdmissionContext:
+    """Every guest mapped to one host, checked together."""
+
+    host: HostTopology
+    guests: tuple[Intent, ...]
 
 
 def applicable_rules(has_host: bool) -> list[Rule]:
@@ -51,3 +59,24 @@ def _locate(intent: Intent, finding: Finding) -> Diagnostic:
         json_path=finding.path,
         severity=finding.severity,
     )
+
+
+def run_admission(host: HostTopology, guests: list[Intent]) -> list[Diagnostic]:
+    """Whole-host checks; each finding becomes one diagnostic in every guest's file it names."""
+    if not host.cells or len(guests) == 0:
+        return []
+    context = AdmissionContext(host, tuple(guests))
+    diagnostics: list[Diagnostic] = []
+    for rule in all_rules():
+        if rule.admission is None:
+            continue
+        for finding in rule.admission(context):
+            diagnostics.extend(_locate_admission(finding))
+    return sorted(diagnostics, key=Diagnostic.sort_key)
+
+
+def _locate_admission(finding: AdmissionFinding) -> list[Diagnostic]:
+    return [
+        _locate(guest, Finding(finding.code, finding.message, path, finding.hint))
+        for guest, path in finding.places
+    ]

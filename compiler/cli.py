@@ -1,4 +1,4 @@
-"""Command line: `vnuma compile | host | schema | explain | rules`.
+"""Command line: `vnuma compile | lint | host | schema | explain | rules`.
 
 Exit status: 0 no errors (warnings allowed), 1 errors found (a malformed input is a
 finding too), 2 usage error, unreadable file or internal error. Heavy modules are
@@ -13,8 +13,10 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from compiler import __version__
+from compiler.diagnostics import Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -63,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
         help="libvirt RelaxNG schemas (default /usr/share/libvirt/schemas)",
     )
 
+    _add_lint_parser(commands)
+
     host_cmd = commands.add_parser("host", help="show a host snapshot's NUMA topology")
     host_cmd.add_argument("snapshot", type=Path, help="XML printed by `virsh capabilities`")
     host_cmd.add_argument("--format", choices=("text", "json"), default="text")
@@ -76,6 +80,47 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_lint_parser(commands: Any) -> None:
+    lint_cmd = commands.add_parser(
+        "lint",
+        help="check intents and libvirt domain XMLs (files or directories)",
+        description="Check vnuma intents (.yaml/.yml/.toml) and libvirt domain XML (.xml) "
+        "against their host snapshots, one by one and all guests of a host together.",
+    )
+    lint_cmd.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: .)"
+    )
+    lint_cmd.add_argument(
+        "--host", type=Path, metavar="CAPS.xml", help="check every file against this host snapshot"
+    )
+    lint_cmd.add_argument(
+        "--format",
+        choices=("auto", "text", "json", "sarif", "github"),
+        default="auto",
+        help="output format (default: auto = github under GitHub Actions, else text)",
+    )
+    lint_cmd.add_argument(
+        "--strict", action="store_true", help="exit 1 on warnings too, not only errors"
+    )
+    lint_cmd.add_argument(
+        "--exit-zero", action="store_true", help="exit 0 even when findings are reported"
+    )
+    lint_cmd.add_argument(
+        "--config", type=Path, metavar="FILE", help="use this vnuma.toml / pyproject.toml"
+    )
+    lint_cmd.add_argument(
+        "--isolated", action="store_true", help="ignore configuration files, use the defaults"
+    )
+    lint_cmd.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply the configured `exclude` to paths given on the command line too",
+    )
+    lint_cmd.add_argument(
+        "-q", "--quiet", action="store_true", help="no notes on stderr about skipped files"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -87,6 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:
         subject = getattr(args, "intent", None) or getattr(args, "snapshot", None)
+        subject = subject or getattr(args, "current_file", None)
         where = f" while processing {subject}" if subject else ""
         print(
             f"vnuma: internal error{where}, please report: {type(exc).__name__}: {exc}",
@@ -99,16 +145,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
 
-def _use_colour(args: argparse.Namespace) -> bool:
+def _use_colour(args: argparse.Namespace, stream: Any = None) -> bool:
     if args.color != "auto":
         return args.color == "always"
-    return sys.stderr.isatty() and "NO_COLOR" not in os.environ
+    return (stream or sys.stderr).isatty() and "NO_COLOR" not in os.environ
+
+
+def _print_diagnostics(diagnostics: Sequence[Any], args: argparse.Namespace) -> None:
+    from compiler.formats import render_text
+
+    text = render_text(diagnostics, colour=_use_colour(args))
+    if text:
+        sys.stderr.write(text)
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
+    from compiler.formats import count_summary
     from compiler.load.text import UnreadableInput
     from compiler.pipeline import CompileOptions, compile_intent
-    from compiler.report import format_diagnostic, summary
 
     if args.intent.suffix.lower() not in (".yaml", ".yml", ".toml"):
         return _usage(f"{args.intent}: the intent must be a .yaml, .yml or .toml file")
@@ -123,13 +177,11 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         outcome = compile_intent(options)
     except UnreadableInput as exc:
         return _usage(str(exc))
-    colour = _use_colour(args)
-    for diag in outcome.diagnostics:
-        print(format_diagnostic(diag, colour=colour), file=sys.stderr)
+    _print_diagnostics(outcome.diagnostics, args)
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)
     if outcome.diagnostics:
-        print(summary(outcome.diagnostics), file=sys.stderr)
+        print(count_summary(outcome.diagnostics), file=sys.stderr)
     if outcome.xml is None:
         return EXIT_FINDINGS
     if args.output:
@@ -160,19 +212,62 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _cmd_lint(args: argparse.Namespace) -> int:
+    from compiler.config import ConfigError
+    from compiler.formats import render, resolve_format
+    from compiler.lint import LintOptions, host_rules_note, lint, skipped_notes, summary_line
+    from compiler.load.text import UnreadableInput
+
+    try:
+        options = LintOptions(
+            paths=tuple(args.paths) or (Path("."),),
+            config=_lint_config(args),
+            host_path=args.host,
+            force_exclude=args.force_exclude,
+        )
+        report = lint(options)
+    except (ConfigError, UnreadableInput) as exc:
+        return _usage(str(exc))
+    fmt = resolve_format(args.format, os.environ)
+    if not args.quiet:
+        for note in skipped_notes(report):
+            print(f"note: {note}", file=sys.stderr)
+    note = host_rules_note(report)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
+    summary = summary_line(report) if fmt == "text" else ""
+    output = render(fmt, report.diagnostics, colour=_use_colour(args, sys.stdout), summary=summary)
+    sys.stdout.write(output)
+    sys.stdout.flush()
+    threshold = Severity.WARNING if args.strict else Severity.ERROR
+    failed = any(d.severity >= threshold for d in report.diagnostics)
+    return EXIT_FINDINGS if failed and not args.exit_zero else EXIT_OK
+
+
+def _lint_config(args: argparse.Namespace) -> Any:
+    """An explicit configuration, or None to use the closest one to each file."""
+    from compiler.config import default_config, load_config
+    from compiler.rules import all_rules
+
+    cwd = Path.cwd()
+    if args.isolated:
+        return default_config(cwd)
+    if args.config is None:
+        return None
+    return load_config(args.config, cwd=cwd, known_codes=[r.code for r in all_rules()])
+
+
 def _cmd_host(args: argparse.Namespace) -> int:
     from compiler.hostview import render_json, render_text
     from compiler.load.host import load_host
     from compiler.load.text import UnreadableInput
     from compiler.pipeline import display_path
-    from compiler.report import format_diagnostic
 
     try:
         host, diagnostics = load_host(args.snapshot, display_path(args.snapshot))
     except UnreadableInput as exc:
         return _usage(str(exc))
-    for diag in diagnostics:
-        print(format_diagnostic(diag, colour=_use_colour(args)), file=sys.stderr)
+    _print_diagnostics(diagnostics, args)
     if host is None:
         return EXIT_FINDINGS
     sys.stdout.write(render_json(host) if args.format == "json" else render_text(host))
@@ -220,6 +315,7 @@ def _usage(message: str) -> int:
 
 _COMMANDS = {
     "compile": _cmd_compile,
+    "lint": _cmd_lint,
     "host": _cmd_host,
     "schema": _cmd_schema,
     "explain": _cmd_explain,

@@ -34,6 +34,7 @@ SEVERITIES = {severity.label: severity for severity in Severity}
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOOL_VNUMA = re.compile(rb"tool\s*\.\s*vnuma\b")
+_ANY_DIRS = "(?:[^/]+/)*"
 
 
 class ConfigError(Exception):
@@ -69,16 +70,16 @@ class LintConfig:
         code = code.upper()
         if not _selected(code, self.select, self.ignore):
             return False
+        matches = _path_matcher(self.relative(path))
         return not any(
-            _has_prefix(code, prefixes) and self._matches(glob)
+            _has_prefix(code, prefixes) and matches(glob)
             for glob, prefixes in self.per_file_ignores
-            for self._matches in [_path_matcher(self.relative(path))]
         )
 
     def severity_for(self, code: str, default: Severity) -> Severity:
         code = code.upper()
-        matching = [(len(prefix), level) for prefix, level in self.severity if code.startswith(prefix)]
-        return max(matching, key=lambda item: item[0])[1] if matching else default
+        matching = [(prefix, level) for prefix, level in self.severity if code.startswith(prefix)]
+        return max(matching, key=lambda item: len(item[0]))[1] if matching else default
 
     def host_for(self, path: Path) -> Path | None:
         matches = _path_matcher(self.relative(path))
@@ -226,10 +227,18 @@ def _strings(value: Any, key: str) -> tuple[str, ...]:
 
 
 def _globs(value: Any, ctx: _Context, *parts: str | int) -> tuple[str, ...]:
-    globs = _strings(value, ctx.key(*parts))
-    if any(not glob.strip("/") for glob in globs):
-        raise _Invalid(f"{ctx.key(*parts)} must not contain empty patterns")
-    return globs
+    key = ctx.key(*parts)
+    return tuple(_glob(glob, key) for glob in _strings(value, key))
+
+
+def _glob(glob: str, key: str) -> str:
+    if not glob.strip("/"):
+        raise _Invalid(f"{key} must not contain empty patterns")
+    try:
+        _compile(glob)
+    except re.error as exc:
+        raise _Invalid(f"{key}: invalid glob {glob!r}: {exc}") from None
+    return glob
 
 
 def _codes(value: Any, ctx: _Context, *parts: str) -> tuple[str, ...]:
@@ -249,11 +258,9 @@ def _severity(value: Any, ctx: _Context) -> tuple[tuple[str, Severity], ...]:
         raise _Invalid(f"{ctx.key('severity')} must be a table of rule code = severity")
     levels: dict[str, Severity] = {}
     for name, level in value.items():
-        if level not in SEVERITIES:
+        if not isinstance(level, str) or level not in SEVERITIES:
             choices = ", ".join(f"'{label}'" for label in SEVERITIES)
-            raise _Invalid(
-                f"{ctx.key('severity', name)} must be one of {choices}, not {level!r}"
-            )
+            raise _Invalid(f"{ctx.key('severity', name)} must be one of {choices}, not {level!r}")
         levels[_code(name, ctx, "severity")] = SEVERITIES[level]
     return tuple(levels.items())
 
@@ -262,9 +269,9 @@ def _per_file_ignores(value: Any, ctx: _Context) -> tuple[tuple[str, tuple[str, 
     key = "per-file-ignores"
     if not isinstance(value, dict):
         raise _Invalid(f"{ctx.key(key)} must be a table of glob = list of rule codes")
-    if any(not glob.strip("/") for glob in value):
-        raise _Invalid(f"{ctx.key(key)} must not contain empty patterns")
-    return tuple((glob, _codes(codes, ctx, key, glob)) for glob, codes in value.items())
+    return tuple(
+        (_glob(glob, ctx.key(key)), _codes(codes, ctx, key, glob)) for glob, codes in value.items()
+    )
 
 
 def _hosts(value: Any, ctx: _Context) -> tuple[HostMapping, ...]:
@@ -321,19 +328,20 @@ def _path_matcher(relpath: str | None) -> Callable[[str], bool]:
 
 @lru_cache(maxsize=1024)
 def _compile(pattern: str) -> tuple[re.Pattern[str], bool]:
-    """Translate a glob to an anchored regex; the flag marks a directory-only pattern."""
-    dir_only = pattern.endswith("/")
-    anchored = "/" in pattern.rstrip("/")
+    """Translate a glob to a regex for `fullmatch`; the flag marks a directory-only pattern."""
     segments = [segment for segment in pattern.split("/") if segment]
-    regex = "" if anchored else "(?:[^/]+/)*"
+    regex = "" if "/" in pattern.rstrip("/") else _ANY_DIRS
+    separator = ""
     for index, segment in enumerate(segments):
-        last = index == len(segments) - 1
-        separator = "/" if regex and not regex.endswith(("/", "/)*")) else ""
-        if segment == "**":
-            regex += separator + (".+" if last else "(?:[^/]+/)*")
-        else:
+        if segment != "**":
             regex += separator + _translate_segment(segment)
-    return re.compile(regex), dir_only
+            separator = "/"
+        elif index == len(segments) - 1:
+            regex += separator + ".+"
+        else:
+            regex += separator + _ANY_DIRS
+            separator = ""
+    return re.compile(regex), pattern.endswith("/")
 
 
 def _translate_segment(segment: str) -> str:
@@ -365,12 +373,21 @@ def _translate_class(segment: str, start: int) -> tuple[str, int]:
     negated = index < len(segment) and segment[index] in "!^"
     if negated:
         index += 1
-    if index < len(segment) and segment[index] == "]":
-        index += 1
-    end = segment.find("]", index)
+    end = segment.find("]", index + 1 if index < len(segment) and segment[index] == "]" else index)
     if end < 0:
         return re.escape("["), start
-    body = segment[start + negated : end]
-    body = body.replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
-    regex = f"[^/{body}]" if negated else f"(?!/)[{body}]"
-    return regex, end + 1
+    body = _class_body(segment[start + negated : end])
+    return (f"[^/{body}]" if negated else f"(?!/)[{body}]"), end + 1
+
+
+def _class_body(members: str) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(members):
+        if index + 2 < len(members) and members[index + 1] == "-":
+            out.append(f"{re.escape(members[index])}-{re.escape(members[index + 2])}")
+            index += 3
+        else:
+            out.append(re.escape(members[index]))
+            index += 1
+    return "".join(out)

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from compiler import __version__
-from compiler.diagnostics import Diagnostic, Severity
+from compiler.diagnostics import Diagnostic, Severity, Span
 from compiler.rules import Rule, all_rules
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -68,7 +68,6 @@ def _lines(lines: Sequence[str]) -> str:
     return "".join(f"{line}\n" for line in lines)
 
 
-
 def _text_entry(diag: Diagnostic, colour: bool) -> list[str]:
     code = f"{_BOLD}{_COLOURS[diag.severity]}{diag.code}{_RESET}" if colour else diag.code
     line = f"{diag.path}:{diag.line}:{diag.column}: {code} {diag.message}"
@@ -88,7 +87,6 @@ def render_text(
     if summary:
         lines.append(summary)
     return _lines(lines)
-
 
 
 def _json_entry(diag: Diagnostic) -> dict[str, Any]:
@@ -111,7 +109,6 @@ def _json_entry(diag: Diagnostic) -> dict[str, Any]:
 def render_json(diagnostics: Sequence[Diagnostic]) -> str:
     entries = [_json_entry(diag) for diag in diagnostics]
     return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"
-
 
 
 def doc_sections(doc: str) -> dict[str, str]:
@@ -163,11 +160,14 @@ def _sarif_rule(rule: Rule) -> dict[str, Any]:
     }
 
 
+def _has_end(span: Span) -> bool:
+    return span.end_column > 0 and (span.end_line, span.end_column) >= (span.line, span.column)
+
+
 def _region(diag: Diagnostic) -> dict[str, int]:
     region = {"startLine": diag.line, "startColumn": diag.column}
-    span = diag.span
-    if span and span.end_column > 0 and (span.end_line, span.end_column) >= (span.line, span.column):
-        region |= {"endLine": span.end_line, "endColumn": span.end_column}
+    if diag.span and _has_end(diag.span):
+        region |= {"endLine": diag.span.end_line, "endColumn": diag.span.end_column}
     return region
 
 
@@ -210,7 +210,6 @@ def render_sarif(diagnostics: Sequence[Diagnostic], *, rules: Sequence[Rule] | N
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-
 def escape_data(text: str) -> str:
     """Escape a workflow command's message as actions/toolkit `escapeData` does."""
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -233,3 +232,18 @@ def _github_line(diag: Diagnostic) -> str:
 
 def render_github(diagnostics: Sequence[Diagnostic]) -> str:
     return _lines([_github_line(diag) for diag in diagnostics])
+
+
+def count_summary(diagnostics: Sequence[Diagnostic]) -> str:
+    """`Found 2 errors, 1 warning.` (notes counted only when there are some)."""
+    counts = {severity: 0 for severity in Severity}
+    for diag in diagnostics:
+        counts[diag.severity] += 1
+    parts = [_plural(counts[Severity.ERROR], "error"), _plural(counts[Severity.WARNING], "warning")]
+    if counts[Severity.INFO]:
+        parts.append(_plural(counts[Severity.INFO], "note"))
+    return "Found " + ", ".join(parts) + "."
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"

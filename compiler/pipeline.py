@@ -11,6 +11,7 @@ from compiler.load.text import UnreadableInput, read_bytes
 from compiler.model.host import HostTopology
 
 if TYPE_CHECKING:
+    from compiler.load.intent import RawDocument
     from compiler.model.intent import Intent
 
 
@@ -48,21 +49,11 @@ def compile_intent(options: CompileOptions) -> CompileOutcome:
     """Raises UnreadableInput for files that cannot be read (the CLI's exit status 2)."""
     from compiler.check import run_checks
     from compiler.load.intent import load_intent
-    from compiler.model.intent import build_intent
-    from compiler.validate import validate_intent
 
     outcome = CompileOutcome()
     shown = display_path(options.intent_path)
-    raw = load_intent(options.intent_path, shown)
-    outcome.diagnostics.extend(raw.diagnostics)
-    if outcome.has_errors:
-        return outcome
-    schema_errors = validate_intent(raw.data, shown, raw.positions)
-    outcome.diagnostics.extend(schema_errors)
-    if schema_errors:
-        return outcome
-    intent, model_errors = build_intent(raw.data, shown, raw.base_dir, raw.positions)
-    outcome.diagnostics.extend(model_errors)
+    intent, diagnostics = intent_from_raw(load_intent(options.intent_path, shown))
+    outcome.diagnostics.extend(diagnostics)
     if intent is None:
         return outcome
     host = _load_host_for(intent, options, outcome)
@@ -72,6 +63,23 @@ def compile_intent(options: CompileOptions) -> CompileOutcome:
         return outcome
     _emit_and_verify(intent, base_root, options, outcome)
     return outcome
+
+
+def intent_from_raw(raw: RawDocument) -> tuple[Intent | None, list[Diagnostic]]:
+    """validate -> model for a loaded intent document; None when any stage found errors."""
+    from compiler.model.intent import build_intent
+    from compiler.validate import validate_intent
+
+    diagnostics = list(raw.diagnostics)
+    if any(d.severity >= Severity.ERROR for d in diagnostics):
+        return None, diagnostics
+    schema_errors = validate_intent(raw.data, raw.path, raw.positions)
+    diagnostics.extend(schema_errors)
+    if schema_errors:
+        return None, diagnostics
+    intent, model_errors = build_intent(raw.data, raw.path, raw.base_dir, raw.positions)
+    diagnostics.extend(model_errors)
+    return intent, diagnostics
 
 
 def _load_host_for(
@@ -185,4 +193,11 @@ def _emit_and_verify(
         outcome.xml = xml
 
 
-__all__ = ["CompileOptions", "CompileOutcome", "UnreadableInput", "compile_intent", "display_path"]
+__all__ = [
+    "CompileOptions",
+    "CompileOutcome",
+    "UnreadableInput",
+    "compile_intent",
+    "display_path",
+    "intent_from_raw",
+]

@@ -26,7 +26,7 @@ def test_warnings_go_to_stderr_and_keep_exit_zero(run_cli, write) -> None:
     result = run_cli("compile", intent, "--host", HOSTS / "2s-xeon.xml")
     assert result.code == 0
     assert "<domain" in result.out and "VN115" not in result.out
-    assert f"{intent}:4:38: VN115 [warning]" in result.err
+    assert f"{intent}:4:38: VN115 " in result.err
     assert "Found 0 errors, 1 warning." in result.err
 
 
@@ -35,7 +35,7 @@ def test_errors_exit_one_with_file_line_col_and_hint(run_cli, write) -> None:
     result = run_cli("compile", intent)
     assert result.code == 1
     assert result.out == ""
-    assert f"{intent}:3:9: VN004 [error] size 4096 has no unit" in result.err
+    assert f"{intent}:3:9: VN004 size 4096 has no unit" in result.err
     assert "hint: sizes need a unit: did you mean 4096MiB?" in result.err
 
 
@@ -139,7 +139,7 @@ def test_unknown_key_suggests_the_right_one(run_cli, write) -> None:
         'version: 1\nvcpus: 4\nmemory: 4GiB\ncells:\n  - {cpus: "0-3", memory: 4GiB, host_node: 0}\n',
     )
     result = run_cli("compile", intent)
-    assert f"{intent}:5:33: VN003 [error] unknown key 'host_node' in cells[0]" in result.err
+    assert f"{intent}:5:33: VN003 unknown key 'host_node' in cells[0]" in result.err
     assert "did you mean 'host_nodes'?" in result.err
 
 

@@ -13,6 +13,13 @@ from compiler.model.host import HostCell, HostCPU, HostTopology, PagePool
 from compiler.rules import make_diagnostic
 from compiler.xmlvalues import parse_uint, scaled_kib
 
+# Free memory and free huge pages per node are not part of `virsh capabilities`; a
+# snapshot may carry them in this namespace inside each <cell>, so parsers that ignore
+# foreign elements still read the file as plain capabilities:
+#   <vnuma:free unit='KiB'>N</vnuma:free>
+#   <vnuma:freepages size='2048' unit='KiB'>N</vnuma:freepages>
+HOST_STATE_NS = "https://vnuma.dev/xmlns/host-state/1"
+
 
 class _BadSnapshot(Exception):
     def __init__(self, message: str, element: Any = None) -> None:
@@ -88,14 +95,21 @@ def _parse_capabilities(root: Any, shown: str) -> HostTopology:
 
 def _parse_cell(cell: Any) -> HostCell:
     memory = cell.find("memory")
+    free = cell.find(f"{{{HOST_STATE_NS}}}free")
+    free_pages = {
+        _size_kib(p, "size"): _int_text(p) for p in cell.findall(f"{{{HOST_STATE_NS}}}freepages")
+    }
     pages = tuple(
-        PagePool(size_kib=_size_kib(p, "size"), count=_int_text(p)) for p in cell.findall("pages")
+        PagePool(size_kib=size, count=_int_text(p), free=free_pages.get(size))
+        for p in cell.findall("pages")
+        for size in (_size_kib(p, "size"),)
     )
     distances = {_req_int(s, "id"): _req_int(s, "value") for s in cell.findall("distances/sibling")}
     cpus = tuple(_parse_cpu(c) for c in cell.findall("cpus/cpu"))
     return HostCell(
         id=_req_int(cell, "id"),
         memory_kib=_memory_kib(memory) if memory is not None else None,
+        free_memory_kib=_memory_kib(free) if free is not None else None,
         pages=tuple(sorted(pages, key=lambda p: p.size_kib)),
         distances=distances,
         cpus=tuple(sorted(cpus, key=lambda c: c.id)),

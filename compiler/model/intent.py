@@ -109,6 +109,16 @@ class MemoryDevice:
 
 
 @dataclass(frozen=True)
+class PciNodeRef:
+    """A PCI controller (expander bus, pSeries PHB) placed on a guest NUMA node."""
+
+    index: int | None
+    model: str
+    node: int
+    path: JsonPath
+
+
+@dataclass(frozen=True)
 class CpuTopology:
     sockets: int
     dies: int
@@ -138,6 +148,7 @@ class DomainExtras:
     emulator_pin: frozenset[int] | None = None
     memnodes: tuple[MemNodeRef, ...] = ()
     memory_devices: tuple[MemoryDevice, ...] = ()
+    pci_nodes: tuple[PciNodeRef, ...] = ()
     max_memory_kib: int | None = None
     max_memory_slots: int | None = None
     topology: CpuTopology | None = None
@@ -271,7 +282,9 @@ class _Builder:
             numatune=self.numatune(data["numatune"]) if "numatune" in data else None,
             cells=tuple(self.cell(i, raw) for i, raw in enumerate(data.get("cells", []))),
             hugepages=(
-                Hugepages(self.size(data["hugepages"]["size"], ("hugepages", "size"), positive=True)),
+                Hugepages(
+                    self.size(data["hugepages"]["size"], ("hugepages", "size"), positive=True)
+                ),
             )
             if "hugepages" in data
             else (),

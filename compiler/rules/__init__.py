@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from compiler.diagnostics import Diagnostic, JsonPath, Severity, Span, format_json_path
 
 if TYPE_CHECKING:
-    from compiler.check import CheckContext
+    from compiler.check import AdmissionContext, CheckContext
+    from compiler.model.intent import Intent
 
-RULE_MODULES = ("input", "cells", "numatune", "host")
+RULE_MODULES = ("input", "cells", "numatune", "host", "domain", "admission")
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,18 @@ class Finding:
     severity: Severity | None = None
 
 
+@dataclass(frozen=True)
+class AdmissionFinding:
+    """A finding about several guests on one host: reported in each guest's file."""
+
+    code: str
+    message: str
+    places: tuple[tuple[Intent, JsonPath], ...]
+    hint: str | None = None
+
+
 CheckFn = Callable[["CheckContext"], Iterable[Finding]]
+AdmissionFn = Callable[["AdmissionContext"], Iterable[AdmissionFinding]]
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,7 @@ class Rule:
     doc: str
     needs_host: bool = False
     check: CheckFn | None = None
+    admission: AdmissionFn | None = None
 
     @property
     def summary(self) -> str:
@@ -67,6 +80,19 @@ def rule(
 
     def decorate(fn: CheckFn) -> CheckFn:
         _register(Rule(code, name, severity, inspect.cleandoc(fn.__doc__ or ""), needs_host, fn))
+        return fn
+
+    return decorate
+
+
+def admission_rule(
+    code: str, name: str, severity: Severity
+) -> Callable[[AdmissionFn], AdmissionFn]:
+    """Register a check over all guests mapped to one host (whole-host admission)."""
+
+    def decorate(fn: AdmissionFn) -> AdmissionFn:
+        doc = inspect.cleandoc(fn.__doc__ or "")
+        _register(Rule(code, name, severity, doc, needs_host=True, admission=fn))
         return fn
 
     return decorate

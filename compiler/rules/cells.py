@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from compiler.check import CheckContext
 from compiler.cpusets import format_cpuset
 from compiler.diagnostics import Severity
+from compiler.model.intent import Intent
 from compiler.rules import Finding, rule
 from compiler.sizes import format_kib
 
@@ -169,6 +170,8 @@ def vcpu_not_in_any_cell(ctx: CheckContext) -> Iterator[Finding]:
       - {cpus: "0-7", memory: 8GiB}
     ```
 
+    In a domain XML this is a warning: libvirt accepts it and rewrites the cells.
+
     ## Fix
     Assign the missing vCPUs to cells, or lower `vcpus`.
     """
@@ -176,7 +179,15 @@ def vcpu_not_in_any_cell(ctx: CheckContext) -> Iterator[Finding]:
         return
     assigned = frozenset().union(*(cell.cpus for cell in ctx.intent.cells))
     missing = set(range(ctx.intent.vcpus)) - assigned
-    if missing:
+    if missing and ctx.intent.is_domain:
+        yield Finding(
+            "VN105",
+            f"vCPU(s) {format_cpuset(missing)} are in no cell: libvirt moves them to cell 0",
+            ("cells",),
+            hint="add them to a cell's cpus so the definition says what the guest gets",
+            severity=Severity.WARNING,
+        )
+    elif missing:
         yield Finding(
             "VN105",
             f"vCPU(s) {format_cpuset(missing)} are in no cell",
@@ -205,6 +216,9 @@ def cell_memory_sum(ctx: CheckContext) -> Iterator[Finding]:
       - {cpus: "8-15", memory: 16GiB}
     ```
 
+    In a domain XML, `<memory>` is compared with the cells plus the memory devices
+    (libvirt's formula), and a mismatch is a warning: libvirt overwrites `<memory>`.
+
     ## Fix
     Make the cells add up to `memory`, or change `memory` to their sum.
     """
@@ -212,7 +226,9 @@ def cell_memory_sum(ctx: CheckContext) -> Iterator[Finding]:
     if not intent.cells:
         return
     total = sum(cell.memory_kib for cell in intent.cells)
-    if total != intent.memory_kib:
+    if intent.is_domain:
+        yield from _domain_memory_sum(intent, total)
+    elif total != intent.memory_kib:
         yield Finding(
             "VN106",
             f"cells hold {format_kib(total)} but memory is {format_kib(intent.memory_kib)}",
@@ -220,6 +236,22 @@ def cell_memory_sum(ctx: CheckContext) -> Iterator[Finding]:
             hint=f"set memory to {format_kib(total).replace(' ', '')} or resize the cells "
             "(libvirt would silently recompute <memory> from the cells)",
         )
+
+
+def _domain_memory_sum(intent: Intent, cells_kib: int) -> Iterator[Finding]:
+    devices = sum(d.size_kib or 0 for d in intent.domain.memory_devices)
+    expected = cells_kib + devices
+    if not intent.domain.memory_given or expected == intent.memory_kib:
+        return
+    with_devices = f" plus {format_kib(devices)} of memory devices" if devices else ""
+    yield Finding(
+        "VN106",
+        f"<memory> is {format_kib(intent.memory_kib)} but the cells hold {format_kib(cells_kib)}"
+        f"{with_devices}: libvirt replaces <memory> with {format_kib(expected)}",
+        ("memory",),
+        hint=f"set <memory unit='KiB'>{expected}</memory>, or resize the cells",
+        severity=Severity.WARNING,
+    )
 
 
 @rule("VN107", "cell-memory-zero", Severity.ERROR)
@@ -475,3 +507,42 @@ def memory_not_hugepage_multiple(ctx: CheckContext) -> Iterator[Finding]:
             path,
             hint=f'QEMU: "memory size must be multiple of {format_kib(size)}"; use {options}',
         )
+
+
+# virMemoryMaxValue(): the largest size libvirt accepts, in KiB (LLONG_MAX bytes).
+LIBVIRT_MAX_MEMORY_KIB = (2**63 - 1) // 1024
+CELL_ALIGNMENT_KIB = 1024
+
+
+@rule("VN121", "cell-memory-overflow", Severity.ERROR)
+def cell_memory_overflow(ctx: CheckContext) -> Iterator[Finding]:
+    """A guest cell is so large that libvirt's 1 MiB alignment overflows its size limit.
+
+    ## What it checks
+    Each cell's memory, rounded up to a whole MiB, is at most 8 EiB - 1 KiB
+    (libvirt's limit for any memory size, LLONG_MAX bytes).
+
+    ## Why
+    libvirt aligns every cell to 1 MiB when the guest starts and fails with
+    "memory size of NUMA node 'N' overflowed after alignment"; a size that large is
+    a typo or a unit mistake.
+
+    ## Example
+    ```xml
+    <cell id='0' cpus='0-1' memory='9007199254740991' unit='KiB'/>
+    ```
+
+    ## Fix
+    Check the size and unit of the cell.
+    """
+    for cell in ctx.intent.cells:
+        aligned = -(-cell.memory_kib // CELL_ALIGNMENT_KIB) * CELL_ALIGNMENT_KIB
+        if aligned > LIBVIRT_MAX_MEMORY_KIB:
+            yield Finding(
+                "VN121",
+                f"cell {cell.id} memory {format_kib(cell.memory_kib)} exceeds libvirt's limit "
+                "once aligned to 1 MiB",
+                (*cell.path, "memory"),
+                hint=f"libvirt: \"memory size of NUMA node '{cell.id}' overflowed after alignment\"; "
+                "check the size and unit",
+            )

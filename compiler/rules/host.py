@@ -14,7 +14,9 @@ from compiler.sizes import format_kib
 
 
 def _named_nodes(intent: Intent) -> Iterator[tuple[frozenset[int], JsonPath]]:
-    if intent.numatune is not None and intent.numatune.nodeset is not None:
+    """Host node sets the guest binds to (a nodeset next to placement auto is dropped)."""
+    numatune = intent.numatune
+    if numatune is not None and numatune.nodeset is not None and not intent.auto_placement:
         yield intent.numatune.nodeset, ("numatune", "nodeset")
     for cell in intent.cells:
         if cell.host_nodes is not None:
@@ -206,6 +208,8 @@ def guest_exceeds_nodeset_memory(ctx: CheckContext) -> Iterator[Finding]:
     host, intent = ctx.host, ctx.intent
     assert host is not None
     if intent.uses_hugepages or not intent.memory_mode.binds or intent.auto_placement:
+        return
+    if intent.numatune is None or not intent.numatune.guest_wide:
         return
     nodes = frozenset().union(*(nodes for nodes, _ in _named_nodes(intent)))
     if not nodes or not nodes <= host.node_ids:
@@ -410,9 +414,7 @@ def guest_exceeds_host_memory(ctx: CheckContext) -> Iterator[Finding]:
     """
     host, intent = ctx.host, ctx.intent
     assert host is not None
-    if intent.uses_hugepages or (
-        intent.memory_mode.binds and intent.effective_nodeset is not None
-    ):
+    if intent.uses_hugepages or (intent.memory_mode.binds and intent.effective_nodeset is not None):
         return
     if host.memory_kib and intent.memory_kib > host.memory_kib:
         yield Finding(

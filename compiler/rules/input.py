@@ -364,3 +364,55 @@ declare(
     or the intent's vcpus.
 """,
 )
+
+declare(
+    "VN015",
+    "unused-suppression",
+    Severity.WARNING,
+    """
+    A `vnuma: disable=` comment suppresses nothing, or names an unknown rule.
+
+    ## What it checks
+    Every code in a suppression comment matched a finding on the line it covers
+    (the comment's own line in YAML and TOML; in XML also the line after the comment).
+
+    ## Why
+    Stale suppressions hide the next real problem on that line, and a misspelt code
+    suppresses nothing while looking as if it did (ruff's RUF100 does the same).
+
+    ## Example
+    ```yaml
+    vcpus: 8   # vnuma: disable=VN104
+    ```
+
+    ## Fix
+    Delete the comment, or correct the code it names.
+""",
+)
+
+declare(
+    "VN016",
+    "domain-value-invalid",
+    Severity.ERROR,
+    """
+    A libvirt domain XML has a value libvirt's parser refuses.
+
+    ## What it checks
+    While a domain is read into the model: integers are integers, enumerations
+    (`mode`, `placement`, `memAccess`) have known values, required attributes
+    (`<cell memory>`, `<vcpupin cpuset>`, `<memnode cellid>`) are present, and
+    the domain has a memory size and at least one vCPU.
+
+    ## Why
+    `virsh define` fails with the message quoted in the finding, e.g.
+    "Invalid value for attribute 'memAccess' in element 'cell': 'invalid'."
+
+    ## Example
+    ```xml
+    <cell id='0' cpus='0-1' memory='1048576' memAccess='invalid'/>
+    ```
+
+    ## Fix
+    Use a value libvirt accepts, as the finding's hint lists.
+""",
+)

@@ -143,6 +143,9 @@ def nodeset_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
     numatune: {placement: auto, nodeset: "0"}
     ```
 
+    In a domain XML this is a warning: libvirt's parser accepts it (only the schema
+    refuses it) and drops the nodeset.
+
     ## Fix
     Keep one: a static nodeset, or placement: auto.
     """
@@ -150,9 +153,11 @@ def nodeset_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
     if numatune is not None and ctx.intent.auto_placement and numatune.nodeset is not None:
         yield Finding(
             "VN116",
-            "numatune has both a nodeset and placement: auto",
+            "numatune has both a nodeset and placement: auto"
+            + (": libvirt drops the nodeset" if ctx.intent.is_domain else ""),
             ("numatune", "nodeset"),
             hint="libvirt drops the nodeset when placement is auto; remove one of them",
+            severity=Severity.WARNING if ctx.intent.is_domain else None,
         )
 
 
@@ -214,6 +219,7 @@ def numatune_without_nodeset(ctx: CheckContext) -> Iterator[Finding]:
     intent = ctx.intent
     if (
         intent.numatune is not None
+        and intent.numatune.guest_wide
         and not intent.auto_placement
         and intent.effective_nodeset is None
     ):

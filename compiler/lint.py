@@ -1,0 +1,357 @@
+"""`vnuma lint`: check intents and libvirt domain XMLs in a tree, alone and per host.
+
+Stages per file: discover -> load -> (validate, model | lift domain) -> check; then
+whole-host admission over all guests mapped to the same host snapshot; then the
+configuration (select/ignore/severity/per-file-ignores) and in-file suppressions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from compiler.config import ConfigError, LintConfig
+from compiler.diagnostics import Diagnostic, Severity
+from compiler.load.text import UnreadableInput
+from compiler.model.host import HostTopology
+from compiler.model.intent import Intent
+from compiler.pipeline import display_path
+from compiler.suppress import Suppression, apply_suppressions, find_suppressions
+
+INTENT_SUFFIXES = (".yaml", ".yml", ".toml")
+DOMAIN_SUFFIXES = (".xml",)
+SKIPPED_DIRECTORIES = frozenset({"node_modules", "__pycache__", "venv"})
+# A YAML/TOML mapping is taken for an intent when it has one of these keys.
+INTENT_MARKERS = frozenset({"vcpus", "numatune", "cells", "hugepages"})
+
+
+@dataclass(frozen=True)
+class LintOptions:
+    paths: tuple[Path, ...]
+    config: LintConfig | None = None
+    """An explicit configuration (--config, --isolated); None: the closest one to each file."""
+    host_path: Path | None = None
+    force_exclude: bool = False
+
+
+class ConfigResolver:
+    """The configuration that applies to a file: explicit, else the closest (ruff semantics)."""
+
+    def __init__(self, explicit: LintConfig | None) -> None:
+        self.explicit = explicit
+        self._by_file: dict[Path, LintConfig] = {}
+        self._by_dir: dict[Path, LintConfig] = {}
+
+    def for_path(self, path: Path) -> LintConfig:
+        if self.explicit is not None:
+            return self.explicit
+        directory = path.resolve().parent if not path.is_dir() else path.resolve()
+        if directory not in self._by_dir:
+            self._by_dir[directory] = self._load(directory)
+        return self._by_dir[directory]
+
+    def _load(self, directory: Path) -> LintConfig:
+        from compiler.config import default_config, discover_config, load_config
+        from compiler.rules import all_rules
+
+        source = discover_config(directory)
+        if source is None:
+            return default_config(Path.cwd())
+        if source not in self._by_file:
+            known = [rule.code for rule in all_rules()]
+            self._by_file[source] = load_config(source, cwd=Path.cwd(), known_codes=known)
+        return self._by_file[source]
+
+
+@dataclass
+class FileResult:
+    path: Path
+    shown: str
+    kind: str = "skipped"
+    config: LintConfig | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    guest: Intent | None = None
+    host_key: Path | None = None
+    host_checked: bool = False
+    note: str | None = None
+    suppressions: list[Suppression] = field(default_factory=list)
+
+
+@dataclass
+class LintReport:
+    files: list[FileResult]
+    diagnostics: list[Diagnostic]
+
+    @property
+    def checked(self) -> list[FileResult]:
+        return [f for f in self.files if f.kind != "skipped"]
+
+    @property
+    def skipped(self) -> list[FileResult]:
+        return [f for f in self.files if f.kind == "skipped"]
+
+    @property
+    def without_host(self) -> list[FileResult]:
+        return [f for f in self.checked if f.guest is not None and not f.host_checked]
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for d in self.diagnostics if d.severity == severity)
+
+
+def lint(options: LintOptions) -> LintReport:
+    """Raises UnreadableInput (missing path, unreadable --host) and ConfigError (exit 2)."""
+    configs = ConfigResolver(options.config)
+    files = [
+        FileResult(path, display_path(path), config=configs.for_path(path))
+        for path in discover(options, configs)
+    ]
+    hosts = _HostCache()
+    for result in files:
+        _lint_file(result, options, hosts)
+    _admission(files, hosts)
+    diagnostics = list(hosts.diagnostics)
+    for result in files:
+        assert result.config is not None
+        result.diagnostics = _configured(result, result.config)
+        diagnostics.extend(result.diagnostics)
+    return LintReport(files, sorted(diagnostics, key=Diagnostic.sort_key))
+
+
+# --- discovery ------------------------------------------------------------------------
+
+
+def discover(options: LintOptions, configs: ConfigResolver | None = None) -> list[Path]:
+    configs = configs or ConfigResolver(options.config)
+    found: dict[Path, None] = {}
+    for given in options.paths:
+        if given.is_dir():
+            for path in _walk(given, configs):
+                found.setdefault(path)
+        elif given.exists():
+            if not (options.force_exclude and configs.for_path(given).is_excluded(given)):
+                found.setdefault(given)
+        else:
+            raise UnreadableInput(f"{given}: no such file or directory")
+    return list(found)
+
+
+def _walk(directory: Path, configs: ConfigResolver) -> Iterator[Path]:
+    try:
+        entries = sorted(directory.iterdir(), key=lambda p: p.name)
+    except OSError as exc:
+        raise UnreadableInput(f"{directory}: {exc.strerror or exc}") from exc
+    for entry in entries:
+        if configs.for_path(entry).is_excluded(entry):
+            continue
+        if entry.is_dir():
+            if not entry.name.startswith(".") and entry.name not in SKIPPED_DIRECTORIES:
+                yield from _walk(entry, configs)
+        elif entry.suffix.lower() in INTENT_SUFFIXES + DOMAIN_SUFFIXES:
+            yield entry
+
+
+# --- one file ---------------------------------------------------------------------------
+
+
+def _lint_file(result: FileResult, options: LintOptions, hosts: _HostCache) -> None:
+    suffix = result.path.suffix.lower()
+    if suffix in DOMAIN_SUFFIXES:
+        _lint_domain(result)
+    elif suffix in INTENT_SUFFIXES:
+        _lint_intent(result)
+    else:
+        result.note = "not a .yaml, .yml, .toml or .xml file"
+        return
+    if result.guest is not None:
+        _check_guest(result, options, hosts)
+
+
+def _lint_intent(result: FileResult) -> None:
+    from compiler.load.intent import load_intent
+    from compiler.pipeline import intent_from_raw
+
+    raw = load_intent(result.path, result.shown)
+    if raw.data is not None and not _looks_like_intent(raw.data):
+        result.note = "not a vnuma intent (no vcpus, numatune, cells or hugepages key)"
+        return
+    result.kind = "intent"
+    result.suppressions = _suppressions_in(result.path, "hash")
+    result.guest, diagnostics = intent_from_raw(raw)
+    result.diagnostics.extend(diagnostics)
+
+
+def _looks_like_intent(data: Any) -> bool:
+    return isinstance(data, dict) and bool(INTENT_MARKERS & set(map(str, data)))
+
+
+def _lint_domain(result: FileResult) -> None:
+    from compiler.load.document import load_xml_document
+    from compiler.model.domain import lift_domain
+
+    doc = load_xml_document(result.path, result.shown)
+    if doc.root is not None and doc.root_tag != "domain":
+        result.note = (
+            "a host capabilities snapshot, not a domain"
+            if doc.root_tag == "capabilities"
+            else f"not a libvirt domain (root element <{doc.root_tag}>)"
+        )
+        return
+    result.kind = "domain"
+    result.suppressions = find_suppressions(doc.text, "xml")
+    result.diagnostics.extend(doc.diagnostics)
+    if doc.root is None:
+        return
+    result.guest, diagnostics = lift_domain(doc)
+    result.diagnostics.extend(diagnostics)
+
+
+def _suppressions_in(path: Path, kind: str) -> list[Suppression]:
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return []
+    return find_suppressions(text, kind)
+
+
+def _check_guest(result: FileResult, options: LintOptions, hosts: _HostCache) -> None:
+    from compiler.check import run_checks
+
+    guest = result.guest
+    assert guest is not None
+    host_key = _host_for(result, options)
+    host = hosts.get(host_key, result) if host_key is not None else None
+    result.host_key = host_key if host is not None else None
+    result.host_checked = host is not None and bool(host.cells)
+    result.diagnostics.extend(run_checks(guest, host))
+
+
+def _host_for(result: FileResult, options: LintOptions) -> Path | None:
+    if options.host_path is not None:
+        return options.host_path.resolve()
+    assert result.guest is not None
+    if result.guest.host_ref is not None:
+        return result.guest.host_ref.resolve()
+    assert result.config is not None
+    mapped = result.config.host_for(result.path)
+    return mapped.resolve() if mapped is not None else None
+
+
+class _HostCache:
+    """Each host snapshot is read once; its own problems are reported once."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[Path, HostTopology | None] = {}
+        self.diagnostics: list[Diagnostic] = []
+
+    def get(self, path: Path, result: FileResult) -> HostTopology | None:
+        if path not in self.hosts:
+            self.hosts[path] = self._load(path, result)
+        return self.hosts[path]
+
+    def _load(self, path: Path, result: FileResult) -> HostTopology | None:
+        from compiler.load.host import load_host
+        from compiler.rules import make_diagnostic
+
+        try:
+            host, diagnostics = load_host(path, display_path(path))
+        except UnreadableInput as exc:
+            guest = result.guest
+            if (
+                guest is not None
+                and guest.host_ref is not None
+                and guest.host_ref.resolve() == path
+            ):
+                result.diagnostics.append(
+                    make_diagnostic(
+                        "VN012",
+                        f"host snapshot cannot be read: {exc}",
+                        result.shown,
+                        guest.positions.locate(("host",)),
+                        hint="fix the path (it is relative to the intent) or pass --host",
+                        json_path=("host",),
+                    )
+                )
+                return None
+            raise
+        self.diagnostics.extend(diagnostics)
+        return host
+
+
+# --- whole-host admission ------------------------------------------------------------------
+
+
+def _admission(files: list[FileResult], hosts: _HostCache) -> None:
+    from compiler.check import run_admission
+
+    by_host: dict[Path, list[FileResult]] = {}
+    for result in files:
+        if result.guest is not None and result.host_checked and result.host_key is not None:
+            by_host.setdefault(result.host_key, []).append(result)
+    for host_key, results in by_host.items():
+        host = hosts.hosts.get(host_key)
+        if host is None or len(results) < 1:
+            continue
+        by_shown = {r.shown: r for r in results}
+        guests = [r.guest for r in results if r.guest is not None]
+        for diag in run_admission(host, guests):
+            by_shown[diag.path].diagnostics.append(diag)
+
+
+# --- configuration and suppressions ----------------------------------------------------------
+
+
+def _configured(result: FileResult, config: LintConfig) -> list[Diagnostic]:
+    from compiler.rules import get_rule
+
+    def may_fire(code: str) -> bool:
+        rule = get_rule(code)
+        needs_host = rule is not None and rule.needs_host
+        return config.is_enabled(code, result.path) and (result.host_checked or not needs_host)
+
+    enabled = [d for d in result.diagnostics if config.is_enabled(d.code, result.path)]
+    kept = apply_suppressions(enabled, result.suppressions, result.shown, may_fire=may_fire)
+    return [_with_severity(d, config) for d in kept if config.is_enabled(d.code, result.path)]
+
+
+def _with_severity(diag: Diagnostic, config: LintConfig) -> Diagnostic:
+    from dataclasses import replace
+
+    severity = config.severity_for(diag.code, diag.severity)
+    return diag if severity == diag.severity else replace(diag, severity=severity)
+
+
+def host_rules_note(report: LintReport) -> str | None:
+    missing = report.without_host
+    if not missing:
+        return None
+    return (
+        f"host checks skipped for {len(missing)} file(s) without a host snapshot "
+        "(pass --host, set `host:` in an intent, or map files in [[tool.vnuma.hosts]])"
+    )
+
+
+def summary_line(report: LintReport) -> str:
+    errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
+    infos = report.count(Severity.INFO)
+    parts = [_plural(errors, "error"), _plural(warnings, "warning")]
+    if infos:
+        parts.append(_plural(infos, "note"))
+    checked, skipped = len(report.checked), len(report.skipped)
+    text = f"Found {', '.join(parts)} in {_plural(checked, 'file')} checked"
+    if skipped:
+        text += f" ({skipped} skipped)"
+    return text + "."
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def skipped_notes(report: LintReport) -> Iterable[str]:
+    for result in report.skipped:
+        yield f"{result.shown}: skipped: {result.note}"
+
+
+__all__ = ["ConfigError", "LintOptions", "LintReport", "discover", "lint", "summary_line"]

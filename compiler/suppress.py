@@ -1,0 +1,103 @@
+"""Suppression comments: `# vnuma: disable=VN104` (YAML, TOML) and `<!-- vnuma: disable=VN104 -->`.
+
+A YAML/TOML comment covers findings on its own line. An XML comment covers its own
+line and the next one, so it can sit on the line before the element it silences.
+Codes are comma-separated; a prefix (`VN2`) covers every code it starts. Codes that
+silence nothing are reported as VN015, like ruff's RUF100.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from compiler.diagnostics import Diagnostic, Span
+from compiler.rules import all_rules, make_diagnostic
+
+_HASH_COMMENT = re.compile(r"#\s*vnuma:\s*disable\s*=\s*(?P<codes>[A-Za-z0-9_, ]+)")
+_XML_COMMENT = re.compile(r"<!--\s*vnuma:\s*disable\s*=\s*(?P<codes>[A-Za-z0-9_, ]+?)\s*-->")
+_CODE = re.compile(r"VN[0-9]{1,3}")
+
+
+@dataclass(frozen=True)
+class Suppression:
+    code: str
+    lines: frozenset[int]
+    span: Span
+
+    def covers(self, diag: Diagnostic) -> bool:
+        return diag.line in self.lines and diag.code.startswith(self.code)
+
+
+def find_suppressions(text: str, kind: str) -> list[Suppression]:
+    """Every code named in a suppression comment of a YAML/TOML (`kind` "hash") or XML text."""
+    pattern = _XML_COMMENT if kind == "xml" else _HASH_COMMENT
+    found = []
+    line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
+    for match in pattern.finditer(text):
+        line = _line_of(line_starts, match.end() - 1)
+        lines = frozenset({line, line + 1}) if kind == "xml" else frozenset({line})
+        offset = match.start("codes")
+        for raw in match.group("codes").split(","):
+            code = raw.strip()
+            start = offset + len(raw) - len(raw.lstrip())
+            offset += len(raw) + 1
+            if not code:
+                continue
+            column = start - line_starts[line - 1] + 1
+            span = Span(line, column, line, column + len(code))
+            found.append(Suppression(code.upper(), lines, span))
+    return found
+
+
+def _line_of(line_starts: list[int], offset: int) -> int:
+    return bisect.bisect_right(line_starts, offset)
+
+
+def apply_suppressions(
+    diagnostics: Iterable[Diagnostic],
+    suppressions: list[Suppression],
+    path: str,
+    *,
+    may_fire: Callable[[str], bool],
+) -> list[Diagnostic]:
+    """Drop suppressed findings; add a VN015 for each code that silenced nothing.
+
+    ``may_fire(code)`` says whether the code could have fired in this run (enabled and,
+    for host rules, a host was known): only then is an unused suppression reported.
+    """
+    kept: list[Diagnostic] = []
+    used: set[Suppression] = set()
+    for diag in diagnostics:
+        match = next((s for s in suppressions if s.covers(diag)), None)
+        if match is None:
+            kept.append(diag)
+        else:
+            used.add(match)
+    for suppression in suppressions:
+        if suppression in used:
+            continue
+        problem = _unused_reason(suppression.code, may_fire)
+        if problem is not None:
+            kept.append(
+                make_diagnostic(
+                    "VN015",
+                    problem,
+                    path,
+                    suppression.span,
+                    hint="remove it from the comment",
+                )
+            )
+    return kept
+
+
+def _unused_reason(code: str, may_fire: Callable[[str], bool]) -> str | None:
+    if not _CODE.fullmatch(code):
+        return f"'{code}' in a vnuma: disable comment is not a rule code"
+    if not any(rule.code.startswith(code) for rule in all_rules()):
+        return f"unknown rule code {code} in a vnuma: disable comment"
+    if len(code) < 5 or not may_fire(code):
+        return None  # a prefix, or a rule this run could not have fired
+    return f"unused suppression of {code}: nothing on this line reports it"

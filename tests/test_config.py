@@ -1,0 +1,489 @@
+"""`vnuma lint` configuration: discovery, validation, rule selection and globs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from compiler.config import (
+    ConfigError,
+    HostMapping,
+    LintConfig,
+    default_config,
+    discover_config,
+    glob_match,
+    load_config,
+)
+from compiler.diagnostics import Severity
+from compiler.rules import all_rules
+
+KNOWN = [rule.code for rule in all_rules()]
+
+EXAMPLE = """\
+[tool.vnuma]
+select = ["VN"]
+ignore = ["VN207", "VN11"]
+exclude = ["legacy/**", "*.bak.xml"]
+[tool.vnuma.severity]
+VN2 = "warning"
+VN203 = "error"
+[tool.vnuma.per-file-ignores]
+"vms/lab/**" = ["VN207"]
+"*.toml" = ["VN1"]
+[[tool.vnuma.hosts]]
+snapshot = "hosts/hv01.xml"
+files = ["vms/hv01/**"]
+[[tool.vnuma.hosts]]
+snapshot = "hosts/hv02.xml"
+files = ["vms/hv02/**", "vms/shared/db.yaml"]
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load(path: Path) -> LintConfig:
+    return load_config(path, cwd=path.parent, known_codes=KNOWN)
+
+
+def load_text(tmp_path: Path, text: str, name: str = "vnuma.toml") -> LintConfig:
+    return load(write(tmp_path / name, text))
+
+
+def config_error(tmp_path: Path, text: str, name: str = "vnuma.toml") -> str:
+    with pytest.raises(ConfigError) as info:
+        load_text(tmp_path, text, name)
+    return str(info.value)
+
+
+def make(tmp_path: Path, **settings: object) -> LintConfig:
+    return LintConfig(source=None, root=tmp_path.resolve(), **settings)
+
+
+# --- discovery -------------------------------------------------------------------------
+
+
+def test_discover_vnuma_toml_in_start_directory(tmp_path: Path) -> None:
+    found = write(tmp_path / "vnuma.toml", "")
+    assert discover_config(tmp_path) == found.resolve()
+
+
+def test_discover_vnuma_toml_beats_pyproject_in_same_directory(tmp_path: Path) -> None:
+    write(tmp_path / "pyproject.toml", "[tool.vnuma]\n")
+    found = write(tmp_path / "vnuma.toml", "")
+    assert discover_config(tmp_path) == found.resolve()
+
+
+def test_discover_pyproject_with_tool_vnuma(tmp_path: Path) -> None:
+    found = write(tmp_path / "pyproject.toml", '[project]\nname = "x"\n[tool.vnuma]\n')
+    assert discover_config(tmp_path / "vms") == found.resolve()
+
+
+def test_discover_skips_pyproject_without_tool_vnuma(tmp_path: Path) -> None:
+    outer = write(tmp_path / "vnuma.toml", "")
+    write(tmp_path / "sub" / "pyproject.toml", "[tool.ruff]\nline-length = 100\n")
+    (tmp_path / "sub" / "deeper").mkdir()
+    assert discover_config(tmp_path / "sub" / "deeper") == outer.resolve()
+
+
+def test_discover_closest_wins(tmp_path: Path) -> None:
+    write(tmp_path / "vnuma.toml", "")
+    inner = write(tmp_path / "a" / "pyproject.toml", "[tool.vnuma]\n")
+    (tmp_path / "a" / "b").mkdir()
+    assert discover_config(tmp_path / "a" / "b") == inner.resolve()
+
+
+def test_discover_broken_pyproject_mentioning_tool_vnuma_is_found(tmp_path: Path) -> None:
+    found = write(tmp_path / "pyproject.toml", "[tool.vnuma]\nselect = = 1\n")
+    assert discover_config(tmp_path) == found.resolve()
+    with pytest.raises(ConfigError, match=r"invalid TOML: .*line 2"):
+        load(found)
+
+
+def test_discover_none_found(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    names = ("vnuma.toml", "pyproject.toml")
+    if any((parent / name).exists() for parent in tmp_path.parents for name in names):
+        pytest.skip("a config file exists above the temporary directory")
+    assert discover_config(tmp_path / "empty") is None
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+def test_load_none_gives_defaults(tmp_path: Path) -> None:
+    config = load_config(None, cwd=tmp_path, known_codes=KNOWN)
+    assert config == default_config(tmp_path)
+    assert config.source is None
+    assert config.root == tmp_path.resolve()
+    assert config.select == ("VN",)
+    assert all(config.is_enabled(code, tmp_path / "a.yaml") for code in KNOWN)
+
+
+def test_load_full_pyproject_example(tmp_path: Path) -> None:
+    config = load_text(tmp_path, EXAMPLE, "pyproject.toml")
+    root = tmp_path.resolve()
+    assert config.source == root / "pyproject.toml"
+    assert config.root == root
+    assert config.select == ("VN",)
+    assert config.ignore == ("VN207", "VN11")
+    assert config.exclude == ("legacy/**", "*.bak.xml")
+    assert config.severity == (("VN2", Severity.WARNING), ("VN203", Severity.ERROR))
+    assert config.per_file_ignores == (("vms/lab/**", ("VN207",)), ("*.toml", ("VN1",)))
+    assert config.hosts == (
+        HostMapping(root / "hosts" / "hv01.xml", ("vms/hv01/**",)),
+        HostMapping(root / "hosts" / "hv02.xml", ("vms/hv02/**", "vms/shared/db.yaml")),
+    )
+
+
+def test_load_vnuma_toml_uses_top_level(tmp_path: Path) -> None:
+    text = 'select = ["vn1"]\nignore = ["all"]\n[severity]\nvn104 = "info"\n'
+    config = load_text(tmp_path, text)
+    assert config.select == ("VN1",)
+    assert config.ignore == ("VN",)
+    assert config.severity == (("VN104", Severity.INFO),)
+
+
+def test_empty_tool_vnuma_table_is_defaults(tmp_path: Path) -> None:
+    config = load_text(tmp_path, "[tool.vnuma]\n", "pyproject.toml")
+    assert config == LintConfig(source=tmp_path.resolve() / "pyproject.toml", root=config.root)
+
+
+def test_config_error_str_includes_path() -> None:
+    assert str(ConfigError("boom", Path("/x/vnuma.toml"))) == "/x/vnuma.toml: boom"
+    assert str(ConfigError("boom")) == "boom"
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load(tmp_path / "vnuma.toml")
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    (tmp_path / "vnuma.toml").write_bytes(b'select = ["\xff"]\n')
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load(tmp_path / "vnuma.toml")
+
+
+def test_syntax_error_mentions_line_and_column(tmp_path: Path) -> None:
+    message = config_error(tmp_path, 'select = ["VN"]\nignore = [\n  "VN1"\n  "VN2"]\n')
+    assert message.startswith(f"{tmp_path.resolve() / 'vnuma.toml'}: invalid TOML")
+    assert "line 4" in message
+    assert "column" in message
+
+
+def test_pyproject_without_tool_vnuma_table(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[tool.ruff]\n", "pyproject.toml")
+    assert "no [tool.vnuma] table" in message
+
+
+def test_unknown_key_with_suggestion(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[tool.vnuma]\nselcet = ["VN"]\n', "pyproject.toml")
+    assert "unknown key 'tool.vnuma.selcet'" in message
+    assert "did you mean 'select'?" in message
+    assert "per-file-ignores" in message
+
+
+def test_unknown_key_underscore_spelling(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[per_file_ignores]\n")
+    assert "unknown key 'per_file_ignores'; did you mean 'per-file-ignores'?" in message
+
+
+def test_unknown_key_without_close_match(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "zzz = 1\n")
+    assert "unknown key 'zzz' (valid keys:" in message
+    assert "did you mean" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('select = "VN"', "tool.vnuma.select must be a list of strings"),
+        ("ignore = [1]", "tool.vnuma.ignore must be a list of strings"),
+        ('exclude = "legacy"', "tool.vnuma.exclude must be a list of strings"),
+        ('exclude = [""]', "tool.vnuma.exclude must not contain empty patterns"),
+        ('exclude = ["[z-a]"]', "tool.vnuma.exclude: invalid glob '[z-a]'"),
+        ('severity = ["VN1"]', "tool.vnuma.severity must be a table"),
+        ('per-file-ignores = ["x"]', "tool.vnuma.per-file-ignores must be a table"),
+        (
+            'per-file-ignores = { "vms/**" = "VN1" }',
+            'tool.vnuma.per-file-ignores."vms/**" must be a list of strings',
+        ),
+        ('hosts = { snapshot = "h.xml" }', "tool.vnuma.hosts must be an array of tables"),
+        ('hosts = ["h.xml"]', "tool.vnuma.hosts[0] must be a table"),
+    ],
+)
+def test_type_errors(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in config_error(tmp_path, f"[tool.vnuma]\n{text}\n", "pyproject.toml")
+
+
+def test_tool_vnuma_not_a_table(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[tool]\nvnuma = 1\n", "pyproject.toml")
+    assert "tool.vnuma must be a table" in message
+
+
+@pytest.mark.parametrize(
+    ("text", "bad", "where"),
+    [
+        ('select = ["VN9"]', "VN9", "tool.vnuma.select"),
+        ('ignore = ["VN1", "XX"]', "XX", "tool.vnuma.ignore"),
+        ('ignore = ["VN1011"]', "VN1011", "tool.vnuma.ignore"),
+        ('severity = { VN8 = "error" }', "VN8", "tool.vnuma.severity"),
+        ('per-file-ignores = { "*.toml" = ["VN30x"] }', "VN30x", "per-file-ignores"),
+    ],
+)
+def test_unknown_code_prefix(tmp_path: Path, text: str, bad: str, where: str) -> None:
+    message = config_error(tmp_path, f"[tool.vnuma]\n{text}\n", "pyproject.toml")
+    assert f"unknown rule code or prefix '{bad}'" in message
+    assert where in message
+
+
+@pytest.mark.parametrize("code", ["ALL", "all", "VN", "vn", "V", "VN1", "VN10", "VN104", "vn207"])
+def test_known_code_prefixes_accepted(tmp_path: Path, code: str) -> None:
+    load_text(tmp_path, f'ignore = ["{code}"]\n')
+
+
+@pytest.mark.parametrize("level", ["fatal", "Error", "1", "[]", "2"])
+def test_bad_severity(tmp_path: Path, level: str) -> None:
+    value = level if level in ("[]", "2") else f'"{level}"'
+    message = config_error(tmp_path, f"[severity]\nVN2 = {value}\n")
+    assert "severity.VN2 must be one of 'info', 'warning', 'error'" in message
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ('files = ["vms/**"]', "tool.vnuma.hosts[0].snapshot is required"),
+        ('snapshot = "h.xml"', "tool.vnuma.hosts[0].files is required"),
+        ('snapshot = 1\nfiles = ["vms/**"]', "hosts[0].snapshot must be a non-empty string"),
+        ('snapshot = "h.xml"\nfiles = []', "hosts[0].files must be a non-empty list of strings"),
+        ('snapshot = "h.xml"\nfiles = "vms/**"', "hosts[0].files must be a list of strings"),
+        (
+            'snapshot = "h.xml"\nfiles = ["a"]\nfile = ["b"]',
+            "unknown key 'tool.vnuma.hosts[0].file'; did you mean 'files'?",
+        ),
+    ],
+)
+def test_bad_hosts_entry(tmp_path: Path, entry: str, expected: str) -> None:
+    text = f"[tool.vnuma]\n[[tool.vnuma.hosts]]\n{entry}\n"
+    assert expected in config_error(tmp_path, text, "pyproject.toml")
+
+
+def test_bad_second_hosts_entry_is_indexed(tmp_path: Path) -> None:
+    text = (
+        '[[hosts]]\nsnapshot = "a.xml"\nfiles = ["a/**"]\n'
+        '[[hosts]]\nsnapshot = "b.xml"\nfiles = [2]\n'
+    )
+    assert "hosts[1].files must be a list of strings" in config_error(tmp_path, text)
+
+
+# --- rule selection --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("select", "ignore", "code", "enabled"),
+    [
+        (("VN",), (), "VN207", True),
+        (("VN2",), ("VN207",), "VN201", True),
+        (("VN2",), ("VN207",), "VN207", False),
+        (("VN2",), ("VN207",), "VN104", False),
+        (("VN207",), ("VN2",), "VN207", True),
+        (("VN207",), ("VN2",), "VN201", False),
+        (("VN",), ("VN",), "VN104", False),
+        (("VN1",), ("VN1",), "VN104", False),
+        (("VN",), ("VN1",), "VN104", False),
+        (("VN",), ("VN1",), "VN201", True),
+        (("VN", "VN104"), ("VN1",), "VN104", True),
+        (("VN", "VN104"), ("VN1",), "VN105", False),
+        ((), (), "VN104", False),
+        (("VN3",), (), "VN104", False),
+    ],
+)
+def test_is_enabled_precedence(
+    tmp_path: Path, select: tuple[str, ...], ignore: tuple[str, ...], code: str, enabled: bool
+) -> None:
+    config = make(tmp_path, select=select, ignore=ignore)
+    assert config.is_enabled(code, tmp_path / "vms" / "a.yaml") is enabled
+
+
+def test_select_all_from_file(tmp_path: Path) -> None:
+    config = load_text(tmp_path, 'select = ["ALL"]\nignore = ["VN2"]\n')
+    path = tmp_path / "a.yaml"
+    assert config.is_enabled("VN104", path)
+    assert config.is_enabled("vn301", path)
+    assert not config.is_enabled("VN203", path)
+
+
+def test_per_file_ignores(tmp_path: Path) -> None:
+    config = load_text(tmp_path, EXAMPLE, "pyproject.toml")
+    assert not config.is_enabled("VN207", tmp_path / "vms" / "x.yaml")
+    assert config.is_enabled("VN201", tmp_path / "vms" / "lab" / "a" / "x.yaml")
+    assert config.is_enabled("VN104", tmp_path / "vms" / "lab" / "x.yaml")
+    assert not config.is_enabled("VN104", tmp_path / "vms" / "x.toml")
+    assert not config.is_enabled("VN104", tmp_path / "x.toml")
+    assert config.is_enabled("VN201", tmp_path / "vms" / "x.toml")
+    assert config.is_enabled("VN104", tmp_path / "vms" / "x.yaml")
+
+
+def test_per_file_ignores_directory_pattern_and_outside_root(tmp_path: Path) -> None:
+    config = make(tmp_path / "proj", per_file_ignores=(("vms/lab", ("VN2",)),))
+    assert not config.is_enabled("VN201", tmp_path / "proj" / "vms" / "lab" / "x.yaml")
+    assert config.is_enabled("VN201", tmp_path / "proj" / "vms" / "labx" / "x.yaml")
+    assert config.is_enabled("VN201", tmp_path / "vms" / "lab" / "x.yaml")
+
+
+def test_severity_for_longest_prefix(tmp_path: Path) -> None:
+    config = load_text(tmp_path, EXAMPLE, "pyproject.toml")
+    assert config.severity_for("VN203", Severity.INFO) is Severity.ERROR
+    assert config.severity_for("VN201", Severity.ERROR) is Severity.WARNING
+    assert config.severity_for("vn208", Severity.ERROR) is Severity.WARNING
+    assert config.severity_for("VN104", Severity.INFO) is Severity.INFO
+
+
+def test_severity_for_order_independent(tmp_path: Path) -> None:
+    config = make(tmp_path, severity=(("VN203", Severity.ERROR), ("VN", Severity.INFO)))
+    assert config.severity_for("VN203", Severity.WARNING) is Severity.ERROR
+    assert config.severity_for("VN202", Severity.WARNING) is Severity.INFO
+
+
+# --- hosts and exclude -----------------------------------------------------------------
+
+
+def test_host_for_first_match(tmp_path: Path) -> None:
+    config = load_text(tmp_path, EXAMPLE, "pyproject.toml")
+    hosts = tmp_path.resolve() / "hosts"
+    assert config.host_for(tmp_path / "vms" / "hv01" / "web.yaml") == hosts / "hv01.xml"
+    assert config.host_for(tmp_path / "vms" / "hv02" / "a" / "b.toml") == hosts / "hv02.xml"
+    assert config.host_for(tmp_path / "vms" / "shared" / "db.yaml") == hosts / "hv02.xml"
+    assert config.host_for(tmp_path / "vms" / "shared" / "web.yaml") is None
+    assert config.host_for(tmp_path.parent / "vms" / "hv01" / "web.yaml") is None
+
+
+def test_host_for_overlapping_mappings_uses_first(tmp_path: Path) -> None:
+    config = make(
+        tmp_path,
+        hosts=(
+            HostMapping(tmp_path / "a.xml", ("vms/special.yaml",)),
+            HostMapping(tmp_path / "b.xml", ("vms/**",)),
+        ),
+    )
+    assert config.host_for(tmp_path / "vms" / "special.yaml") == tmp_path / "a.xml"
+    assert config.host_for(tmp_path / "vms" / "other.yaml") == tmp_path / "b.xml"
+
+
+def test_host_snapshot_resolved_against_config_dir(tmp_path: Path) -> None:
+    config_file = write(
+        tmp_path / "repo" / "vnuma.toml",
+        '[[hosts]]\nsnapshot = "../caps/hv.xml"\nfiles = ["**"]\n',
+    )
+    config = load_config(config_file, cwd=tmp_path / "elsewhere", known_codes=KNOWN)
+    assert config.root == (tmp_path / "repo").resolve()
+    assert config.hosts[0].snapshot == (tmp_path / "caps" / "hv.xml").resolve()
+    assert config.host_for(tmp_path / "repo" / "x" / "y.yaml") == config.hosts[0].snapshot
+
+
+@pytest.mark.parametrize(
+    ("relpath", "excluded"),
+    [
+        ("legacy/a.yaml", True),
+        ("legacy/deep/er/a.yaml", True),
+        ("vms/legacy/a.yaml", False),
+        ("vms/a.bak.xml", True),
+        ("a.bak.xml", True),
+        ("vms/a.xml", False),
+        ("legacyx/a.yaml", False),
+    ],
+)
+def test_exclude_files(tmp_path: Path, relpath: str, excluded: bool) -> None:
+    config = load_text(tmp_path, EXAMPLE, "pyproject.toml")
+    assert config.is_excluded(tmp_path / relpath) is excluded
+
+
+@pytest.mark.parametrize(
+    ("pattern", "relpath", "excluded"),
+    [
+        ("legacy", "legacy/a.yaml", True),
+        ("legacy", "vms/legacy/x/a.yaml", True),
+        ("legacy", "legacy", True),
+        ("legacy/", "legacy/a.yaml", True),
+        ("legacy/", "legacy", False),
+        ("vms/old", "vms/old/a/b.yaml", True),
+        ("vms/old", "x/vms/old/a.yaml", False),
+        ("vms/*/tmp", "vms/hv01/tmp/a.yaml", True),
+        ("**/build", "a/b/build/c.yaml", True),
+    ],
+)
+def test_exclude_directories(tmp_path: Path, pattern: str, relpath: str, excluded: bool) -> None:
+    config = make(tmp_path, exclude=(pattern,))
+    assert config.is_excluded(tmp_path / relpath) is excluded
+
+
+def test_exclude_never_matches_outside_root(tmp_path: Path) -> None:
+    config = make(tmp_path / "proj", exclude=("**", "*.yaml"))
+    assert config.is_excluded(tmp_path / "proj" / "a.yaml")
+    assert not config.is_excluded(tmp_path / "a.yaml")
+    assert not config.is_excluded(tmp_path / "other" / "a.yaml")
+
+
+def test_relative(tmp_path: Path) -> None:
+    config = make(tmp_path / "proj")
+    assert config.relative(tmp_path / "proj" / "vms" / "a.yaml") == "vms/a.yaml"
+    assert config.relative(tmp_path / "proj" / "vms" / ".." / "b.yaml") == "b.yaml"
+    assert config.relative(tmp_path / "a.yaml") is None
+
+
+# --- globs -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("pattern", "relpath", "expected"),
+    [
+        ("vms/**", "vms/a.yaml", True),
+        ("vms/**", "vms/x/y/a.yaml", True),
+        ("vms/**", "vmsx/a.yaml", False),
+        ("vms/**", "vms", False),
+        ("**/db.yaml", "db.yaml", True),
+        ("**/db.yaml", "a/b/db.yaml", True),
+        ("**/db.yaml", "a/b/xdb.yaml", False),
+        ("vms/**/db.yaml", "vms/db.yaml", True),
+        ("vms/**/db.yaml", "vms/a/b/db.yaml", True),
+        ("vms/**/db.yaml", "other/vms/a/db.yaml", False),
+        ("**", "a/b/c.yaml", True),
+        ("*.bak.xml", "a.bak.xml", True),
+        ("*.bak.xml", "x/y/a.bak.xml", True),
+        ("*.bak.xml", "x/a.bak.xml.orig", False),
+        ("db.yaml", "vms/shared/db.yaml", True),
+        ("vms/shared/db.yaml", "vms/shared/db.yaml", True),
+        ("vms/shared/db.yaml", "x/vms/shared/db.yaml", False),
+        ("/db.yaml", "db.yaml", True),
+        ("/db.yaml", "vms/db.yaml", False),
+        ("vms/*.yaml", "vms/a.yaml", True),
+        ("vms/*.yaml", "vms/x/a.yaml", False),
+        ("vms/*", "vms/x/a.yaml", False),
+        ("*", "vms/a.yaml", True),
+        ("v*s/a.yaml", "v/x/s/a.yaml", False),
+        ("hv?.xml", "hosts/hv1.xml", True),
+        ("hv?.xml", "hosts/hv12.xml", False),
+        ("a?b", "a/b", False),
+        ("hv[0-9].xml", "hv7.xml", True),
+        ("hv[0-9].xml", "hvx.xml", False),
+        ("hv[!0-9].xml", "hvx.xml", True),
+        ("hv[!0-9].xml", "hv7.xml", False),
+        ("a[!x]b", "a/b", False),
+        ("[]]x", "]x", True),
+        ("[ab", "[ab", True),
+        ("a**b", "axyb", True),
+        ("a**b", "ax/yb", False),
+        ("a.yaml", "a_yaml", False),
+        ("\\*.yaml", "*.yaml", True),
+        ("\\*.yaml", "a.yaml", False),
+        ("legacy/", "legacy", True),
+        ("VMS/**", "vms/a.yaml", False),
+    ],
+)
+def test_glob_match(pattern: str, relpath: str, expected: bool) -> None:
+    assert glob_match(pattern, relpath) is expected
