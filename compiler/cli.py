@@ -76,7 +76,15 @@ def _parser() -> argparse.ArgumentParser:
     explain_cmd = commands.add_parser("explain", help="show a rule's documentation")
     explain_cmd.add_argument("code", help="rule code, e.g. VN104, or its name")
 
-    commands.add_parser("rules", help="list every rule with its code, name and default severity")
+    rules_cmd = commands.add_parser(
+        "rules", help="list every rule with its code, name and default severity"
+    )
+    rules_cmd.add_argument(
+        "--format",
+        choices=("text", "markdown"),
+        default="text",
+        help="markdown: the full reference, as in docs/rules.md",
+    )
     return parser
 
 
@@ -299,6 +307,11 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 def _cmd_rules(args: argparse.Namespace) -> int:
     from compiler.rules import all_rules
 
+    if args.format == "markdown":
+        from compiler.ruledocs import render_markdown
+
+        sys.stdout.write(render_markdown())
+        return EXIT_OK
     rules = all_rules()
     width = max(len(r.name) for r in rules)
     for found in rules:

@@ -23,6 +23,8 @@ from compiler.suppress import Suppression, apply_suppressions, find_suppressions
 INTENT_SUFFIXES = (".yaml", ".yml", ".toml")
 DOMAIN_SUFFIXES = (".xml",)
 SKIPPED_DIRECTORIES = frozenset({"node_modules", "__pycache__", "venv"})
+# Configuration files are never intents; hidden files and directories are not walked into.
+CONFIG_FILES = frozenset({"pyproject.toml", "vnuma.toml"})
 # A YAML/TOML mapping is taken for an intent when it has one of these keys.
 INTENT_MARKERS = frozenset({"vcpus", "numatune", "cells", "hugepages"})
 
@@ -74,6 +76,8 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     guest: Intent | None = None
     host_key: Path | None = None
+    host_source: str | None = None
+    """"option" (--host), "intent" (its `host:` key) or "config" ([[hosts]] mapping)."""
     host_checked: bool = False
     note: str | None = None
     suppressions: list[Suppression] = field(default_factory=list)
@@ -148,8 +152,14 @@ def _walk(directory: Path, configs: ConfigResolver) -> Iterator[Path]:
         if entry.is_dir():
             if not entry.name.startswith(".") and entry.name not in SKIPPED_DIRECTORIES:
                 yield from _walk(entry, configs)
-        elif entry.suffix.lower() in INTENT_SUFFIXES + DOMAIN_SUFFIXES:
+        elif _is_candidate(entry):
             yield entry
+
+
+def _is_candidate(path: Path) -> bool:
+    if path.name.startswith(".") or path.name in CONFIG_FILES:
+        return False
+    return path.suffix.lower() in INTENT_SUFFIXES + DOMAIN_SUFFIXES
 
 
 # --- one file ---------------------------------------------------------------------------
@@ -220,22 +230,21 @@ def _check_guest(result: FileResult, options: LintOptions, hosts: _HostCache) ->
 
     guest = result.guest
     assert guest is not None
-    host_key = _host_for(result, options)
+    host_key, result.host_source = _host_for(result, options)
     host = hosts.get(host_key, result) if host_key is not None else None
     result.host_key = host_key if host is not None else None
     result.host_checked = host is not None and bool(host.cells)
     result.diagnostics.extend(run_checks(guest, host))
 
 
-def _host_for(result: FileResult, options: LintOptions) -> Path | None:
+def _host_for(result: FileResult, options: LintOptions) -> tuple[Path | None, str | None]:
     if options.host_path is not None:
-        return options.host_path.resolve()
-    assert result.guest is not None
+        return options.host_path.resolve(), "option"
+    assert result.guest is not None and result.config is not None
     if result.guest.host_ref is not None:
-        return result.guest.host_ref.resolve()
-    assert result.config is not None
+        return result.guest.host_ref.resolve(), "intent"
     mapped = result.config.host_for(result.path)
-    return mapped.resolve() if mapped is not None else None
+    return (mapped.resolve(), "config") if mapped is not None else (None, None)
 
 
 class _HostCache:
@@ -283,11 +292,16 @@ class _HostCache:
 
 
 def _admission(files: list[FileResult], hosts: _HostCache) -> None:
+    """Check together every guest placed on the same host by --host or a [[hosts]] mapping."""
     from compiler.check import run_admission
 
     by_host: dict[Path, list[FileResult]] = {}
     for result in files:
-        if result.guest is not None and result.host_checked and result.host_key is not None:
+        if result.guest is None or not result.host_checked or result.host_key is None:
+            continue
+        # An intent's own `host:` names the hardware to check against, not where the
+        # guest runs: only --host and [[hosts]] mappings place guests on one host.
+        if result.host_source in ("option", "config"):
             by_host.setdefault(result.host_key, []).append(result)
     for host_key, results in by_host.items():
         host = hosts.hosts.get(host_key)

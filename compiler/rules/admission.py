@@ -70,7 +70,7 @@ def _pin_owners(owners: list[tuple[Intent, int, JsonPath]]) -> str:
     for guest, vcpu, _ in owners:
         vcpus.setdefault(id(guest), (guest, set()))[1].add(vcpu)
     return ", ".join(
-        f"{guest.label} (vCPU {format_cpuset(frozenset(ids))})"
+        f"{guest.label} (vCPU{'s' if len(ids) > 1 else ''} {format_cpuset(frozenset(ids))})"
         for guest, ids in sorted(vcpus.values(), key=lambda item: item[0].path)
     )
 
@@ -95,23 +95,21 @@ def _bound_small_page_demands(host: HostTopology, guest: Intent) -> list[Demand]
 def _shortfall_finding(
     code: str, shortfall: Shortfall, what: str, hint: str, unit: str = "memory"
 ) -> AdmissionFinding:
+    def amount(value: int) -> str:
+        return format_kib(value) if unit == "memory" else f"{value} pages"
+
     parts: dict[int, tuple[Intent, JsonPath, list[str]]] = {}
     for demand in shortfall.demands:
         guest, path, label = demand.owner  # type: ignore[misc]
         entry = parts.setdefault(id(guest), (guest, path, []))
-        amount = format_kib(demand.amount) if unit == "memory" else f"{demand.amount} pages"
-        entry[2].append(f"{label.replace('the guest', 'all')} {amount}")
+        where = label.replace("guest cell", "cell") if label != "the guest" else ""
+        entry[2].append(f"{where} {amount(demand.amount)}".strip())
     ordered = sorted(parts.values(), key=lambda entry: entry[0].path)
     named = "; ".join(f"{guest.label}: {', '.join(items)}" for guest, _, items in ordered)
-    needed, available = (
-        (format_kib(shortfall.needed), format_kib(shortfall.available))
-        if unit == "memory"
-        else (f"{shortfall.needed} pages", f"{shortfall.available}")
-    )
     return AdmissionFinding(
         code,
-        f"{what} on host node(s) {format_cpuset(shortfall.nodes)} need {needed}, "
-        f"the node(s) have {available} ({named})",
+        f"{what} on host node(s) {format_cpuset(shortfall.nodes)}: {amount(shortfall.needed)} "
+        f"needed, {amount(shortfall.available)} available ({named})",
         tuple((guest, path) for guest, path, _ in ordered),
         hint=hint,
     )
@@ -248,6 +246,6 @@ def free_memory_exceeded(ctx: AdmissionContext) -> Iterator[AdmissionFinding]:
         yield _shortfall_finding(
             "VN504",
             shortfall,
-            "guests",
+            "free memory for the guests",
             "capture a fresh snapshot, start fewer guests here, or bind them to nodes with free memory",
         )
