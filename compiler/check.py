@@ -56,7 +56,7 @@ def _locate(intent: Intent, finding: Finding) -> Diagnostic:
         intent.path,
         span,
         hint=finding.hint,
-        json_path=finding.path,
+        json_path=None if intent.is_domain else finding.path,
         severity=finding.severity,
     )
 

@@ -28,12 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vnuma {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    parser.add_argument(
-        "--color",
-        choices=("auto", "always", "never"),
-        default="auto",
-        help="colour diagnostics (default: auto, only on a terminal)",
-    )
+    _add_colour_option(parser, default="auto")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     compile_cmd = commands.add_parser(
@@ -88,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_colour_option(parser: argparse.ArgumentParser, default: Any) -> None:
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default=default,
+        help="colour diagnostics (default: auto, only on a terminal)",
+    )
+
+
 def _add_lint_parser(commands: Any) -> None:
     lint_cmd = commands.add_parser(
         "lint",
@@ -124,6 +128,7 @@ def _add_lint_parser(commands: Any) -> None:
         action="store_true",
         help="apply the configured `exclude` to paths given on the command line too",
     )
+    _add_colour_option(lint_cmd, default=argparse.SUPPRESS)
     lint_cmd.add_argument(
         "-q", "--quiet", action="store_true", help="no notes on stderr about skipped files"
     )
