@@ -7,6 +7,7 @@ configuration (select/ignore/severity/per-file-ignores) and in-file suppressions
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,10 @@ SKIPPED_DIRECTORIES = frozenset({"node_modules", "__pycache__", "venv"})
 CONFIG_FILES = frozenset({"pyproject.toml", "vnuma.toml"})
 # A YAML/TOML mapping is taken for an intent when it has one of these keys.
 INTENT_MARKERS = frozenset({"vcpus", "numatune", "cells", "hugepages"})
+# For a file that does not parse: does its text look like an intent or a domain at all?
+# (Kubernetes multi-document YAML or Helm templates must be skipped, not reported.)
+_INTENT_TEXT = re.compile(r"^\s*[\"']?(vcpus|numatune|cells|hugepages)[\"']?\s*[:=]", re.MULTILINE)
+_DOMAIN_TEXT = re.compile(r"<domain[\s>]")
 
 
 @dataclass(frozen=True)
@@ -186,6 +191,9 @@ def _lint_intent(result: FileResult) -> None:
     if raw.data is not None and not _looks_like_intent(raw.data):
         result.note = "not a vnuma intent (no vcpus, numatune, cells or hugepages key)"
         return
+    if raw.data is None and not _INTENT_TEXT.search(_text_of(result.path)):
+        result.note = f"not a vnuma intent (and not a single valid {raw.format.upper()} document)"
+        return
     result.kind = "intent"
     result.suppressions = _suppressions_in(result.path, "hash")
     result.guest, diagnostics = intent_from_raw(raw)
@@ -201,6 +209,9 @@ def _lint_domain(result: FileResult) -> None:
     from compiler.model.domain import lift_domain
 
     doc = load_xml_document(result.path, result.shown)
+    if doc.root is None and not _DOMAIN_TEXT.search(doc.text):
+        result.note = "not a libvirt domain (and not well-formed XML)"
+        return
     if doc.root is not None and doc.root_tag != "domain":
         result.note = (
             "a host capabilities snapshot, not a domain"
@@ -217,12 +228,15 @@ def _lint_domain(result: FileResult) -> None:
     result.diagnostics.extend(diagnostics)
 
 
-def _suppressions_in(path: Path, kind: str) -> list[Suppression]:
+def _text_of(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
+        return path.read_text(encoding="utf-8-sig", errors="replace")
     except OSError:
-        return []
-    return find_suppressions(text, kind)
+        return ""
+
+
+def _suppressions_in(path: Path, kind: str) -> list[Suppression]:
+    return find_suppressions(_text_of(path), kind)
 
 
 def _check_guest(result: FileResult, options: LintOptions, hosts: _HostCache) -> None:

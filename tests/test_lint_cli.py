@@ -272,3 +272,29 @@ def test_colour_only_when_asked_or_on_a_terminal(run_cli, tree) -> None:
     put(tree, "a.yaml", BAD_UNIT)
     assert "\033[" not in run_cli("lint").out
     assert "\033[" in run_cli("--color", "always", "lint").out
+
+
+def test_unparsable_files_that_are_not_intents_are_skipped(run_cli, tree) -> None:
+    put(tree, "k8s.yaml", "apiVersion: v1\nkind: Pod\n---\napiVersion: v1\nkind: Service\n")
+    put(tree, "chart.yaml", "metadata:\n  name: {{ .Release.Name }}\n  labels: [\n")
+    put(tree, "broken.xml", "<project><a></project>\n")
+    put(tree, "cargo.toml", "[package\nname = 1\n")
+    result = run_cli("lint")
+    assert result.code == 0, result.out
+    assert "k8s.yaml: skipped: not a vnuma intent (and not a single valid YAML document)" in (
+        result.err
+    )
+    assert "broken.xml: skipped: not a libvirt domain (and not well-formed XML)" in result.err
+    assert "cargo.toml: skipped" in result.err
+
+
+def test_unparsable_intents_and_domains_are_reported(run_cli, tree) -> None:
+    put(tree, "a.yaml", "vcpus: 4\nmemory: [4GiB\n")
+    put(tree, "b.toml", "vcpus = 4\nmemory = \n")
+    put(tree, "c.xml", "<domain type='kvm'><name>x</domain>\n")
+    result = run_cli("lint", "--format", "json")
+    assert sorted((d["path"], d["code"]) for d in json.loads(result.out)) == [
+        ("a.yaml", "VN001"),
+        ("b.toml", "VN001"),
+        ("c.xml", "VN001"),
+    ]

@@ -195,7 +195,7 @@ class _Lifter:
             name=name.strip() if name else Path(self.doc.path).stem,
             numatune=numatune,
             cells=cells,
-            hugepages=self.hugepages(arch),
+            hugepages=self.hugepages(arch, has_cells=bool(cells)),
             origin=Origin.DOMAIN,
             domain=extras,
             positions=self.positions,
@@ -396,7 +396,7 @@ class _Lifter:
             )
         return tuple(out)
 
-    def hugepages(self, arch: str | None) -> tuple[Hugepages, ...]:
+    def hugepages(self, arch: str | None, *, has_cells: bool) -> tuple[Hugepages, ...]:
         block = self.root.find("memoryBacking/hugepages")
         if block is None:
             return ()
@@ -421,6 +421,8 @@ class _Lifter:
             cells = self.cpuset_attr(page, "nodeset")
             if page.get("nodeset") is not None:
                 self.at((*path, "nodeset"), page, "nodeset")
+            if not has_cells and cells is not None and cells <= {0}:
+                cells = None  # without guest cells, node 0 is the whole guest (libvirt)
             if size == SYSTEM_PAGE_KIB:
                 continue  # the system page size counts as no huge pages (qemu_command.c)
             result.append(Hugepages(size, cells, (*path, "size")))

@@ -238,16 +238,21 @@ def cell_memory_sum(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
+def _exact_kib(kib: int) -> str:
+    return f"{kib} KiB"
+
+
 def _domain_memory_sum(intent: Intent, cells_kib: int) -> Iterator[Finding]:
     devices = sum(d.size_kib or 0 for d in intent.domain.memory_devices)
     expected = cells_kib + devices
     if not intent.domain.memory_given or expected == intent.memory_kib:
         return
-    with_devices = f" plus {format_kib(devices)} of memory devices" if devices else ""
+    size = format_kib if format_kib(expected) != format_kib(intent.memory_kib) else _exact_kib
+    with_devices = f" plus {size(devices)} of memory devices" if devices else ""
     yield Finding(
         "VN106",
-        f"<memory> is {format_kib(intent.memory_kib)} but the cells hold {format_kib(cells_kib)}"
-        f"{with_devices}: libvirt replaces <memory> with {format_kib(expected)}",
+        f"<memory> is {size(intent.memory_kib)} but the cells hold {size(cells_kib)}"
+        f"{with_devices}: libvirt replaces <memory> with {size(expected)}",
         ("memory",),
         hint=f"set <memory unit='KiB'>{expected}</memory>, or resize the cells",
         severity=Severity.WARNING,
@@ -475,9 +480,11 @@ def memory_not_hugepage_multiple(ctx: CheckContext) -> Iterator[Finding]:
     whole number of pages.
 
     ## Why
-    Each cell becomes a hugetlbfs-backed memory backend; QEMU refuses it at start:
-    "backend 'memory-backend-file' memory size must be multiple of 1 GiB".
-    libvirt does not check it at define time.
+    Each cell becomes a hugetlbfs-backed memory backend. QEMU refuses a backend
+    smaller than one page at start ("memory size 0x30000000 must be equal to or larger
+    than page size 0x40000000"), recent QEMU refuses any size that is not a multiple of
+    the page ("memory size must be multiple of 1 GiB"), and older QEMU rounds it up,
+    taking more huge pages than planned. libvirt does not check it.
 
     ## Example
     ```yaml

@@ -382,7 +382,7 @@ def hugepage_nodeset_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
 
     ## What it checks
     Each `<page nodeset>` lists guest cell ids (not host nodes!) below the number of
-    cells.
+    cells. Without cells, libvirt accepts `nodeset='0'` as the whole guest.
 
     ## Why
     libvirt refuses the domain: "hugepages: node N not found". The nodeset is a set
@@ -400,7 +400,8 @@ def hugepage_nodeset_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
     for pages in ctx.intent.hugepages:
         if pages.cells is None:
             continue
-        unknown = sorted(cell for cell in pages.cells if cell >= count)
+        # Without cells libvirt reads node 0 as the whole guest and names the first other id.
+        unknown = sorted(cell for cell in pages.cells if cell >= max(count, 1))
         if unknown:
             yield Finding(
                 "VN410",
@@ -442,15 +443,15 @@ def hugepage_nodesets_overlap(ctx: CheckContext) -> Iterator[Finding]:
             if earlier.is_master and later.is_master:
                 yield Finding(
                     "VN411",
-                    f"two master hugepages detected: {earlier.size_kib} and {later.size_kib}",
+                    f"two master hugepages detected: {later.size_kib} and {earlier.size_kib}",
                     later.path,
                     hint="give one of them a nodeset of guest cells",
                 )
             elif earlier.cells and later.cells and earlier.cells & later.cells:
                 yield Finding(
                     "VN411",
-                    f"nodeset attribute of hugepages of sizes {earlier.size_kib} and "
-                    f"{later.size_kib} intersect (cells {format_cpuset(earlier.cells & later.cells)})",
+                    f"nodeset attribute of hugepages of sizes {later.size_kib} and "
+                    f"{earlier.size_kib} intersect (cells {format_cpuset(earlier.cells & later.cells)})",
                     (*later.path[:-1], "nodeset"),
                     hint="each guest cell can use one page size",
                 )

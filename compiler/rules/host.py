@@ -215,10 +215,12 @@ def guest_exceeds_nodeset_memory(ctx: CheckContext) -> Iterator[Finding]:
     if not nodes or not nodes <= host.node_ids:
         return
     have = _small_page_capacity(host, nodes)
-    if have is not None and intent.memory_kib > have:
+    # A domain's memory is what its cells hold (libvirt recomputes <memory>, see VN106).
+    need = sum(c.memory_kib for c in intent.cells) if intent.cells else intent.memory_kib
+    if have is not None and need > have:
         yield Finding(
             "VN204",
-            f"the guest needs {format_kib(intent.memory_kib)} bound to host node(s) "
+            f"the guest needs {format_kib(need)} bound to host node(s) "
             f"{format_cpuset(nodes)}, which have {format_kib(have)}",
             ("numatune", "nodeset") if intent.numatune and intent.numatune.nodeset else ("memory",),
             hint=_capacity_hint(host, nodes),
