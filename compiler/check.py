@@ -42,7 +42,9 @@ def run_checks(intent: Intent, host: HostTopology | None) -> list[Diagnostic]:
 
 
 def _is_block_value(intent: Intent, finding: Finding) -> bool:
-    """A list or mapping written as an indented block is best pointed at by its key."""
+    """A YAML/TOML list or mapping written as an indented block is best pointed at by its key."""
+    if intent.is_domain:
+        return False  # an XML value is located exactly; its "key" is only the element's tag
     key = intent.positions.keys.get(finding.path)
     value = intent.positions.values.get(finding.path)
     return key is not None and value is not None and value.line > key.line

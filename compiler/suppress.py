@@ -37,8 +37,10 @@ def find_suppressions(text: str, kind: str) -> list[Suppression]:
     found = []
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
     for match in pattern.finditer(text):
-        line = _line_of(line_starts, match.end() - 1)
-        lines = frozenset({line, line + 1}) if kind == "xml" else frozenset({line})
+        line = _line_of(line_starts, match.start("codes"))
+        last = _line_of(line_starts, match.end() - 1)
+        # An XML comment covers its own lines and the element on the line after it.
+        lines = frozenset(range(line, last + 2)) if kind == "xml" else frozenset({line})
         offset = match.start("codes")
         for raw in match.group("codes").split(","):
             code = raw.strip()

@@ -34,8 +34,9 @@ def parse_xml(data: bytes) -> tuple[Any, XmlProblem | None]:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (exc.lineno or 1, 0)
-        span = Span(line or 1, (column or 0) + 1, line or 1, (column or 0) + 2)
+        line, column = exc.position if exc.position else (exc.lineno or 1, 1)
+        line, column = line or 1, max(column or 1, 1)  # libxml2's column is already 1-based
+        span = Span(line, column, line, column + 1)
         message = _POSITION_SUFFIX.sub("", exc.msg or "malformed XML")
         return None, XmlProblem(f"XML syntax error: {message}", span)
     except ValueError as exc:

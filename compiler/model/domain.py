@@ -240,7 +240,15 @@ class _Lifter:
                 )
             return cell_sum, False
         self.at_text(("memory",), element)
-        return self.text_size(element, "memory size") or 0, True
+        size = self.text_size(element, "memory size")
+        if size == 0 and not cells:
+            self.report(
+                "VN016",
+                "Memory size must be specified via <memory> or in the <numa> configuration",
+                self.locator.text(element),
+                hint="a guest needs memory: give <memory> a size above zero",
+            )
+        return size or 0, True
 
     def max_memory(self) -> tuple[int | None, int | None]:
         element = self.root.find("maxMemory")

@@ -564,10 +564,11 @@ def memory_devices_exceed_max_memory(ctx: CheckContext) -> Iterator[Finding]:
     initial = sum(c.memory_kib for c in intent.cells) if intent.cells else intent.memory_kib
     devices = sum(d.size_kib or 0 for d in intent.domain.memory_devices)
     if initial + devices > limit:
+        with_devices = f" plus {format_kib(devices)} of memory devices" if devices else ""
         yield Finding(
             "VN414",
-            f"initial memory {format_kib(initial)} plus {format_kib(devices)} of memory devices "
-            f"exceeds maxMemory {format_kib(limit)}",
+            f"initial memory {format_kib(initial)}{with_devices} exceeds maxMemory "
+            f"{format_kib(limit)}",
             ("max_memory",),
             hint=f"raise <maxMemory> to at least {format_kib(initial + devices)}",
         )

@@ -225,7 +225,9 @@ def numatune_without_nodeset(ctx: CheckContext) -> Iterator[Finding]:
     ):
         yield Finding(
             "VN118",
-            "numatune has no nodeset and no cell binds host_nodes",
+            "<numatune><memory> has static placement but no nodeset"
+            if intent.is_domain
+            else "numatune has no nodeset and no cell binds host_nodes",
             ("numatune",),
             hint="libvirt: \"nodeset for NUMA memory tuning must be set if 'placement' is 'static'\"; "
             'add nodeset: "0" (for example) or placement: auto',
@@ -256,7 +258,9 @@ def cell_mode_without_host_nodes(ctx: CheckContext) -> Iterator[Finding]:
         if cell.mode is not None and cell.host_nodes is None:
             yield Finding(
                 "VN119",
-                f"cell {cell.id} sets mode {cell.mode} but no host_nodes",
+                f"the memnode for cell {cell.id} has no nodeset"
+                if ctx.intent.is_domain
+                else f"cell {cell.id} sets mode {cell.mode} but no host_nodes",
                 (*cell.path, "mode"),
                 hint='libvirt: "Missing required nodeset attribute in memnode element"; '
                 "add host_nodes or drop mode",
