@@ -370,6 +370,8 @@ def summary_line(report: LintReport) -> str:
     text = f"Found {', '.join(parts)} in {_plural(checked, 'file')} checked"
     if skipped:
         text += f" ({skipped} skipped)"
+    if report.without_host:
+        text += f"; host checks skipped for {len(report.without_host)} without a host snapshot"
     return text + "."
 
 
