@@ -275,7 +275,7 @@ class _HostCache:
 
     def _load(self, path: Path, result: FileResult) -> HostTopology | None:
         from compiler.load.host import load_host
-        from compiler.rules import make_diagnostic
+        from compiler.pipeline import unreadable_host_diagnostic
 
         try:
             host, diagnostics = load_host(path, display_path(path))
@@ -286,16 +286,7 @@ class _HostCache:
                 and guest.host_ref is not None
                 and guest.host_ref.resolve() == path
             ):
-                result.diagnostics.append(
-                    make_diagnostic(
-                        "VN012",
-                        f"host snapshot cannot be read: {exc}",
-                        result.shown,
-                        guest.positions.locate(("host",)),
-                        hint="fix the path (it is relative to the intent) or pass --host",
-                        json_path=("host",),
-                    )
-                )
+                result.diagnostics.append(unreadable_host_diagnostic(guest, exc))
                 return None
             raise
         self.diagnostics.extend(diagnostics)

@@ -86,7 +86,6 @@ def _load_host_for(
     intent: Intent, options: CompileOptions, outcome: CompileOutcome
 ) -> HostTopology | None:
     from compiler.load.host import load_host
-    from compiler.rules import make_diagnostic
 
     path = options.host_path or intent.host_ref
     if path is None:
@@ -99,19 +98,24 @@ def _load_host_for(
     except UnreadableInput as exc:
         if options.host_path is not None:
             raise  # an explicit --host that cannot be read is a usage error
-        outcome.diagnostics.append(
-            make_diagnostic(
-                "VN012",
-                f"host snapshot cannot be read: {exc}",
-                intent.path,
-                intent.positions.locate(("host",)),
-                hint="fix the path (it is relative to the intent) or pass --host",
-                json_path=("host",),
-            )
-        )
+        outcome.diagnostics.append(unreadable_host_diagnostic(intent, exc))
         return None
     outcome.diagnostics.extend(diagnostics)
     return host
+
+
+def unreadable_host_diagnostic(intent: Intent, problem: UnreadableInput) -> Diagnostic:
+    """VN012: the intent's own `host:` names a snapshot that cannot be read."""
+    from compiler.rules import make_diagnostic
+
+    return make_diagnostic(
+        "VN012",
+        f"host snapshot cannot be read: {problem}",
+        intent.path,
+        intent.positions.locate(("host",)),
+        hint="fix the path (it is relative to the intent) or pass --host",
+        json_path=("host",),
+    )
 
 
 def _load_base_domain(options: CompileOptions, outcome: CompileOutcome) -> Any:

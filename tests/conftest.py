@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,3 +60,35 @@ def write(tmp_path):
         return path
 
     return make
+
+
+def clean_environment() -> dict[str, str]:
+    """The environment for a subprocess that must not see this checkout or this venv."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
+def run_process(
+    cmd: list[str], *, cwd: Path, env: dict[str, str] | None = None, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run an external command; a timeout fails the test with everything it printed."""
+    try:
+        return subprocess.run(
+            cmd,
+            cwd=cwd,
+            env=env if env is not None else clean_environment(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(
+            f"{cmd} timed out after {timeout}s\nstdout:\n{exc.stdout}\nstderr:\n{exc.stderr}"
+        )
+
+
+def explain_process(result: subprocess.CompletedProcess[str]) -> str:
+    return (
+        f"{shlex.join(str(arg) for arg in result.args)} exited {result.returncode}\n"
+        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    )

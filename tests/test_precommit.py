@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.conftest import REPO, explain_process, run_process
+
 MANIFEST = REPO / ".pre-commit-hooks.yaml"
 TYPES_OR = ["yaml", "toml", "xml"]
 
@@ -99,26 +100,6 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _run(
-    cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: int = 120
-) -> subprocess.CompletedProcess[str]:
-    try:
-        return subprocess.run(
-            cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(
-            f"{cmd} timed out after {timeout}s\nstdout:\n{exc.stdout}\nstderr:\n{exc.stderr}"
-        )
-
-
-def _explain(result: subprocess.CompletedProcess[str]) -> str:
-    return (
-        f"{shlex.join(str(arg) for arg in result.args)} exited {result.returncode}\n"
-        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    )
-
-
 # --- the manifest ----------------------------------------------------------------------------
 
 
@@ -160,8 +141,8 @@ def test_manifest_validates(tmp_path: Path) -> None:
     if cmd is None:
         pytest.skip("pre-commit is not installed")
     env = _env(PRE_COMMIT_HOME=str(tmp_path))  # every pre-commit command opens its store
-    result = _run([*cmd, "validate-manifest", str(MANIFEST)], cwd=REPO, env=env)
-    assert result.returncode == 0, _explain(result)
+    result = run_process([*cmd, "validate-manifest", str(MANIFEST)], cwd=REPO, env=env)
+    assert result.returncode == 0, explain_process(result)
 
 
 @pytest.mark.parametrize(
@@ -188,8 +169,8 @@ def test_types_or_selects_intents_and_domains(filename: str, matches: bool) -> N
 
 
 def _git(args: list[str], cwd: Path) -> None:
-    result = _run(["git", *args], cwd=cwd, env=_env())
-    assert result.returncode == 0, _explain(result)
+    result = run_process(["git", *args], cwd=cwd, env=_env())
+    assert result.returncode == 0, explain_process(result)
 
 
 def _commit_all(repo: Path) -> None:
@@ -252,8 +233,8 @@ def try_repo(pre_commit: list[str], hook_repo: Path, consumer: Path, tmp_path_fa
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         cmd = [*pre_commit, "try-repo", "--color", "never", str(hook_repo), "vnuma", *args]
-        result = _run(cmd, cwd=consumer, env=env, timeout=INSTALL_TIMEOUT)
-        print(_explain(result))  # shown by pytest when an assertion below fails
+        result = run_process(cmd, cwd=consumer, env=env, timeout=INSTALL_TIMEOUT)
+        print(explain_process(result))  # shown by pytest when an assertion below fails
         return result
 
     return run
@@ -266,7 +247,7 @@ def _hook_status(result: subprocess.CompletedProcess[str]) -> str:
         result.stdout,
         re.MULTILINE,
     )
-    assert match, _explain(result)
+    assert match, explain_process(result)
     return match.group(1)
 
 
@@ -277,34 +258,36 @@ def _hook_status(result: subprocess.CompletedProcess[str]) -> str:
 @pytest.mark.slow
 def test_try_repo_good_intent_passes(try_repo) -> None:
     result = try_repo("--files", "good.yaml")
-    assert result.returncode == 0, _explain(result)
-    assert _hook_status(result) == "Passed", _explain(result)
+    assert result.returncode == 0, explain_process(result)
+    assert _hook_status(result) == "Passed", explain_process(result)
 
 
 @pytest.mark.slow
 def test_try_repo_bad_intent_fails(try_repo) -> None:
     result = try_repo("--files", "bad.yaml")
-    assert result.returncode == 1, _explain(result)
-    assert _hook_status(result) == "Failed", _explain(result)
-    assert "bad.yaml:3:9: VN004" in result.stdout, _explain(result)
+    assert result.returncode == 1, explain_process(result)
+    assert _hook_status(result) == "Failed", explain_process(result)
+    assert "bad.yaml:3:9: VN004" in result.stdout, explain_process(result)
 
 
 @pytest.mark.slow
 def test_try_repo_all_files(try_repo) -> None:
     result = try_repo("--all-files")
-    assert result.returncode == 1, _explain(result)
-    assert _hook_status(result) == "Failed", _explain(result)
+    assert result.returncode == 1, explain_process(result)
+    assert _hook_status(result) == "Failed", explain_process(result)
     out = result.stdout
-    assert re.search(r"^bad\.yaml:3:9: VN004", out, re.MULTILINE), _explain(result)
-    assert re.search(r"^bad\.xml:5:8: VN408", out, re.MULTILINE), _explain(result)
+    assert re.search(r"^bad\.yaml:3:9: VN004", out, re.MULTILINE), explain_process(result)
+    assert re.search(r"^bad\.xml:5:8: VN408", out, re.MULTILINE), explain_process(result)
     # Whole-host admission through pre-commit: each guest fits the host alone, only together
     # do they overcommit it. (Without require_serial pre-commit shuffles the files and splits
     # them across CPUs, so whether the pair is split depends on the machine; the manifest
     # test above pins require_serial itself.)
     for guest in ("vm-a", "vm-b"):
-        assert re.search(rf"^hv/{guest}\.yaml:\d+:\d+: VN502", out, re.MULTILINE), _explain(result)
+        assert re.search(rf"^hv/{guest}\.yaml:\d+:\d+: VN502", out, re.MULTILINE), explain_process(
+            result
+        )
     # --force-exclude: pre-commit names generated/bad.yaml explicitly, vnuma.toml excludes it.
-    assert "generated/bad.yaml" not in out, _explain(result)
+    assert "generated/bad.yaml" not in out, explain_process(result)
     # types_or: pre-commit never hands notes.json to the hook (vnuma would note the skip).
-    assert "notes.json" not in out, _explain(result)
-    assert not re.search(r"^good\.yaml:", out, re.MULTILINE), _explain(result)
+    assert "notes.json" not in out, explain_process(result)
+    assert not re.search(r"^good\.yaml:", out, re.MULTILINE), explain_process(result)

@@ -4,41 +4,16 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-
+from tests.conftest import REPO, explain_process, run_process
 
 pytestmark = pytest.mark.slow
 BUILD_TIMEOUT = 900
-RUN_TIMEOUT = 120
-
-
-def _run(
-    cmd: list[str], *, cwd: Path, timeout: int = RUN_TIMEOUT
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    try:
-        return subprocess.run(
-            cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(
-            f"{cmd} timed out after {timeout}s\nstdout:\n{exc.stdout}\nstderr:\n{exc.stderr}"
-        )
-
-
-def _explain(result: subprocess.CompletedProcess[str]) -> str:
-    return (
-        f"{result.args} exited {result.returncode}\n"
-        f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -46,29 +21,31 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if importlib.util.find_spec("build") is None:
         pytest.skip("the 'build' package is not installed (pip install build)")
     outdir = tmp_path_factory.mktemp("dist")
-    result = _run(
+    result = run_process(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir)],
         cwd=REPO,
         timeout=BUILD_TIMEOUT,
     )
-    assert result.returncode == 0, _explain(result)
+    assert result.returncode == 0, explain_process(result)
     wheels = sorted(outdir.glob("vnuma-*.whl"))
-    assert len(wheels) == 1, f"expected one wheel in {outdir}, found {wheels}\n{_explain(result)}"
+    assert len(wheels) == 1, (
+        f"expected one wheel in {outdir}, found {wheels}\n{explain_process(result)}"
+    )
     return wheels[0]
 
 
 @pytest.fixture(scope="module")
 def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("venv") / "env"
-    result = _run([sys.executable, "-m", "venv", str(root)], cwd=root.parent)
-    assert result.returncode == 0, _explain(result)
+    result = run_process([sys.executable, "-m", "venv", str(root)], cwd=root.parent)
+    assert result.returncode == 0, explain_process(result)
     python = root / "bin" / "python"
-    result = _run(
+    result = run_process(
         [str(python), "-m", "pip", "install", "--disable-pip-version-check", str(wheel)],
         cwd=root.parent,
         timeout=BUILD_TIMEOUT,
     )
-    assert result.returncode == 0, _explain(result)
+    assert result.returncode == 0, explain_process(result)
     return root
 
 
@@ -88,17 +65,17 @@ def test_wheel_contains_data_files(wheel: Path) -> None:
 
 
 def test_installed_package_is_the_wheel(venv: Path, outside: Path) -> None:
-    result = _run(
+    result = run_process(
         [str(venv / "bin" / "python"), "-c", "import compiler; print(compiler.__file__)"],
         cwd=outside,
     )
-    assert result.returncode == 0, _explain(result)
+    assert result.returncode == 0, explain_process(result)
     location = Path(result.stdout.strip()).resolve()
-    assert location.is_relative_to(venv.resolve()), _explain(result)
+    assert location.is_relative_to(venv.resolve()), explain_process(result)
 
 
 def test_compile_from_outside_the_checkout(venv: Path, outside: Path) -> None:
-    result = _run(
+    result = run_process(
         [
             str(venv / "bin" / "vnuma"),
             "compile",
@@ -108,22 +85,22 @@ def test_compile_from_outside_the_checkout(venv: Path, outside: Path) -> None:
         ],
         cwd=outside,
     )
-    assert result.returncode == 0, _explain(result)
-    assert "<numatune>" in result.stdout, _explain(result)
+    assert result.returncode == 0, explain_process(result)
+    assert "<numatune>" in result.stdout, explain_process(result)
 
 
 def test_schema_command(venv: Path, outside: Path) -> None:
-    result = _run([str(venv / "bin" / "vnuma"), "schema"], cwd=outside)
-    assert result.returncode == 0, _explain(result)
+    result = run_process([str(venv / "bin" / "vnuma"), "schema"], cwd=outside)
+    assert result.returncode == 0, explain_process(result)
     try:
         schema = json.loads(result.stdout)
     except json.JSONDecodeError as exc:
-        pytest.fail(f"`vnuma schema` is not JSON: {exc}\n{_explain(result)}")
+        pytest.fail(f"`vnuma schema` is not JSON: {exc}\n{explain_process(result)}")
     assert "2020-12" in schema["$schema"]
 
 
 def test_python_m_compiler_host(venv: Path, outside: Path) -> None:
-    result = _run(
+    result = run_process(
         [
             str(venv / "bin" / "python"),
             "-m",
@@ -133,5 +110,5 @@ def test_python_m_compiler_host(venv: Path, outside: Path) -> None:
         ],
         cwd=outside,
     )
-    assert result.returncode == 0, _explain(result)
-    assert "8 NUMA node(s)" in result.stdout, _explain(result)
+    assert result.returncode == 0, explain_process(result)
+    assert "8 NUMA node(s)" in result.stdout, explain_process(result)
