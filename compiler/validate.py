@@ -71,6 +71,13 @@ class _Reporter:
 
     def report(self, error: Any) -> None:
         path: JsonPath = tuple(error.absolute_path)
+        if error.validator in ("anyOf", "oneOf") and error.context:
+            branch = _matching_branch(error)
+            if branch is None:
+                self._add("VN002", _describe_alternatives(error, path), path, hint=_hint(error))
+            for sub_error in branch or ():
+                self.report(sub_error)
+            return
         if error.validator == "additionalProperties":
             self._unknown_keys(error, path)
         elif error.schema == self._size_schema:
@@ -133,6 +140,50 @@ class _Reporter:
         self.diagnostics.append(
             make_diagnostic(code, message, self.shown, span, hint=hint, json_path=path)
         )
+
+
+def _matching_branch(error: Any) -> list[Any] | None:
+    """The errors of the alternative the value was meant for: the one its type matches.
+
+    `cells: 4` or a list of cells, `nodeset: auto` or a set: a wrong cell or a bad set
+    should be reported as such, not as "not valid under any of the given schemas".
+    """
+    branches: dict[int, list[Any]] = {}
+    for sub_error in error.context:
+        branches.setdefault(sub_error.relative_schema_path[0], []).append(sub_error)
+
+    def mismatch(errors: list[Any]) -> bool:
+        return any(
+            e.validator in ("type", "const") and len(e.absolute_path) == len(error.absolute_path)
+            for e in errors
+        )
+
+    fitting = [errors for _, errors in sorted(branches.items()) if not mismatch(errors)]
+    return fitting[0] if fitting else None
+
+
+_TYPE_NAMES = {
+    "array": "a list",
+    "object": "a mapping",
+    "integer": "an integer",
+    "string": "a string",
+    "number": "a number",
+    "boolean": "a boolean",
+}
+
+
+def _describe_alternatives(error: Any, path: JsonPath) -> str:
+    expected: list[str] = []
+    for sub_error in error.context:
+        if sub_error.validator == "type":
+            value = sub_error.validator_value
+            names = value if isinstance(value, list) else [value]
+            expected.extend(_TYPE_NAMES.get(name, name) for name in names)
+        elif sub_error.validator == "const":
+            expected.append(repr(sub_error.validator_value))
+    where = _dotted(path) or "the intent"
+    alternatives = " or ".join(dict.fromkeys(expected)) or "a valid value"
+    return f"{where} must be {alternatives}, not {_json_type(error.instance)} {error.instance!r}"
 
 
 def _dotted(path: JsonPath) -> str:
