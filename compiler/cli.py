@@ -54,6 +54,20 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, metavar="FILE", help="write the XML here, not stdout"
     )
     compile_cmd.add_argument(
+        "--occupied",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="VM",
+        help="a guest already on the host (domain XML or intent; repeatable): placement "
+        "avoids its dedicated CPUs and bound memory",
+    )
+    compile_cmd.add_argument(
+        "--explain",
+        action="store_true",
+        help="print each placement decision (why this node, why that CPU) on stderr",
+    )
+    compile_cmd.add_argument(
         "--libvirt-schemas",
         type=Path,
         metavar="DIR",
@@ -185,11 +199,15 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         domain_path=args.domain,
         schema_dir=args.libvirt_schemas,
         output_name=str(args.output) if args.output else "<stdout>",
+        occupied=tuple(args.occupied),
     )
     try:
         outcome = compile_intent(options)
     except UnreadableInput as exc:
         return _usage(str(exc))
+    if args.explain:
+        for step in outcome.trace or ["nothing to place: the intent decides every node and CPU"]:
+            print(f"explain: {step}", file=sys.stderr)
     _print_diagnostics(outcome.diagnostics, args)
     for note in outcome.notes:
         print(f"note: {note}", file=sys.stderr)

@@ -27,6 +27,12 @@ MEMORY_BACKING_ORDER = (
     "discard",
 )
 CPU_ORDER = ("model", "vendor", "topology", "cache", "maxphysaddr", "feature", "numa")
+# libvirt's order of <cputune> children (virDomainCputuneDefFormat).
+CPUTUNE_ORDER = (
+    "shares", "period", "quota", "global_period", "global_quota", "emulator_period",
+    "emulator_quota", "iothread_period", "iothread_quota", "vcpupin", "emulatorpin",
+    "iothreadpin", "vcpusched", "iothreadsched", "emulatorsched", "cachetune", "memorytune",
+)  # fmt: skip
 
 
 @cache
@@ -65,7 +71,12 @@ def merge_into_domain(base_root: Any, plan: DomainPlan) -> str:
 
     generated = etree.fromstring(render_fragment(plan).encode())
     _check_max_memory(base_root, plan)
-    _check_topology(base_root, plan)
+    if plan.topology is None:
+        _check_topology(base_root, plan)
+    else:
+        _replace_nested(base_root, "cpu", "topology", generated.find("cpu/topology"), CPU_ORDER)
+    if plan.has_cputune:
+        _replace_pins(base_root, generated.find("cputune"))
     _set_memory(base_root, generated, plan)
     _replace_child(
         base_root,
@@ -78,6 +89,21 @@ def merge_into_domain(base_root: Any, plan: DomainPlan) -> str:
     _replace_nested(base_root, "memoryBacking", "hugepages", hugepages, MEMORY_BACKING_ORDER)
     _replace_nested(base_root, "cpu", "numa", generated.find("cpu/numa"), CPU_ORDER)
     return _serialize_document(base_root)
+
+
+def _replace_pins(root: Any, generated_cputune: Any) -> None:
+    """The plan owns <vcpupin> and <emulatorpin>; other <cputune> children are kept."""
+    from lxml import etree
+
+    cputune = root.find("cputune")
+    if cputune is None:
+        cputune = etree.Element("cputune")
+        _insert(root, cputune, DOMAIN_ORDER)
+    for old in [*cputune.findall("vcpupin"), *cputune.findall("emulatorpin")]:
+        _remove(old)
+    for pin in list(generated_cputune):
+        if isinstance(pin.tag, str):
+            _insert(cputune, pin, CPUTUNE_ORDER)
 
 
 def _serialize_document(root: Any) -> str:

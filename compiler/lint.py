@@ -248,6 +248,18 @@ def _check_guest(result: FileResult, options: LintOptions, hosts: _HostCache) ->
     host = hosts.get(host_key, result) if host_key is not None else None
     result.host_key = host_key if host is not None else None
     result.host_checked = host is not None and bool(host.cells)
+    if guest.needs_placement:
+        if not result.host_checked:
+            return  # auto nodes, cells: N and pinning are decided against a host
+        from compiler.place import place
+
+        assert host is not None
+        placed = place(guest, host)
+        result.diagnostics.extend(placed.diagnostics)
+        if not placed.ok or placed.intent is None:
+            result.guest = None
+            return
+        guest = result.guest = placed.intent
     result.diagnostics.extend(run_checks(guest, host))
 
 

@@ -22,6 +22,9 @@ class CompileOptions:
     domain_path: Path | None = None
     schema_dir: Path | None = None
     output_name: str = "<stdout>"
+    occupied: tuple[Path, ...] = ()
+    """Guests already on the host (domain XML or intents): placement avoids their
+    dedicated CPUs and bound memory."""
 
 
 @dataclass
@@ -29,6 +32,8 @@ class CompileOutcome:
     xml: str | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    trace: list[str] = field(default_factory=list)
+    """The placement stage's decisions, for --explain."""
 
     @property
     def has_errors(self) -> bool:
@@ -57,12 +62,69 @@ def compile_intent(options: CompileOptions) -> CompileOutcome:
     if intent is None:
         return outcome
     host = _load_host_for(intent, options, outcome)
+    if intent.needs_placement:
+        intent = _place(intent, host, options, outcome)
+        if intent is None:
+            return outcome
     outcome.diagnostics.extend(run_checks(intent, host))
     base_root = _load_base_domain(options, outcome) if options.domain_path else None
     if outcome.has_errors:
         return outcome
     _emit_and_verify(intent, base_root, options, outcome)
     return outcome
+
+
+def _place(
+    intent: Intent, host: HostTopology | None, options: CompileOptions, outcome: CompileOutcome
+) -> Intent | None:
+    from compiler.place import place
+    from compiler.rules import make_diagnostic
+
+    if host is None or not host.cells:
+        outcome.diagnostics.append(
+            make_diagnostic(
+                "VN601",
+                "the intent leaves host nodes, cells or CPU pinning to vnuma, which needs a host "
+                "snapshot with NUMA cells",
+                intent.path,
+                intent.positions.locate(()),
+                hint="pass --host CAPS.xml or set `host:` in the intent",
+            )
+        )
+        return None
+    occupied = load_occupied(options.occupied, host, outcome)
+    result = place(intent, host, occupied)
+    outcome.diagnostics.extend(result.diagnostics)
+    outcome.trace.extend(result.trace)
+    return result.intent if result.ok else None
+
+
+def load_occupied(
+    paths: tuple[Path, ...], host: HostTopology, outcome: CompileOutcome
+) -> list[Intent]:
+    """Guests already placed on the host: domain XML as written, intents placed in order."""
+    from compiler.load.document import load_xml_document
+    from compiler.load.intent import load_intent
+    from compiler.model.domain import lift_domain
+    from compiler.place import place
+
+    guests: list[Intent] = []
+    for path in paths:
+        shown = display_path(path)
+        if path.suffix.lower() == ".xml":
+            doc = load_xml_document(path, shown)
+            outcome.diagnostics.extend(doc.diagnostics)
+            guest, problems = lift_domain(doc) if doc.root is not None else (None, [])
+        else:
+            guest, problems = intent_from_raw(load_intent(path, shown))
+            if guest is not None and guest.needs_placement:
+                placed = place(guest, host, guests)
+                problems = [*problems, *placed.diagnostics]
+                guest = placed.intent if placed.ok else None
+        outcome.diagnostics.extend(problems)
+        if guest is not None:
+            guests.append(guest)
+    return guests
 
 
 def intent_from_raw(raw: RawDocument) -> tuple[Intent | None, list[Diagnostic]]:

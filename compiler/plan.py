@@ -46,6 +46,20 @@ class PagePlan:
 
 
 @dataclass(frozen=True)
+class PinPlan:
+    vcpu: int
+    cpuset: str
+
+
+@dataclass(frozen=True)
+class TopologyPlan:
+    sockets: int
+    dies: int
+    cores: int
+    threads: int
+
+
+@dataclass(frozen=True)
 class DomainPlan:
     name: str | None
     memory_kib: int
@@ -55,6 +69,13 @@ class DomainPlan:
     memnodes: tuple[MemNode, ...]
     cells: tuple[CellPlan, ...]
     hugepages: tuple[PagePlan, ...]
+    pins: tuple[PinPlan, ...] = ()
+    emulator_pin: str | None = None
+    topology: TopologyPlan | None = None
+
+    @property
+    def has_cputune(self) -> bool:
+        return bool(self.pins) or self.emulator_pin is not None
 
     @property
     def has_numatune(self) -> bool:
@@ -76,7 +97,19 @@ def make_plan(intent: Intent) -> DomainPlan:
         ),
         cells=tuple(_cell_plan(cell, cells) for cell in cells),
         hugepages=tuple(PagePlan(pages.size_kib) for pages in intent.hugepages),
+        pins=tuple(PinPlan(p.vcpu, format_cpuset(p.cpuset)) for p in intent.domain.pins),
+        emulator_pin=format_cpuset(intent.domain.emulator_pin)
+        if intent.domain.emulator_pin
+        else None,
+        topology=_topology(intent),
     )
+
+
+def _topology(intent: Intent) -> TopologyPlan | None:
+    topology = intent.domain.topology
+    if topology is None:
+        return None
+    return TopologyPlan(topology.sockets, topology.dies, topology.cores, topology.threads)
 
 
 def _memory_policy(intent: Intent) -> MemoryPolicy | None:

@@ -11,6 +11,7 @@ FAMILIES = (
     ("VN3", "Output"),
     ("VN4", "Domain XML only"),
     ("VN5", "Whole-host admission (all guests of a host together)"),
+    ("VN6", "Placement (auto host nodes, cells: N, CPU pinning)"),
 )
 
 

@@ -38,6 +38,18 @@ class Origin(enum.StrEnum):
     DOMAIN = "domain"
 
 
+class Pinning(enum.StrEnum):
+    NONE = "none"
+    NODE = "node"
+    DEDICATED = "dedicated"
+
+
+class ThreadPolicy(enum.StrEnum):
+    PREFER = "prefer"
+    ISOLATE = "isolate"
+    REQUIRE = "require"
+
+
 @dataclass(frozen=True)
 class NumaTune:
     mode: MemMode = MemMode.STRICT
@@ -45,6 +57,10 @@ class NumaTune:
     placement: Placement = Placement.STATIC
     guest_wide: bool = True
     """False for a domain whose <numatune> has only <memnode>s (no <memory> element)."""
+    nodeset_auto: bool = False
+    """`nodeset: auto`: the placement stage chooses the host nodes."""
+    reserve_kib: int = 0
+    """Memory placement leaves free on every host node it chooses."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,8 @@ class GuestCell:
     mode: MemMode | None = None
     mem_access: str | None = None
     distances: dict[int, int] = field(default_factory=dict)
+    host_nodes_auto: bool = False
+    """`host_nodes: auto`: the placement stage chooses one host node for the cell."""
 
     @property
     def path(self) -> JsonPath:
@@ -139,8 +157,22 @@ class CpuTopology:
 
 
 @dataclass(frozen=True)
+class CpuPolicy:
+    """The intent's `cpu:` block: how placement pins vCPUs and shapes the guest topology."""
+
+    pinning: Pinning = Pinning.NONE
+    threads: ThreadPolicy = ThreadPolicy.PREFER
+    reserved: frozenset[int] = frozenset()
+    emulator: str | frozenset[int] | None = None
+    """"auto", "node", an explicit host CPU set, or None (auto for dedicated pinning)."""
+    topology: CpuTopology | None = None
+    topology_auto: bool = False
+
+
+@dataclass(frozen=True)
 class DomainExtras:
-    """What only a libvirt domain can say (an intent leaves these empty)."""
+    """libvirt details beyond the intent language: read from a domain XML, or resolved by
+    the placement stage (pins, emulator pin, topology) for an intent."""
 
     vcpus_current: int | None = None
     vcpu_cpuset: frozenset[int] | None = None
@@ -183,6 +215,9 @@ class Intent:
     numatune: NumaTune | None = None
     cells: tuple[GuestCell, ...] = ()
     hugepages: tuple[Hugepages, ...] = ()
+    cell_count: int | None = None
+    """`cells: N`: the placement stage splits vCPUs and memory into N cells."""
+    cpu: CpuPolicy = field(default_factory=CpuPolicy)
     origin: Origin = Origin.INTENT
     domain: DomainExtras = field(default_factory=DomainExtras)
     positions: PositionMap = field(default_factory=PositionMap, compare=False, repr=False)
@@ -195,6 +230,29 @@ class Intent:
     @property
     def is_domain(self) -> bool:
         return self.origin is Origin.DOMAIN
+
+    @property
+    def needs_placement(self) -> bool:
+        """Something is left for the placement stage to decide (it needs a host snapshot)."""
+        numatune = self.numatune
+        return (
+            self.cell_count is not None
+            or (numatune is not None and numatune.nodeset_auto)
+            or any(cell.host_nodes_auto for cell in self.cells)
+            or self.cpu.pinning is not Pinning.NONE
+            or self.cpu.topology_auto
+            or self.cpu.emulator is not None
+        )
+
+    @property
+    def unresolved(self) -> bool:
+        """Host nodes are still `auto`, or the cells are still a count."""
+        numatune = self.numatune
+        return (
+            self.cell_count is not None
+            or (numatune is not None and numatune.nodeset_auto)
+            or any(cell.host_nodes_auto for cell in self.cells)
+        )
 
     def page_size_of(self, cell: GuestCell | None) -> Hugepages | None:
         """The huge pages backing a cell (or the guest without cells); None for small pages.
@@ -256,6 +314,14 @@ class Intent:
                 )
 
 
+AUTO = "auto"
+
+
+def _cell_list(data: dict[str, Any]) -> list[Any]:
+    cells = data.get("cells", [])
+    return cells if isinstance(cells, list) else []
+
+
 def build_intent(
     data: dict[str, Any], shown: str, base_dir: Path, positions: PositionMap
 ) -> tuple[Intent | None, list[Diagnostic]]:
@@ -280,7 +346,9 @@ class _Builder:
             vcpus=data["vcpus"],
             memory_kib=self.size(data["memory"], ("memory",), positive=True),
             numatune=self.numatune(data["numatune"]) if "numatune" in data else None,
-            cells=tuple(self.cell(i, raw) for i, raw in enumerate(data.get("cells", []))),
+            cells=tuple(self.cell(i, raw) for i, raw in enumerate(_cell_list(data))),
+            cell_count=data["cells"] if isinstance(data.get("cells"), int) else None,
+            cpu=self.cpu(data.get("cpu", {})),
             hugepages=(
                 Hugepages(
                     self.size(data["hugepages"]["size"], ("hugepages", "size"), positive=True)
@@ -293,16 +361,50 @@ class _Builder:
 
     def numatune(self, raw: dict[str, Any]) -> NumaTune:
         nodeset = raw.get("nodeset")
+        auto = nodeset == AUTO
         return NumaTune(
             mode=MemMode(raw.get("mode", "strict")),
-            nodeset=self.idset(nodeset, ("numatune", "nodeset")) if nodeset is not None else None,
+            nodeset=self.idset(nodeset, ("numatune", "nodeset"))
+            if nodeset is not None and not auto
+            else None,
             placement=Placement(raw.get("placement", "static")),
+            nodeset_auto=auto,
+            reserve_kib=self.size(raw["reserve"], ("numatune", "reserve"))
+            if "reserve" in raw
+            else 0,
+        )
+
+    def cpu(self, raw: dict[str, Any]) -> CpuPolicy:
+        topology = raw.get("topology")
+        emulator = raw.get("emulator")
+        if emulator is not None and emulator not in (AUTO, "node"):
+            emulator = self.idset(emulator, ("cpu", "emulator"))
+        return CpuPolicy(
+            pinning=Pinning(raw.get("pinning", "none")),
+            threads=ThreadPolicy(raw.get("threads", "prefer")),
+            reserved=self.idset(raw["reserved"], ("cpu", "reserved"))
+            if "reserved" in raw
+            else frozenset(),
+            emulator=emulator,
+            topology=CpuTopology(
+                sockets=topology["sockets"],
+                dies=topology.get("dies", 1),
+                clusters=1,
+                cores=topology["cores"],
+                threads=topology["threads"],
+            )
+            if isinstance(topology, dict)
+            else None,
+            topology_auto=topology == AUTO,
         )
 
     def cell(self, index: int, raw: dict[str, Any]) -> GuestCell:
         path: JsonPath = ("cells", index)
         cpus = raw.get("cpus")
         host_nodes = raw.get("host_nodes")
+        auto = host_nodes == AUTO
+        if auto:
+            host_nodes = None
         return GuestCell(
             index=index,
             id=raw.get("id", index),
@@ -314,6 +416,7 @@ class _Builder:
             mode=MemMode(raw["mode"]) if "mode" in raw else None,
             mem_access=raw.get("mem_access"),
             distances={int(k): v for k, v in raw.get("distances", {}).items()},
+            host_nodes_auto=auto,
         )
 
     def size(self, value: Any, path: JsonPath, *, positive: bool = False) -> int:

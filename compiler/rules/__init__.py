@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from compiler.check import AdmissionContext, CheckContext
     from compiler.model.intent import Intent
 
-RULE_MODULES = ("input", "cells", "numatune", "host", "domain", "admission")
+RULE_MODULES = ("input", "cells", "numatune", "host", "domain", "admission", "placement")
 
 
 @dataclass(frozen=True)

@@ -220,6 +220,7 @@ def numatune_without_nodeset(ctx: CheckContext) -> Iterator[Finding]:
     if (
         intent.numatune is not None
         and intent.numatune.guest_wide
+        and not intent.unresolved
         and not intent.auto_placement
         and intent.effective_nodeset is None
     ):
@@ -255,7 +256,7 @@ def cell_mode_without_host_nodes(ctx: CheckContext) -> Iterator[Finding]:
     Add `host_nodes` to the cell, or drop its `mode`.
     """
     for cell in ctx.intent.cells:
-        if cell.mode is not None and cell.host_nodes is None:
+        if cell.mode is not None and cell.host_nodes is None and not cell.host_nodes_auto:
             yield Finding(
                 "VN119",
                 f"the memnode for cell {cell.id} has no nodeset"

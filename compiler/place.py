@@ -1,0 +1,867 @@
+"""Placement stage: decide what the intent left to vnuma, against one host snapshot.
+
+- `cells: N` becomes N cells: contiguous vCPU ranges that never split a guest core's
+  threads, memory split evenly in whole pages (or MiB).
+- `nodeset: auto` / `host_nodes: auto`: one distinct host node per guest cell, chosen
+  exactly by `solver.choose` (least summed host distance, then most memory left, then
+  lowest ids) among the nodes where each cell fits: memory (free memory when the
+  snapshot has it, minus `numatune.reserve` and what `--occupied` guests hold), huge
+  page pools, CPUs for the pinning policy after `cpu.reserved`.
+- `cpu.pinning`: `<vcpupin>` per vCPU inside its cell's node (dedicated: one host CPU
+  each, following the core/sibling structure and `cpu.threads`); `<emulatorpin>`;
+  `cpu.topology: auto`.
+
+The result is a resolved Intent (no `auto` left), so the check stage and the emit stage
+treat it like one written by hand. Every decision is recorded in `trace` for
+`vnuma compile --explain`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from compiler.cpusets import format_cpuset
+from compiler.diagnostics import Diagnostic, JsonPath, Severity
+from compiler.model.host import HostCell, HostTopology
+from compiler.model.intent import (
+    CpuTopology,
+    GuestCell,
+    Intent,
+    MemMode,
+    NumaTune,
+    Pinning,
+    ThreadPolicy,
+    VcpuPin,
+)
+from compiler.rules import make_diagnostic
+from compiler.sizes import format_kib
+from compiler.solver import Choice, Problem, choose
+
+MIB = 1024
+LOCAL_DISTANCE = 10
+DEFAULT_REMOTE_DISTANCE = 20
+
+
+@dataclass
+class PlacementResult:
+    intent: Intent | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    trace: list[str] = field(default_factory=list)
+    nodes: tuple[int, ...] = ()
+    """The host node of each guest cell, in cell order (empty without cells)."""
+    distance: int = 0
+    """Summed pairwise host distance between the guest's host nodes."""
+
+    @property
+    def ok(self) -> bool:
+        return self.intent is not None and not any(
+            d.severity >= Severity.ERROR for d in self.diagnostics
+        )
+
+
+# --- host capacity ---------------------------------------------------------------------
+
+
+@dataclass
+class NodeState:
+    """What one host node can still give this guest."""
+
+    id: int
+    memory_kib: int
+    pages: dict[int, int]
+    cpus: list[int]
+    cores: list[list[int]]
+    """Cores whose threads are all usable (sibling CPU ids, sorted)."""
+    has_cpus: bool
+
+    def signature(self) -> tuple:
+        return (
+            self.memory_kib,
+            tuple(sorted(self.pages.items())),
+            len(self.cpus),
+            tuple(len(core) for core in self.cores),
+            self.has_cpus,
+        )
+
+
+def node_states(
+    host: HostTopology, reserved: frozenset[int], reserve_kib: int, occupied: Sequence[Intent]
+) -> dict[int, NodeState]:
+    taken_cpus = {
+        cpu
+        for guest in occupied
+        for pin in guest.domain.pins
+        if pin.dedicated
+        for cpu in pin.cpuset
+    }
+    states = {cell.id: _node_state(cell, reserved | taken_cpus, reserve_kib) for cell in host.cells}
+    for guest in occupied:
+        _subtract_guest(states, guest)
+    return states
+
+
+def _node_state(cell: HostCell, unusable: frozenset[int] | set[int], reserve_kib: int) -> NodeState:
+    small = cell.free_memory_kib if cell.free_memory_kib is not None else cell.small_page_kib
+    pages = {
+        pool.size_kib: pool.free if pool.free is not None else pool.count
+        for pool in cell.pages
+        if pool.size_kib != cell.base_page_kib
+    }
+    cpus = sorted(cpu.id for cpu in cell.cpus if cpu.id not in unusable)
+    usable = set(cpus)
+    cores: dict[tuple, list[int]] = {}
+    for cpu in cell.cpus:
+        cores.setdefault(cpu.core_key, []).append(cpu.id)
+    whole = sorted(
+        (sorted(threads) for threads in cores.values() if set(threads) <= usable),
+        key=lambda threads: threads[0],
+    )
+    return NodeState(
+        id=cell.id,
+        memory_kib=max((small or 0) - reserve_kib, 0),
+        pages=pages,
+        cpus=cpus,
+        cores=whole,
+        has_cpus=bool(cell.cpus),
+    )
+
+
+def _subtract_guest(states: dict[int, NodeState], guest: Intent) -> None:
+    """Take an already placed guest's bound memory and pages off the nodes it is bound to."""
+    for binding in guest.bindings():
+        nodes = sorted(n for n in binding.nodes if n in states)
+        if not nodes or not binding.mode.binds:
+            continue
+        pages = guest.page_size_of(binding.cell)
+        left = binding.memory_kib if pages is None else -(-binding.memory_kib // pages.size_kib)
+        for node in sorted(nodes, key=lambda n: -_room(states[n], pages)):
+            take = min(left, _room(states[node], pages))
+            if pages is None:
+                states[node].memory_kib -= take
+            else:
+                states[node].pages[pages.size_kib] -= take
+            left -= take
+
+
+def _room(state: NodeState, pages: object) -> int:
+    if pages is None:
+        return state.memory_kib
+    return state.pages.get(pages.size_kib, 0)  # type: ignore[attr-defined]
+
+
+# --- what each cell needs -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellNeed:
+    index: int
+    cell_id: int
+    vcpus: int
+    memory_kib: int
+    page_kib: int | None
+
+
+def shortfall(need: CellNeed, node: NodeState, intent: Intent, binds: bool) -> str | None:
+    """Why ``need`` does not fit ``node`` (None: it fits)."""
+    if need.page_kib is not None:
+        pages = -(-need.memory_kib // need.page_kib)
+        have = node.pages.get(need.page_kib, 0)
+        if pages > have and binds:
+            return (
+                f"needs {pages} x {format_kib(need.page_kib)} pages, node {node.id} has {have} "
+                f"(short by {pages - have})"
+            )
+    elif binds and need.memory_kib > node.memory_kib:
+        return (
+            f"needs {format_kib(need.memory_kib)}, node {node.id} has "
+            f"{format_kib(node.memory_kib)} (short by {format_kib(need.memory_kib - node.memory_kib)})"
+        )
+    if need.vcpus == 0:
+        return None
+    if not node.has_cpus:
+        return f"has {need.vcpus} vCPUs, node {node.id} has no CPUs"
+    return _cpu_shortfall(need, node, intent)
+
+
+def _cpu_shortfall(need: CellNeed, node: NodeState, intent: Intent) -> str | None:
+    policy = intent.cpu
+    if policy.pinning is Pinning.NODE and not node.cpus:
+        return f"node {node.id} has no CPUs left after cpu.reserved"
+    if policy.pinning is not Pinning.DEDICATED:
+        return None
+    if policy.threads is ThreadPolicy.ISOLATE and len(node.cores) < need.vcpus:
+        return (
+            f"needs {need.vcpus} whole free cores (threads: isolate), node {node.id} has "
+            f"{len(node.cores)}"
+        )
+    if policy.threads is ThreadPolicy.REQUIRE:
+        pairs = sum(1 for core in node.cores if len(core) >= 2)
+        if need.vcpus % 2:
+            return f"has {need.vcpus} vCPUs, an odd count cannot be pinned on sibling pairs"
+        if pairs < need.vcpus // 2:
+            return (
+                f"needs {need.vcpus // 2} free sibling pairs (threads: require), node {node.id} "
+                f"has {pairs}"
+            )
+    if len(node.cpus) < need.vcpus:
+        return f"needs {need.vcpus} dedicated CPUs, node {node.id} has {len(node.cpus)} free"
+    return None
+
+
+# --- the stage -------------------------------------------------------------------------------
+
+
+def place(intent: Intent, host: HostTopology, occupied: Sequence[Intent] = ()) -> PlacementResult:
+    return _Placement(intent, host, occupied).run()
+
+
+class _Placement:
+    def __init__(self, intent: Intent, host: HostTopology, occupied: Sequence[Intent]) -> None:
+        self.intent = intent
+        self.host = host
+        self.occupied = occupied
+        self.result = PlacementResult(intent=None)
+        numatune = intent.numatune
+        self.binds = intent.memory_mode.binds
+        self.states = node_states(
+            host, intent.cpu.reserved, numatune.reserve_kib if numatune else 0, occupied
+        )
+        self.used: set[int] = set()
+        self.whole_guest_nodes: frozenset[int] | None = None
+
+    # reporting
+
+    def note(self, text: str) -> None:
+        self.result.trace.append(text)
+
+    def fail(self, code: str, message: str, path: JsonPath, hint: str | None = None) -> None:
+        self.result.diagnostics.append(
+            make_diagnostic(
+                code,
+                message,
+                self.intent.path,
+                self.intent.positions.locate(path),
+                hint=hint,
+                json_path=path,
+            )
+        )
+
+    def info(self, code: str, message: str, path: JsonPath) -> None:
+        self.result.diagnostics.append(
+            make_diagnostic(
+                code,
+                message,
+                self.intent.path,
+                self.intent.positions.locate(path),
+                json_path=path,
+                severity=Severity.INFO,
+            )
+        )
+
+    @property
+    def failed(self) -> bool:
+        return any(d.severity >= Severity.ERROR for d in self.result.diagnostics)
+
+    # steps
+
+    def run(self) -> PlacementResult:
+        intent = self.intent
+        self.note(
+            f"host {self.host.source}: {len(self.host.cells)} nodes, {self.host.cpu_count} CPUs"
+        )
+        cells = self.split() if intent.cell_count is not None else intent.cells
+        if self.failed:
+            return self.result
+        cells = self.assign_nodes(cells)
+        if self.failed or cells is None:
+            return self.result
+        numatune = self.resolved_numatune(cells)
+        resolved = replace(intent, cells=cells, cell_count=None, numatune=numatune)
+        pins = self.pin(resolved)
+        if self.failed:
+            return self.result
+        emulator = self.emulator(resolved, pins)
+        topology = self.topology(resolved, pins)
+        if self.failed:
+            return self.result
+        resolved = replace(
+            resolved,
+            domain=replace(
+                intent.domain,
+                pins=tuple(pins),
+                emulator_pin=emulator,
+                topology=topology,
+            ),
+        )
+        self.result.intent = resolved
+        self.result.nodes = tuple(
+            min(cell.host_nodes) for cell in cells if cell.host_nodes and len(cell.host_nodes) == 1
+        )
+        return self.result
+
+    # cells: N
+
+    def guest_threads(self) -> int:
+        policy = self.intent.cpu
+        if policy.topology is not None:
+            return policy.topology.threads
+        if policy.pinning is not Pinning.DEDICATED or policy.threads is ThreadPolicy.ISOLATE:
+            return 1
+        smt = any(len(core) >= 2 for state in self.states.values() for core in state.cores)
+        return 2 if smt and self.intent.vcpus % 2 == 0 else 1
+
+    def split(self) -> tuple[GuestCell, ...]:
+        intent = self.intent
+        count = intent.cell_count or 1
+        threads = self.guest_threads()
+        cores = intent.vcpus // threads
+        if intent.vcpus % threads or cores < count:
+            self.fail(
+                "VN606",
+                f"{intent.vcpus} vCPUs ({cores} guest cores of {threads} thread(s)) cannot be "
+                f"split into {count} cells without splitting a core",
+                ("cells",),
+                hint=f"use at most {max(cores, 1)} cells, or more vCPUs",
+            )
+            return ()
+        page = intent.hugepages[0].size_kib if intent.hugepages else MIB
+        if intent.memory_kib % page:
+            self.fail(
+                "VN606",
+                f"memory {format_kib(intent.memory_kib)} is not a whole number of "
+                f"{format_kib(page)} units to split",
+                ("memory",),
+                hint=f"make memory a multiple of {format_kib(page)}",
+            )
+            return ()
+        units = intent.memory_kib // page
+        if units < count:
+            self.fail(
+                "VN606",
+                f"memory {format_kib(intent.memory_kib)} is less than one {format_kib(page)} unit "
+                f"per cell for {count} cells",
+                ("memory",),
+            )
+            return ()
+        core_share = _even_shares(cores, count)
+        unit_share = _even_shares(units, count)
+        auto = intent.numatune is not None and intent.numatune.nodeset_auto
+        cells, first = [], 0
+        for index in range(count):
+            vcpus = core_share[index] * threads
+            cells.append(
+                GuestCell(
+                    index=index,
+                    id=index,
+                    cpus=frozenset(range(first, first + vcpus)),
+                    memory_kib=unit_share[index] * page,
+                    host_nodes_auto=auto,
+                )
+            )
+            first += vcpus
+        if len(set(core_share)) > 1 or len(set(unit_share)) > 1:
+            self.info(
+                "VN605",
+                "uneven split: cells get "
+                + ", ".join(f"{len(c.cpus)} vCPUs/{format_kib(c.memory_kib)}" for c in cells),
+                ("cells",),
+            )
+        self.note(
+            f"split into {count} cells: "
+            + "; ".join(
+                f"cell {c.id} vCPUs {format_cpuset(c.cpus)} {format_kib(c.memory_kib)}"
+                for c in cells
+            )
+            + f" (guest cores of {threads} thread(s) kept whole)"
+        )
+        return tuple(cells)
+
+    # host nodes
+
+    def assign_nodes(self, cells: tuple[GuestCell, ...]) -> tuple[GuestCell, ...] | None:
+        intent = self.intent
+        nodeset_auto = intent.numatune is not None and intent.numatune.nodeset_auto
+        if not cells:
+            if nodeset_auto:
+                return self.assign_without_cells()
+            return cells
+        auto = [c for c in cells if c.host_nodes_auto or (nodeset_auto and c.host_nodes is None)]
+        if not auto:
+            return cells
+        fixed = sorted({n for c in cells if c not in auto and c.host_nodes for n in c.host_nodes})
+        needs = [self.need(c) for c in auto]
+        candidates = [n for n in sorted(self.states) if n not in fixed]
+        compatible = {
+            need.index: [n for n in candidates if not self.misfit(need, n)] for need in needs
+        }
+        for need in needs:
+            rejected = [
+                (n, self.misfit(need, n)) for n in candidates if n not in compatible[need.index]
+            ]
+            for node, reason in rejected:
+                self.note(f"cell {need.cell_id} cannot go on node {node}: {reason}")
+            if not compatible[need.index]:
+                self.no_node_fits(need, candidates)
+        if self.failed:
+            return None
+        usable = sorted({n for nodes in compatible.values() for n in nodes})
+        if len(needs) > len(usable):
+            self.fail(
+                "VN603",
+                f"{len(needs)} guest cells need distinct host nodes, only {len(usable)} "
+                f"node(s) can take any of them ({format_cpuset(frozenset(usable))})",
+                ("cells",),
+                hint=self.alternative_hint(len(usable)),
+            )
+            return None
+        choice = self.solve(needs, usable, fixed, compatible)
+        if choice is None:
+            self.fail(
+                "VN604",
+                f"no set of {len(needs)} distinct host nodes fits all {len(needs)} cells together "
+                "(each fits somewhere alone)",
+                ("cells",),
+                hint=self.alternative_hint(len(needs) - 1),
+            )
+            return None
+        mapping = _match(needs, choice.nodes, compatible)
+        self.result.distance = choice.cost // 2
+        self.note(
+            f"host nodes {format_cpuset(frozenset(choice.nodes) | set(fixed))}: summed distance "
+            f"{choice.cost // 2} (least of all feasible sets; ties: most memory left, lowest ids; "
+            f"{choice.explored} search steps)"
+        )
+        resolved = []
+        for cell in cells:
+            node = mapping.get(cell.index)
+            if node is None:
+                resolved.append(cell)
+                continue
+            state = self.states[node]
+            self.note(
+                f"cell {cell.id} ({len(cell.cpus)} vCPUs, {format_kib(cell.memory_kib)}) -> node "
+                f"{node} ({format_kib(state.memory_kib)} small-page memory, "
+                f"{len(state.cpus)} usable CPUs)"
+            )
+            resolved.append(replace(cell, host_nodes=frozenset({node}), host_nodes_auto=False))
+        return self.with_host_distances(tuple(resolved))
+
+    def need(self, cell: GuestCell) -> CellNeed:
+        pages = self.intent.page_size_of(cell)
+        return CellNeed(
+            cell.index, cell.id, len(cell.cpus), cell.memory_kib, pages.size_kib if pages else None
+        )
+
+    def misfit(self, need: CellNeed, node: int) -> str | None:
+        return shortfall(need, self.states[node], self.intent, self.binds)
+
+    def no_node_fits(self, need: CellNeed, candidates: list[int]) -> None:
+        reasons = [self.misfit(need, n) for n in candidates]
+        detail = "; ".join(r for r in reasons if r) or "no candidate host nodes"
+        hint = None
+        if self.binds and any(
+            shortfall(need, self.states[n], self.intent, binds=False) is None for n in candidates
+        ):
+            hint = "fits with mode: preferred (memory may then come from other nodes)"
+        self.fail(
+            "VN602",
+            f"guest cell {need.cell_id} fits on no host node: {detail}",
+            ("cells", need.index) if self.intent.cell_count is None else ("cells",),
+            hint=hint or "shrink the cell, split the guest into more cells, or free the host",
+        )
+
+    def alternative_hint(self, nodes: int) -> str:
+        if self.intent.cell_count is not None and nodes >= 1:
+            for count in range(min(nodes, self.intent.cell_count - 1), 0, -1):
+                trial = replace(self.intent, cell_count=count)
+                if place(trial, self.host, self.occupied).ok:
+                    return f"fits with cells: {count}"
+        if self.binds:
+            trial = replace(
+                self.intent,
+                numatune=replace(self.intent.numatune or NumaTune(), mode=MemMode.PREFERRED),
+            )
+            if place(trial, self.host, self.occupied).ok:
+                return "fits with mode: preferred"
+        return "use fewer or smaller cells, or another host (`vnuma fit` compares hosts)"
+
+    def solve(
+        self,
+        needs: list[CellNeed],
+        usable: list[int],
+        fixed: list[int],
+        compatible: dict[int, list[int]],
+    ) -> Choice | None:
+        need_index = {need.index: need for need in needs}
+
+        def compat_signature(node: int) -> tuple:
+            fits = tuple(node in compatible[i] for i in sorted(need_index))
+            return (self.states[node].signature(), fits)
+
+        def chosen_nodes(chosen: list[tuple[list[int], int]]) -> list[int]:
+            return [n for members, count in chosen for n in members[:count]]
+
+        def feasible(chosen: list[tuple[list[int], int]]) -> bool:
+            nodes = chosen_nodes(chosen)
+            return len(_match(needs, tuple(nodes), compatible)) == len(needs)
+
+        def possible(chosen: list[tuple[list[int], int]]) -> bool:
+            nodes = set(chosen_nodes(chosen))
+            return len(_match(needs, tuple(sorted(nodes)), compatible)) == len(needs)
+
+        problem = Problem(
+            candidates=usable,
+            k=len(needs),
+            fixed=fixed,
+            distance=self.distance,
+            weight=lambda n: (
+                self.states[n].memory_kib
+                + sum(size * count for size, count in self.states[n].pages.items())
+            ),
+            signature=compat_signature,
+            feasible=feasible,
+            possible=possible,
+        )
+        return choose(problem)
+
+    def distance(self, a: int, b: int) -> int:
+        value = self.host.distance(a, b)
+        if value is not None:
+            return value
+        return LOCAL_DISTANCE if a == b else DEFAULT_REMOTE_DISTANCE
+
+    def with_host_distances(self, cells: tuple[GuestCell, ...]) -> tuple[GuestCell, ...]:
+        """Mirror the host's distances in the guest, unless the intent gave its own."""
+        if any(c.distances for c in self.intent.cells) or len(cells) < 2:
+            return cells
+        if not all(c.host_nodes and len(c.host_nodes) == 1 for c in cells):
+            return cells
+        node = {c.id: min(c.host_nodes or {0}) for c in cells}
+        return tuple(
+            replace(
+                c,
+                distances={
+                    o.id: self.distance(node[c.id], node[o.id]) for o in cells if o.id != c.id
+                },
+            )
+            for c in cells
+        )
+
+    def assign_without_cells(self) -> tuple[GuestCell, ...] | None:
+        """`nodeset: auto` without cells: the fewest, closest nodes that hold the guest."""
+        intent = self.intent
+        whole = CellNeed(0, 0, intent.vcpus, intent.memory_kib, _page(intent))
+        candidates = sorted(n for n, s in self.states.items() if s.has_cpus or whole.vcpus == 0)
+        for k in range(1, len(candidates) + 1):
+            choice = choose(
+                Problem(
+                    candidates=candidates,
+                    k=k,
+                    fixed=(),
+                    distance=self.distance,
+                    weight=lambda n: self.states[n].memory_kib,
+                    signature=lambda n: self.states[n].signature(),
+                    feasible=lambda chosen: self.aggregate_fits(whole, chosen),
+                )
+            )
+            if choice is not None:
+                self.whole_guest_nodes = frozenset(choice.nodes)
+                self.result.distance = choice.cost // 2
+                self.note(
+                    f"guest without cells -> host node(s) {format_cpuset(self.whole_guest_nodes)} "
+                    f"(fewest nodes that hold it, then least distance {choice.cost // 2})"
+                )
+                return ()
+        self.fail(
+            "VN602",
+            f"the guest ({intent.vcpus} vCPUs, {format_kib(intent.memory_kib)}) does not fit the "
+            "host even on all its nodes",
+            ("memory",),
+            hint="fits with mode: preferred" if self.binds else "use a larger host",
+        )
+        return None
+
+    def aggregate_fits(self, whole: CellNeed, chosen: list[tuple[list[int], int]]) -> bool:
+        nodes = [self.states[n] for members, count in chosen for n in members[:count]]
+        if whole.page_kib is not None:
+            pages = -(-whole.memory_kib // whole.page_kib)
+            if self.binds and sum(s.pages.get(whole.page_kib, 0) for s in nodes) < pages:
+                return False
+        elif self.binds and sum(s.memory_kib for s in nodes) < whole.memory_kib:
+            return False
+        policy = self.intent.cpu
+        if policy.pinning is Pinning.DEDICATED:
+            if policy.threads is ThreadPolicy.ISOLATE:
+                return sum(len(s.cores) for s in nodes) >= whole.vcpus
+            return sum(len(s.cpus) for s in nodes) >= whole.vcpus
+        return True
+
+    def resolved_numatune(self, cells: tuple[GuestCell, ...]) -> NumaTune | None:
+        numatune = self.intent.numatune
+        if numatune is None or not numatune.nodeset_auto:
+            return numatune
+        chosen = self.whole_guest_nodes
+        if chosen is None:
+            chosen = frozenset(n for c in cells if c.host_nodes for n in c.host_nodes)
+        return replace(numatune, nodeset=chosen, nodeset_auto=False)
+
+    # CPUs
+
+    def guest_nodes(self, intent: Intent, cell: GuestCell | None) -> list[int]:
+        if cell is not None and cell.host_nodes:
+            return sorted(cell.host_nodes)
+        nodeset = intent.effective_nodeset
+        if nodeset:
+            return sorted(nodeset)
+        return sorted(self.states)
+
+    def pin(self, intent: Intent) -> list[VcpuPin]:
+        policy = intent.cpu
+        if policy.pinning is Pinning.NONE:
+            return []
+        groups = [(c, sorted(c.cpus)) for c in intent.cells if c.cpus]
+        if not intent.cells:
+            groups = [(None, list(range(intent.vcpus)))]
+        covered = {v for _, vcpus in groups for v in vcpus}
+        if len(covered) < intent.vcpus:
+            groups.append((None, [v for v in range(intent.vcpus) if v not in covered]))
+        pins: list[VcpuPin] = []
+        for cell, vcpus in groups:
+            nodes = [n for n in self.guest_nodes(intent, cell) if n in self.states]
+            if policy.pinning is Pinning.NODE:
+                cpus = frozenset(c for n in nodes for c in self.states[n].cpus)
+                if not cpus:
+                    self.fail(
+                        "VN602", f"no usable host CPUs on node(s) {nodes}", ("cpu", "pinning")
+                    )
+                    return []
+                pins.extend(VcpuPin(v, cpus, ("cpu", "pinning")) for v in vcpus)
+                label = f"cell {cell.id}" if cell else "the guest"
+                self.note(
+                    f"{label}: vCPUs {format_cpuset(frozenset(vcpus))} float over host CPUs {format_cpuset(cpus)}"
+                )
+            else:
+                pins.extend(self.dedicated(cell, vcpus, nodes))
+        return sorted(pins, key=lambda p: p.vcpu)
+
+    def dedicated(
+        self, cell: GuestCell | None, vcpus: list[int], nodes: list[int]
+    ) -> list[VcpuPin]:
+        threads = self.intent.cpu.threads
+        cores = [
+            [cpu for cpu in core if cpu not in self.used]
+            for n in nodes
+            for core in self.states[n].cores
+            if not set(core) & self.used
+        ]
+        free = [cpu for n in nodes for cpu in self.states[n].cpus if cpu not in self.used]
+        label = f"cell {cell.id}" if cell else "the guest"
+        chosen: dict[int, int] = {}
+        if threads is ThreadPolicy.ISOLATE:
+            if len(cores) < len(vcpus):
+                self.fail(
+                    "VN602",
+                    f"{label} needs {len(vcpus)} whole free cores (threads: isolate) on node(s) "
+                    f"{format_cpuset(frozenset(nodes))}, there are {len(cores)}",
+                    ("cpu", "threads"),
+                )
+                return []
+            for vcpu, core in zip(vcpus, cores, strict=False):
+                chosen[vcpu] = core[0]
+                self.used.update(core)
+            why = "one vCPU per core, siblings idle"
+        else:
+            pairs = [core[:2] for core in cores if len(core) >= 2]
+            if threads is ThreadPolicy.REQUIRE and (len(vcpus) % 2 or len(pairs) < len(vcpus) // 2):
+                self.fail(
+                    "VN607",
+                    f"{label}: {len(vcpus)} vCPUs cannot all sit on host sibling pairs "
+                    f"({len(pairs)} free pairs on node(s) {format_cpuset(frozenset(nodes))})",
+                    ("cpu", "threads"),
+                    hint="use threads: prefer, an even number of vCPUs per cell, or a host with SMT",
+                )
+                return []
+            rest = list(vcpus)
+            for pair in pairs:
+                if len(rest) < 2:
+                    break
+                chosen[rest.pop(0)], chosen[rest.pop(0)] = pair
+                self.used.update(pair)
+            singles = [cpu for cpu in free if cpu not in self.used]
+            if len(singles) < len(rest):
+                self.fail(
+                    "VN602",
+                    f"{label} needs {len(vcpus)} dedicated CPUs on node(s) "
+                    f"{format_cpuset(frozenset(nodes))}",
+                    ("cpu", "pinning"),
+                )
+                return []
+            for vcpu, cpu in zip(rest, singles, strict=False):
+                chosen[vcpu] = cpu
+                self.used.add(cpu)
+            why = "guest thread pairs on host sibling pairs" if pairs else "one host CPU each"
+        self.note(
+            f"{label}: dedicated "
+            + ", ".join(f"vCPU {v}->CPU {c}" for v, c in sorted(chosen.items()))
+            + f" ({why})"
+        )
+        return [VcpuPin(v, frozenset({c}), ("cpu", "pinning")) for v, c in sorted(chosen.items())]
+
+    def emulator(self, intent: Intent, pins: list[VcpuPin]) -> frozenset[int] | None:
+        policy = intent.cpu
+        wanted = policy.emulator
+        if wanted is None:
+            wanted = "auto" if policy.pinning is Pinning.DEDICATED else None
+        if wanted is None:
+            return None
+        dedicated = {cpu for pin in pins if pin.dedicated for cpu in pin.cpuset}
+        if isinstance(wanted, frozenset):
+            overlap = wanted & dedicated
+            if overlap:
+                self.fail(
+                    "VN608",
+                    f"cpu.emulator {format_cpuset(wanted)} overlaps dedicated vCPU pins on "
+                    f"{format_cpuset(frozenset(overlap))}",
+                    ("cpu", "emulator"),
+                    hint="choose housekeeping CPUs no vCPU uses, or emulator: auto",
+                )
+                return None
+            return wanted
+        first = self.guest_nodes(intent, intent.cells[0] if intent.cells else None)
+        if wanted == "node":
+            cpus = (
+                frozenset(c for n in first for c in self.states[n].cpus if c not in dedicated)
+                if first
+                else frozenset()
+            )
+            cpus = cpus - dedicated
+            if cpus:
+                self.note(
+                    f"emulator threads float over {format_cpuset(cpus)} (the guest's nodes, no vCPU)"
+                )
+                return cpus
+        else:
+            node = first[0] if first else None
+            if node is not None:
+                state = self.states[node]
+                used = self.used | dedicated
+                if policy.threads is ThreadPolicy.ISOLATE:
+                    spare = [core for core in state.cores if not set(core) & used]
+                    if spare:
+                        self.note(
+                            f"emulator threads on CPU {spare[0][0]} (a whole free core of node {node})"
+                        )
+                        return frozenset({spare[0][0]})
+                else:
+                    spare_cpus = [c for c in state.cpus if c not in used]
+                    if spare_cpus:
+                        self.note(f"emulator threads on CPU {spare_cpus[0]} (free on node {node})")
+                        return frozenset({spare_cpus[0]})
+        if policy.reserved:
+            self.note(f"emulator threads on the reserved CPUs {format_cpuset(policy.reserved)}")
+            return policy.reserved
+        self.info(
+            "VN609",
+            "no free host CPU for the emulator threads: they are not pinned",
+            ("cpu",),
+        )
+        return None
+
+    def topology(self, intent: Intent, pins: list[VcpuPin]) -> CpuTopology | None:
+        policy = intent.cpu
+        if policy.topology is not None:
+            if policy.topology.vcpus != intent.vcpus:
+                self.fail(
+                    "VN610",
+                    f"cpu.topology {policy.topology.describe()} = {policy.topology.vcpus} vCPUs, "
+                    f"but vcpus is {intent.vcpus}",
+                    ("cpu", "topology"),
+                    hint='libvirt: "CPU topology doesn\'t match maximum vcpu count"',
+                )
+            return policy.topology
+        if not policy.topology_auto:
+            return None
+        sizes = {len(c.cpus) for c in intent.cells if c.cpus}
+        cpu_cells = [c for c in intent.cells if c.cpus]
+        sockets = len(cpu_cells) if len(sizes) == 1 and cpu_cells else 1
+        threads = 2 if self.pinned_on_siblings(intent, pins) else 1
+        if intent.vcpus % (sockets * threads):
+            sockets = 1
+        if intent.vcpus % (sockets * threads):
+            threads = 1
+        cores = intent.vcpus // (sockets * threads)
+        topology = CpuTopology(sockets=sockets, dies=1, clusters=1, cores=cores, threads=threads)
+        self.note(
+            f"guest topology {topology.describe()} (one socket per cell; threads=2 only on sibling pairs)"
+        )
+        return topology
+
+    def pinned_on_siblings(self, intent: Intent, pins: list[VcpuPin]) -> bool:
+        if (
+            intent.cpu.pinning is not Pinning.DEDICATED
+            or intent.cpu.threads is ThreadPolicy.ISOLATE
+        ):
+            return False
+        by_vcpu = {p.vcpu: min(p.cpuset) for p in pins if p.dedicated}
+        siblings = {cpu.id: cpu.siblings for cell in self.host.cells for cpu in cell.cpus}
+        if len(by_vcpu) != intent.vcpus or intent.vcpus % 2:
+            return False
+        return all(
+            by_vcpu[v + 1] in siblings.get(by_vcpu[v], frozenset()) and by_vcpu[v + 1] != by_vcpu[v]
+            for v in range(0, intent.vcpus, 2)
+        )
+
+
+def _page(intent: Intent) -> int | None:
+    pages = intent.page_size_of(None)
+    return pages.size_kib if pages else None
+
+
+def _even_shares(total: int, parts: int) -> list[int]:
+    base, extra = divmod(total, parts)
+    return [base + (1 if i < extra else 0) for i in range(parts)]
+
+
+def _match(
+    needs: Sequence[CellNeed], nodes: Iterable[int], compatible: dict[int, list[int]]
+) -> dict[int, int]:
+    """Cells onto distinct nodes: each cell, in order, on the lowest-id node that still lets
+    every later cell be matched (so the result is deterministic); {} when impossible."""
+    nodes = sorted(nodes)
+    if not _perfect(list(needs), nodes, compatible):
+        return {}
+    mapping: dict[int, int] = {}
+    left = list(nodes)
+    for i, need in enumerate(needs):
+        for node in left:
+            if node in compatible[need.index] and _perfect(
+                list(needs[i + 1 :]), [n for n in left if n != node], compatible
+            ):
+                mapping[need.index] = node
+                left.remove(node)
+                break
+    return mapping
+
+
+def _perfect(needs: list[CellNeed], nodes: list[int], compatible: dict[int, list[int]]) -> bool:
+    """Can every need get its own node? (Kuhn's augmenting paths; sizes are small.)"""
+    if len(needs) > len(nodes):
+        return False
+    owner: dict[int, int] = {}
+    allowed = {need.index: [n for n in compatible[need.index] if n in set(nodes)] for need in needs}
+
+    def augment(index: int, seen: set[int]) -> bool:
+        for node in allowed[index]:
+            if node in seen:
+                continue
+            seen.add(node)
+            if node not in owner or augment(owner[node], seen):
+                owner[node] = index
+                return True
+        return False
+
+    return all(augment(need.index, set()) for need in needs)
+
+
+__all__ = ["CellNeed", "PlacementResult", "node_states", "place"]

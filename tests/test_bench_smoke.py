@@ -1,0 +1,87 @@
+"""The benchmark under bench/: its host generator (fast) and a --quick run without Nova (slow)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from compiler.load.host import load_host
+from tests.conftest import REPO, explain_process, run_process
+
+BENCH = REPO / "bench"
+
+
+def _load_topology():
+    """bench/topology.py (a script directory, not a package), imported by path."""
+    name = "vnuma_bench_topology"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, BENCH / "topology.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("nodes", [8, 16, 32, 64])
+def test_generated_host_parses(tmp_path: Path, nodes: int) -> None:
+    topology = _load_topology()
+    path = topology.write_capabilities(nodes, tmp_path)
+    host, diagnostics = load_host(path)
+    assert host is not None, diagnostics
+    assert diagnostics == []
+    assert [cell.id for cell in host.cells] == list(range(nodes))
+    assert host.cpu_count == 16 * nodes
+    for cell in host.cells:
+        assert len(cell.cpus) == 16
+        assert cell.cores == 8
+        assert all(len(cpu.siblings) == 2 and cpu.id in cpu.siblings for cpu in cell.cpus)
+        assert cell.sockets == {cell.id // 4}
+        assert cell.memory_kib == 64 * 1024 * 1024
+        assert cell.pool(2048) is not None and cell.pool(2048).count == 16384
+        assert cell.pool(1048576) is None
+        assert cell.small_page_kib == 32 * 1024 * 1024
+    matrix = topology.distance_matrix(nodes)
+    for a in range(nodes):
+        for b in range(nodes):
+            expected = 10 if a == b else 12 if a // 4 == b // 4 else 32
+            assert host.distance(a, b) == expected == matrix[a][b]
+    # every CPU id appears once, siblings are on the same node
+    ids = [cpu.id for cell in host.cells for cpu in cell.cpus]
+    assert sorted(ids) == list(range(16 * nodes))
+    for cell in host.cells:
+        assert all(cpu.siblings <= cell.cpu_ids for cpu in cell.cpus)
+
+
+def test_summed_distance() -> None:
+    topology = _load_topology()
+    matrix = topology.distance_matrix(8)
+    assert topology.summed_distance(matrix, [0, 1, 2, 3]) == 6 * 12
+    assert topology.summed_distance(matrix, [0, 4]) == 32
+    assert topology.summed_distance(matrix, [3]) == 0
+
+
+@pytest.mark.slow
+def test_quick_benchmark_without_nova(tmp_path: Path) -> None:
+    try:
+        import compiler.place  # noqa: F401
+    except ImportError as exc:
+        pytest.skip(f"compiler.place is not importable yet ({exc}); the benchmark needs it")
+    output = tmp_path / "RESULTS.md"
+    result = run_process(
+        [sys.executable, "bench/run.py", "--quick", "--no-nova", "--output", str(output)],
+        cwd=REPO,
+        timeout=600,
+    )
+    assert result.returncode == 0, explain_process(result)
+    text = output.read_text(encoding="utf-8")
+    assert "nova: not available (skipped with --no-nova)" in text
+    rows = [line for line in text.splitlines() if re.match(r"\| \d+ \| \d+ \| \w+ \|", line)]
+    # N in {8, 16} x M in {4, 8} x three cases
+    assert len(rows) == 12, text
+    assert "error" not in "\n".join(rows), text
