@@ -76,6 +76,23 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_lint_parser(commands)
 
+    fit_cmd = commands.add_parser(
+        "fit",
+        help="which hosts can take an intent, and with what placement",
+        description="Place the intent on each host snapshot (files or directories of "
+        "`virsh capabilities` XML) and say which can take it.",
+    )
+    fit_cmd.add_argument("intent", type=Path, help="intent file (.yaml, .yml or .toml)")
+    fit_cmd.add_argument(
+        "--host",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="CAPS",
+        help="host snapshot or directory of snapshots (repeatable; default: the intent's host:)",
+    )
+    fit_cmd.add_argument("--format", choices=("text", "json"), default="text")
+
     host_cmd = commands.add_parser("host", help="show a host snapshot's NUMA topology")
     host_cmd.add_argument("snapshot", type=Path, help="XML printed by `virsh capabilities`")
     host_cmd.add_argument("--format", choices=("text", "json"), default="text")
@@ -288,6 +305,27 @@ def _lint_config(args: argparse.Namespace) -> Any:
     return load_config(args.config, cwd=cwd, known_codes=[r.code for r in all_rules()])
 
 
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from compiler.fit import fit_hosts, render_json, render_table, snapshot_paths
+    from compiler.load.intent import load_intent
+    from compiler.load.text import UnreadableInput
+    from compiler.pipeline import display_path, intent_from_raw
+
+    try:
+        intent, diagnostics = intent_from_raw(load_intent(args.intent, display_path(args.intent)))
+        if intent is None:
+            _print_diagnostics(diagnostics, args)
+            return EXIT_FINDINGS
+        given = list(args.host) or ([intent.host_ref] if intent.host_ref else [])
+        if not given:
+            return _usage("give host snapshots with --host (files or directories)")
+        fits = fit_hosts(intent, snapshot_paths(given))
+    except UnreadableInput as exc:
+        return _usage(str(exc))
+    sys.stdout.write(render_json(fits) if args.format == "json" else render_table(fits))
+    return EXIT_OK if any(f.fits for f in fits) else EXIT_FINDINGS
+
+
 def _cmd_host(args: argparse.Namespace) -> int:
     from compiler.hostview import render_json, render_text
     from compiler.load.host import load_host
@@ -352,6 +390,7 @@ def _usage(message: str) -> int:
 _COMMANDS = {
     "compile": _cmd_compile,
     "lint": _cmd_lint,
+    "fit": _cmd_fit,
     "host": _cmd_host,
     "schema": _cmd_schema,
     "explain": _cmd_explain,

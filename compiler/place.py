@@ -212,12 +212,20 @@ def _cpu_shortfall(need: CellNeed, node: NodeState, intent: Intent) -> str | Non
 # --- the stage -------------------------------------------------------------------------------
 
 
-def place(intent: Intent, host: HostTopology, occupied: Sequence[Intent] = ()) -> PlacementResult:
-    return _Placement(intent, host, occupied).run()
+def place(
+    intent: Intent, host: HostTopology, occupied: Sequence[Intent] = (), *, hints: bool = True
+) -> PlacementResult:
+    """Resolve the intent's automatic parts; ``hints`` searches for the nearest alternative
+    that fits when it does not (off for the trial placements that search)."""
+    return _Placement(intent, host, occupied, hints).run()
 
 
 class _Placement:
-    def __init__(self, intent: Intent, host: HostTopology, occupied: Sequence[Intent]) -> None:
+    def __init__(
+        self, intent: Intent, host: HostTopology, occupied: Sequence[Intent], hints: bool
+    ) -> None:
+        self.hints = hints
+        self._hint_cache: dict[tuple[int, ...], str | None] = {}
         self.intent = intent
         self.host = host
         self.occupied = occupied
@@ -457,11 +465,18 @@ class _Placement:
         return shortfall(need, self.states[node], self.intent, self.binds)
 
     def no_node_fits(self, need: CellNeed, candidates: list[int]) -> None:
-        reasons = [self.misfit(need, n) for n in candidates]
-        detail = "; ".join(r for r in reasons if r) or "no candidate host nodes"
+        detail = _grouped_reasons({n: self.misfit(need, n) for n in candidates})
         hint = None
-        if self.binds and any(
-            shortfall(need, self.states[n], self.intent, binds=False) is None for n in candidates
+        if self.intent.cell_count is not None:
+            more = range(self.intent.cell_count + 1, len(self.states) + 1)
+            hint = self.fitting_count(more)
+        if (
+            hint is None
+            and self.binds
+            and any(
+                shortfall(need, self.states[n], self.intent, binds=False) is None
+                for n in candidates
+            )
         ):
             hint = "fits with mode: preferred (memory may then come from other nodes)"
         self.fail(
@@ -471,18 +486,38 @@ class _Placement:
             hint=hint or "shrink the cell, split the guest into more cells, or free the host",
         )
 
+    def fitting_count(self, counts: Iterable[int]) -> str | None:
+        """The first of ``counts`` for `cells:` that places, as a hint."""
+        counts = tuple(counts)
+        if not self.hints:
+            return None
+        if counts not in self._hint_cache:
+            self._hint_cache[counts] = next(
+                (
+                    f"fits with cells: {count}"
+                    for count in counts
+                    if place(
+                        replace(self.intent, cell_count=count),
+                        self.host,
+                        self.occupied,
+                        hints=False,
+                    ).ok
+                ),
+                None,
+            )
+        return self._hint_cache[counts]
+
     def alternative_hint(self, nodes: int) -> str:
         if self.intent.cell_count is not None and nodes >= 1:
-            for count in range(min(nodes, self.intent.cell_count - 1), 0, -1):
-                trial = replace(self.intent, cell_count=count)
-                if place(trial, self.host, self.occupied).ok:
-                    return f"fits with cells: {count}"
-        if self.binds:
+            hint = self.fitting_count(range(min(nodes, self.intent.cell_count - 1), 0, -1))
+            if hint is not None:
+                return hint
+        if self.binds and self.hints:
             trial = replace(
                 self.intent,
                 numatune=replace(self.intent.numatune or NumaTune(), mode=MemMode.PREFERRED),
             )
-            if place(trial, self.host, self.occupied).ok:
+            if place(trial, self.host, self.occupied, hints=False).ok:
                 return "fits with mode: preferred"
         return "use fewer or smaller cells, or another host (`vnuma fit` compares hosts)"
 
@@ -811,6 +846,23 @@ class _Placement:
             by_vcpu[v + 1] in siblings.get(by_vcpu[v], frozenset()) and by_vcpu[v + 1] != by_vcpu[v]
             for v in range(0, intent.vcpus, 2)
         )
+
+
+def _grouped_reasons(reasons: dict[int, str | None]) -> str:
+    """One line per distinct shortfall: "needs 32 x 1 GiB pages, nodes 0-3 have 16 ..."."""
+    groups: dict[str, list[int]] = {}
+    for node, reason in reasons.items():
+        if reason:
+            groups.setdefault(reason.replace(f"node {node} has", "{nodes}"), []).append(node)
+    parts = []
+    for template, nodes in groups.items():
+        who = (
+            f"node {nodes[0]} has"
+            if len(nodes) == 1
+            else f"nodes {format_cpuset(frozenset(nodes))} have"
+        )
+        parts.append(template.replace("{nodes}", who))
+    return "; ".join(parts) or "no candidate host nodes"
 
 
 def _page(intent: Intent) -> int | None:

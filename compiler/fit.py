@@ -1,0 +1,123 @@
+"""`vnuma fit`: which of several hosts can take a guest, and with what placement."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from compiler.diagnostics import Diagnostic, Severity
+from compiler.load.text import UnreadableInput
+from compiler.model.intent import Intent
+from compiler.pipeline import display_path
+
+
+@dataclass
+class HostFit:
+    host: str
+    fits: bool
+    nodes: tuple[int, ...] = ()
+    nodeset: str = ""
+    distance: int | None = None
+    pinned: int = 0
+    problems: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        errors = [d for d in self.problems if d.severity >= Severity.ERROR]
+        return f"{errors[0].code} {errors[0].message}" if errors else ""
+
+
+def snapshot_paths(given: Sequence[Path]) -> list[Path]:
+    """Files as given; directories contribute their `*.xml` files (sorted)."""
+    paths: list[Path] = []
+    for path in given:
+        if path.is_dir():
+            paths.extend(sorted(p for p in path.iterdir() if p.suffix.lower() == ".xml"))
+        elif path.exists():
+            paths.append(path)
+        else:
+            raise UnreadableInput(f"{path}: no such file or directory")
+    return paths
+
+
+def fit_hosts(intent: Intent, hosts: Iterable[Path]) -> list[HostFit]:
+    return [_fit_one(intent, path) for path in hosts]
+
+
+def _fit_one(intent: Intent, path: Path) -> HostFit:
+    from compiler.check import run_checks
+    from compiler.cpusets import format_cpuset
+    from compiler.load.host import load_host
+    from compiler.place import place
+
+    shown = display_path(path)
+    host, problems = load_host(path, shown)
+    if host is None or not host.cells:
+        return HostFit(shown, False, problems=problems)
+    result = None
+    if intent.needs_placement:
+        result = place(intent, host)
+        if not result.ok or result.intent is None:
+            return HostFit(shown, False, problems=result.diagnostics)
+        intent = result.intent
+    problems = [*problems, *run_checks(intent, host)]
+    fits = not any(d.severity >= Severity.ERROR for d in problems)
+    nodeset = intent.effective_nodeset
+    return HostFit(
+        host=shown,
+        fits=fits,
+        nodes=result.nodes if result else (),
+        nodeset=format_cpuset(nodeset) if nodeset else "",
+        distance=result.distance if result and result.nodes else None,
+        pinned=sum(1 for pin in intent.domain.pins if pin.dedicated),
+        problems=problems,
+    )
+
+
+def render_table(fits: list[HostFit]) -> str:
+    header = ("host", "fits", "nodes", "distance", "dedicated", "why not")
+    rows = [
+        (
+            f.host,
+            "yes" if f.fits else "no",
+            ",".join(map(str, f.nodes)) if f.nodes else f.nodeset or "-",
+            str(f.distance) if f.distance is not None else "-",
+            str(f.pinned) if f.pinned else "-",
+            f.reason,
+        )
+        for f in fits
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    lines = []
+    for row in [header, *rows]:
+        cells = [value.ljust(widths[i]) for i, value in enumerate(row[:-1])]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    fitting = sum(1 for f in fits if f.fits)
+    lines.append(f"{fitting} of {len(fits)} host(s) can take the guest.")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(fits: list[HostFit]) -> str:
+    return (
+        json.dumps(
+            [
+                {
+                    "host": f.host,
+                    "fits": f.fits,
+                    "nodes": list(f.nodes),
+                    "nodeset": f.nodeset or None,
+                    "distance": f.distance,
+                    "dedicated_cpus": f.pinned,
+                    "problems": [
+                        {"code": d.code, "severity": d.severity.label, "message": d.message}
+                        for d in f.problems
+                    ],
+                }
+                for f in fits
+            ],
+            indent=2,
+        )
+        + "\n"
+    )
