@@ -403,12 +403,21 @@ class _Placement:
         compatible = {
             need.index: [n for n in candidates if not self.misfit(need, n)] for need in needs
         }
+        rejections: dict[str, list[int]] = {}
         for need in needs:
-            rejected = [
-                (n, self.misfit(need, n)) for n in candidates if n not in compatible[need.index]
-            ]
-            for node, reason in rejected:
-                self.note(f"cell {need.cell_id} cannot go on node {node}: {reason}")
+            rejected = {
+                n: self.misfit(need, n) for n in candidates if n not in compatible[need.index]
+            }
+            if rejected:
+                rejections.setdefault(_grouped_reasons(rejected), []).append(need.cell_id)
+        for reasons, cell_ids in rejections.items():
+            who = (
+                f"cells {format_cpuset(frozenset(cell_ids))}"
+                if len(cell_ids) > 1
+                else (f"cell {cell_ids[0]}")
+            )
+            self.note(f"{who} cannot go: {reasons}")
+        for need in needs:
             if not compatible[need.index]:
                 self.no_node_fits(need, candidates)
         if self.failed:

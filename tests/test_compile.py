@@ -177,3 +177,28 @@ def test_yaml_keys_in_any_order_give_the_same_xml(write) -> None:
         """),
     )
     assert compile_ok(a) == compile_ok(b)
+
+
+# Placement: every CPU policy on each host sample (2-socket SMT Intel, 8-node EPYC NPS4,
+# a host with a CPU-less memory node).
+POLICIES = {
+    "none": "{pinning: none}",
+    "node": "{pinning: node, reserved: '0'}",
+    "dedicated-prefer": "{pinning: dedicated, threads: prefer, topology: auto}",
+    "dedicated-isolate": "{pinning: dedicated, threads: isolate, topology: auto}",
+    "dedicated-require": "{pinning: dedicated, threads: require, topology: auto, emulator: node}",
+}
+PLACEMENT_HOSTS = ("2s-xeon.xml", "epyc-nps4.xml", "cxl-memory-node.xml")
+
+
+@pytest.mark.parametrize("host", PLACEMENT_HOSTS)
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+def test_placement(policy: str, host: str, tmp_path: Path, snapshot_xml) -> None:
+    intent = tmp_path / "guest.yaml"
+    intent.write_text(
+        "version: 1\nname: placed\nvcpus: 8\nmemory: 16GiB\ncells: 2\n"
+        "numatune: {mode: strict, nodeset: auto}\n"
+        f"cpu: {POLICIES[policy]}\n",
+        encoding="utf-8",
+    )
+    assert compile_ok(intent, host=HOSTS / host) == snapshot_xml

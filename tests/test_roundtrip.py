@@ -9,10 +9,12 @@ import pytest
 from compiler.config import default_config
 from compiler.lint import LintOptions, lint
 from compiler.load.document import load_xml_document
+from compiler.load.host import load_host
 from compiler.load.intent import load_intent
 from compiler.model.domain import lift_domain
 from compiler.model.intent import Intent
 from compiler.pipeline import CompileOptions, compile_intent, intent_from_raw
+from compiler.place import place
 from tests.conftest import INTENTS, SAMPLES
 
 SAMPLE_INTENTS = sorted(INTENTS.glob("*.y*ml")) + sorted(INTENTS.glob("*.toml"))
@@ -37,13 +39,31 @@ def numa_picture(intent: Intent) -> tuple:
     if numatune is not None and numatune.guest_wide:
         policy = (intent.memory_mode, intent.effective_nodeset, intent.auto_placement)
     pages = tuple(sorted((p.size_kib, p.cells) for p in intent.hugepages))
-    return intent.vcpus, intent.memory_kib, policy, cells, pages
+    extras = intent.domain
+    pins = tuple((p.vcpu, p.cpuset) for p in extras.pins)
+    return (
+        intent.vcpus,
+        intent.memory_kib,
+        policy,
+        cells,
+        pages,
+        pins,
+        extras.emulator_pin,
+        extras.topology,
+    )
 
 
 @pytest.mark.parametrize("intent_path", SAMPLE_INTENTS, ids=lambda p: p.name)
 def test_lifted_output_is_the_intent(intent_path: Path, tmp_path: Path) -> None:
     source, diagnostics = intent_from_raw(load_intent(intent_path, intent_path.name))
     assert source is not None, diagnostics
+    if source.needs_placement:
+        assert source.host_ref is not None
+        host, _ = load_host(source.host_ref, "host")
+        assert host is not None
+        placed = place(source, host)
+        assert placed.ok and placed.intent is not None, placed.diagnostics
+        source = placed.intent
     doc = load_xml_document(compiled(intent_path, tmp_path), "out.xml")
     lifted, problems = lift_domain(doc)
     assert lifted is not None and problems == []
