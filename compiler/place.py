@@ -488,8 +488,11 @@ class _Placement:
             )
         ):
             hint = "fits with mode: preferred (memory may then come from other nodes)"
+        threads_only = self.intent.cpu.threads is ThreadPolicy.REQUIRE and all(
+            "sibling" in (self.misfit(need, n) or "sibling") for n in candidates
+        )
         self.fail(
-            "VN602",
+            "VN607" if threads_only and candidates else "VN602",
             f"guest cell {need.cell_id} fits on no host node: {detail}",
             ("cells", need.index) if self.intent.cell_count is None else ("cells",),
             hint=hint or "shrink the cell, split the guest into more cells, or free the host",
@@ -815,14 +818,6 @@ class _Placement:
     def topology(self, intent: Intent, pins: list[VcpuPin]) -> CpuTopology | None:
         policy = intent.cpu
         if policy.topology is not None:
-            if policy.topology.vcpus != intent.vcpus:
-                self.fail(
-                    "VN610",
-                    f"cpu.topology {policy.topology.describe()} = {policy.topology.vcpus} vCPUs, "
-                    f"but vcpus is {intent.vcpus}",
-                    ("cpu", "topology"),
-                    hint='libvirt: "CPU topology doesn\'t match maximum vcpu count"',
-                )
             return policy.topology
         if not policy.topology_auto:
             return None

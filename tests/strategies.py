@@ -317,7 +317,12 @@ def _memory_unit(page_kib: int | None) -> int:
 
 @st.composite
 def intents(
-    draw: st.DrawFn, host: HostSpec, max_cells: int = 4, fixed: bool = True, name: str = "guest"
+    draw: st.DrawFn,
+    host: HostSpec,
+    max_cells: int = 4,
+    fixed: bool = True,
+    name: str = "guest",
+    max_cell_gib: int = 16,
 ) -> IntentSpec:
     form = draw(st.sampled_from(["list", "list", "list-nodeset", "count"]))
     mode = draw(st.sampled_from(["strict", "strict", "preferred", "restrictive"]))
@@ -348,14 +353,14 @@ def intents(
     if form == "count":
         count = draw(st.integers(1, max_cells))
         vcpus = draw(st.integers(1, 4 * count))
-        units = draw(st.integers(1, max(1, 48 * KIB_PER_GIB // unit)))
+        units = draw(st.integers(1, max(1, count * max_cell_gib * KIB_PER_GIB // unit)))
         return IntentSpec(form=form, vcpus=vcpus, memory_kib=units * unit, count=count, **common)
     n_cells = draw(st.integers(1, max_cells))
     fixed_nodes: list[int] = []
     cells = []
     for _ in range(n_cells):
         vcpus = draw(st.integers(0, 4) if n_cells > 1 else st.integers(1, 4))
-        units = draw(st.integers(1, max(1, 24 * KIB_PER_GIB // unit)))
+        units = draw(st.integers(1, max(1, max_cell_gib * KIB_PER_GIB // unit)))
         node = None
         free = [n for n in host.node_ids if n not in fixed_nodes]
         if fixed and free and draw(st.integers(0, 5)) == 0:

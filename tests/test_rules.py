@@ -490,6 +490,95 @@ POSITIVE: dict[str, Case] = {
 }
 
 
+# Placement (VN6xx): what `nodeset: auto`, `host_nodes: auto`, `cells: N` and `cpu:` cannot do.
+AUTO_2 = "version: 1\nvcpus: 4\nmemory: 4GiB\ncells: 2\nnumatune: {mode: strict, nodeset: auto}\n"
+BIG_CELL = y("""
+    version: 1
+    vcpus: 4
+    memory: {mem}
+    cells:
+      - {{cpus: "0-3", memory: {mem}, host_nodes: auto}}
+    """)
+THREE_ON_CXL = y("""
+    version: 1
+    vcpus: 4
+    memory: {total}
+    cells:
+      - {{cpus: "0-1", memory: 88576MiB, host_nodes: auto}}
+      - {{cpus: "2-3", memory: {second}, host_nodes: auto}}
+      - {{memory: 1GiB, host_nodes: auto}}
+    """)
+ODD_REQUIRE = y("""
+    version: 1
+    vcpus: 6
+    memory: 6GiB
+    cells:
+      - {{cpus: "0-2", memory: 3GiB, host_nodes: auto}}
+      - {{cpus: "3-5", memory: 3GiB, host_nodes: auto}}
+    cpu: {{pinning: dedicated, threads: {threads}}}
+    """)
+EMULATOR = (
+    "version: 1\nvcpus: 4\nmemory: 4GiB\ncells: 1\nnumatune: {{mode: strict, nodeset: auto}}\n"
+    'cpu: {{pinning: dedicated, emulator: "{cpus}"}}\n'
+)
+PLACEMENT_NEGATIVE = [
+    Case("VN601", AUTO_2, 1, 1, host=None),
+    Case("VN602", BIG_CELL.format(mem="200GiB"), 5, 5),
+    Case("VN603", AUTO_2.replace("cells: 2", "cells: 3").replace("vcpus: 4", "vcpus: 6"), 4, 8),
+    Case(
+        "VN604",
+        THREE_ON_CXL.format(total="178176MiB", second="88576MiB"),
+        5,
+        3,
+        host="cxl-memory-node.xml",
+    ),
+    Case(
+        "VN605",
+        AUTO_2.replace("cells: 2", "cells: 4").replace("vcpus: 4", "vcpus: 6"),
+        4,
+        8,
+        host="epyc-nps4.xml",
+    ),
+    Case("VN606", "version: 1\nvcpus: 2\nmemory: 4GiB\ncells: 4\n", 4, 8),
+    Case("VN607", ODD_REQUIRE.format(threads="require"), 5, 5),
+    Case("VN608", EMULATOR.format(cpus="20"), 6, 37),
+    Case(
+        "VN609",
+        "version: 1\nvcpus: 8\nmemory: 4GiB\nnumatune: {mode: strict, nodeset: auto}\n"
+        "cpu: {pinning: dedicated}\n",
+        5,
+        6,
+        host="laptop-1n.xml",
+    ),
+]
+PLACEMENT_POSITIVE = {
+    "VN601": Case("VN601", AUTO_2),
+    "VN602": Case("VN602", BIG_CELL.format(mem="100GiB")),
+    "VN603": Case("VN603", AUTO_2),
+    "VN604": Case(
+        "VN604",
+        THREE_ON_CXL.format(total="130560MiB", second="40GiB"),
+        host="cxl-memory-node.xml",
+    ),
+    "VN605": Case(
+        "VN605",
+        AUTO_2.replace("cells: 2", "cells: 4").replace("vcpus: 4", "vcpus: 8"),
+        host="epyc-nps4.xml",
+    ),
+    "VN606": Case("VN606", "version: 1\nvcpus: 4\nmemory: 4GiB\ncells: 4\n"),
+    "VN607": Case("VN607", ODD_REQUIRE.format(threads="prefer")),
+    "VN608": Case("VN608", EMULATOR.format(cpus="39")),
+    "VN609": Case(
+        "VN609",
+        "version: 1\nvcpus: 6\nmemory: 4GiB\nnumatune: {mode: strict, nodeset: auto}\n"
+        "cpu: {pinning: dedicated}\n",
+        host="laptop-1n.xml",
+    ),
+}
+NEGATIVE += PLACEMENT_NEGATIVE
+POSITIVE.update(PLACEMENT_POSITIVE)
+
+
 def run_case(case: Case, tmp_path: Path) -> tuple[list[Diagnostic], dict[str, str]]:
     if case.needs_rng and find_schema_dir(None) is None:
         pytest.skip("libvirt RelaxNG schemas not installed")

@@ -339,6 +339,7 @@ class _Builder:
 
     def intent(self, data: dict[str, Any], base_dir: Path) -> Intent:
         host = data.get("host")
+        cpu = self.cpu(data.get("cpu", {}))
         return Intent(
             path=self.shown,
             name=data.get("name"),
@@ -348,7 +349,8 @@ class _Builder:
             numatune=self.numatune(data["numatune"]) if "numatune" in data else None,
             cells=tuple(self.cell(i, raw) for i, raw in enumerate(_cell_list(data))),
             cell_count=data["cells"] if isinstance(data.get("cells"), int) else None,
-            cpu=self.cpu(data.get("cpu", {})),
+            cpu=cpu,
+            domain=DomainExtras(topology=cpu.topology),
             hugepages=(
                 Hugepages(
                     self.size(data["hugepages"]["size"], ("hugepages", "size"), positive=True)

@@ -320,10 +320,11 @@ def memory_hotplug_without_cells(ctx: CheckContext) -> Iterator[Finding]:
 
 @rule("VN408", "topology-vcpu-mismatch", Severity.ERROR)
 def topology_vcpu_mismatch(ctx: CheckContext) -> Iterator[Finding]:
-    """`<cpu><topology>` does not multiply out to the `<vcpu>` count.
+    """`<cpu><topology>` (or an intent's `cpu.topology`) does not multiply out to the vCPUs.
 
     ## What it checks
-    sockets x dies x clusters x cores x threads equals the maximum vCPU count.
+    sockets x dies x clusters x cores x threads equals the maximum vCPU count (`<vcpu>`,
+    or `vcpus` in an intent).
 
     ## Why
     libvirt refuses the domain: "CPU topology doesn't match maximum vcpu count".
@@ -342,8 +343,9 @@ def topology_vcpu_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         return
     yield Finding(
         "VN408",
-        f"CPU topology {topology.describe()} = {topology.vcpus} vCPUs, but <vcpu> is {vcpus}",
-        ("topology",),
+        f"CPU topology {topology.describe()} = {topology.vcpus} vCPUs, but "
+        + (f"<vcpu> is {vcpus}" if ctx.intent.is_domain else f"vcpus is {vcpus}"),
+        ("topology",) if ctx.intent.is_domain else ("cpu", "topology"),
         hint='libvirt: "CPU topology doesn\'t match maximum vcpu count"',
     )
 

@@ -234,27 +234,3 @@ declare(
     List housekeeping CPUs in `cpu.reserved`, or leave a CPU free.
 """,
 )
-
-declare(
-    "VN610",
-    "cpu-topology-mismatch",
-    Severity.ERROR,
-    """
-    `cpu.topology` does not multiply out to `vcpus`.
-
-    ## What it checks
-    sockets x dies x cores x threads equals `vcpus`.
-
-    ## Why
-    libvirt refuses the domain: "CPU topology doesn't match maximum vcpu count".
-
-    ## Example
-    ```yaml
-    vcpus: 16
-    cpu: {topology: {sockets: 2, cores: 4, threads: 1}}
-    ```
-
-    ## Fix
-    Fix the counts, or use `topology: auto`.
-""",
-)
