@@ -237,6 +237,7 @@ class _Placement:
         )
         self.used: set[int] = set()
         self.whole_guest_nodes: frozenset[int] | None = None
+        self._distances: dict[tuple[int, int], int] = {}
 
     # reporting
 
@@ -540,10 +541,10 @@ class _Placement:
         fixed: list[int],
         compatible: dict[int, list[int]],
     ) -> Choice | None:
-        need_index = {need.index: need for need in needs}
+        fits_on = {need.index: frozenset(compatible[need.index]) for need in needs}
 
         def compat_signature(node: int) -> tuple:
-            fits = tuple(node in compatible[i] for i in sorted(need_index))
+            fits = tuple(node in fits_on[need.index] for need in needs)
             return (self.states[node].signature(), fits)
 
         def chosen_nodes(chosen: list[tuple[list[int], int]]) -> list[int]:
@@ -568,15 +569,18 @@ class _Placement:
             ),
             signature=compat_signature,
             feasible=feasible,
-            possible=possible,
+            possible=None if all(compatible[n.index] == usable for n in needs) else possible,
         )
         return choose(problem)
 
     def distance(self, a: int, b: int) -> int:
-        value = self.host.distance(a, b)
-        if value is not None:
-            return value
-        return LOCAL_DISTANCE if a == b else DEFAULT_REMOTE_DISTANCE
+        key = (a, b)
+        if key not in self._distances:
+            value = self.host.distance(a, b)
+            if value is None:
+                value = LOCAL_DISTANCE if a == b else DEFAULT_REMOTE_DISTANCE
+            self._distances[key] = value
+        return self._distances[key]
 
     def with_host_distances(self, cells: tuple[GuestCell, ...]) -> tuple[GuestCell, ...]:
         """Mirror the host's distances in the guest, unless the intent gave its own."""

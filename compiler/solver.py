@@ -56,24 +56,30 @@ def interchangeable_classes(problem: Problem) -> list[list[int]]:
     """Group candidates that can replace each other: same signature and distance profile."""
     nodes = sorted(problem.candidates)
     everyone = sorted(set(nodes) | set(problem.fixed))
-    distance = problem.distance
-    symmetric = all(distance(a, b) == distance(b, a) for a in everyone for b in everyone)
+    position = {node: i for i, node in enumerate(everyone)}
+    rows = {a: [problem.distance(a, b) for b in everyone] for a in everyone}
+    symmetric = all(
+        rows[a][position[b]] == rows[b][position[a]] for a in everyone for b in everyone
+    )
+    signatures = {node: problem.signature(node) for node in nodes}
     classes: list[list[int]] = []
     for node in nodes:
         for members in classes if symmetric else []:
             rep = members[0]
-            if problem.signature(rep) != problem.signature(node):
-                continue
-            if all(
-                distance(node, other) == distance(rep, other)
-                for other in everyone
-                if other not in (node, rep)
-            ):
+            if signatures[rep] == signatures[node] and _same_profile(rows, position, node, rep):
                 members.append(node)
                 break
         else:
             classes.append([node])
     return classes
+
+
+def _same_profile(rows: dict[int, list[int]], position: dict[int, int], a: int, b: int) -> bool:
+    """Same distance to every node other than the two themselves."""
+    row_a, row_b = list(rows[a]), list(rows[b])
+    for i in (position[a], position[b]):
+        row_a[i] = row_b[i] = 0
+    return row_a == row_b
 
 
 def choose(problem: Problem) -> Choice | None:
@@ -141,29 +147,56 @@ class _Search:
             self._dfs(t + 1, [*counts, x], remaining - x, cost + added, weight + x * self.weight[t])
 
     def _promising(self, t: int, counts: list[int], remaining: int, cost: int, weight: int) -> bool:
-        if self.best is None:
-            return sum(self.size[t:]) >= remaining
-        increments: list[int] = []
-        pair_min: int | None = None
-        weights: list[int] = []
-        for j in range(t, len(self.classes)):
-            a = self.fixed_cost[j] + sum(counts[i] * self.cross[i][j] for i in range(t))
-            increments.extend([a] * min(self.size[j], remaining))
-            weights.extend([self.weight[j]] * min(self.size[j], remaining))
-            if self.size[j] > 1:
-                pair_min = self.intra[j] if pair_min is None else min(pair_min, self.intra[j])
-            for i in range(j + 1, len(self.classes)):
-                pair_min = self.cross[j][i] if pair_min is None else min(pair_min, self.cross[j][i])
-        if len(increments) < remaining:
+        rest = range(t, len(self.classes))
+        if sum(self.size[j] for j in rest) < remaining:
             return False
+        if self.best is None:
+            return True
+        increments: list[int] = []
+        weights: list[int] = []
+        for j in rest:
+            a = self.fixed_cost[j] + sum(counts[i] * self.cross[i][j] for i in range(t))
+            take = min(self.size[j], remaining)
+            increments.extend([a] * take)
+            weights.extend([self.weight[j]] * take)
         increments.sort()
-        pairs = remaining * (remaining - 1) // 2
-        bound = cost + sum(increments[:remaining]) + pairs * (pair_min or 0)
-        best_cost, best_neg_weight, _ = self.best
+        bound = cost + sum(increments[:remaining]) + self._internal_bound(t, remaining)
+        best_cost, best_neg_weight, best_nodes = self.best
         if bound != best_cost:
             return bound < best_cost
         weights.sort(reverse=True)
-        return -(weight + sum(weights[:remaining])) <= best_neg_weight
+        best_weight = -best_neg_weight
+        most = weight + sum(weights[:remaining])
+        if most != best_weight:
+            return most > best_weight
+        # Same cost and weight at best: only a lexicographically smaller node list can win.
+        chosen = [n for members, x in self._chosen(counts) for n in members[:x]]
+        smallest = sorted(n for j in rest for n in self.classes[j][: min(self.size[j], remaining)])
+        return tuple(sorted(chosen + smallest[:remaining])) < best_nodes
+
+    def _internal_bound(self, t: int, remaining: int) -> int:
+        """Least cost of the pairs among ``remaining`` more nodes from classes t.. : pack
+        them into as few classes as possible when a class's own pairs are the cheapest."""
+        rest = range(t, len(self.classes))
+        pairs = remaining * (remaining - 1) // 2
+        if pairs == 0:
+            return 0
+        intra = [self.intra[j] for j in rest if self.size[j] > 1]
+        cross = [self.cross[i][j] for i in rest for j in rest if i < j]
+        intra_min = min(intra) if intra else None
+        cross_min = min(cross) if cross else None
+        if intra_min is None:
+            return pairs * (cross_min or 0)
+        if cross_min is None or intra_min > cross_min:
+            return pairs * min(intra_min, cross_min if cross_min is not None else intra_min)
+        left, inside = remaining, 0
+        for size in sorted((self.size[j] for j in rest), reverse=True):
+            take = min(size, left)
+            inside += take * (take - 1) // 2
+            left -= take
+            if left == 0:
+                break
+        return inside * intra_min + (pairs - inside) * cross_min
 
     def _leaf(self, counts: list[int], cost: int, weight: int) -> None:
         nodes = tuple(sorted(n for members, x in self._chosen(counts) for n in members[:x]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from compiler.diagnostics import Span
 
@@ -93,8 +94,12 @@ class HostTopology:
     def node_ids(self) -> frozenset[int]:
         return frozenset(cell.id for cell in self.cells)
 
+    @cached_property
+    def _by_id(self) -> dict[int, HostCell]:
+        return {cell.id: cell for cell in self.cells}
+
     def cell(self, node_id: int) -> HostCell | None:
-        return next((cell for cell in self.cells if cell.id == node_id), None)
+        return self._by_id.get(node_id)
 
     def cells_of(self, node_ids: frozenset[int]) -> list[HostCell]:
         """The host cells among ``node_ids`` (ids the host lacks are skipped)."""
