@@ -140,7 +140,8 @@ def _subtract_guest(states: dict[int, NodeState], guest: Intent) -> None:
             if pages is None:
                 states[node].memory_kib -= take
             else:
-                states[node].pages[pages.size_kib] -= take
+                pool = states[node].pages
+                pool[pages.size_kib] = pool.get(pages.size_kib, 0) - take
             left -= take
 
 
@@ -781,12 +782,13 @@ class _Placement:
             return wanted
         first = self.guest_nodes(intent, intent.cells[0] if intent.cells else None)
         if wanted == "node":
-            cpus = (
-                frozenset(c for n in first for c in self.states[n].cpus if c not in dedicated)
-                if first
-                else frozenset()
+            nodes = sorted(
+                {n for cell in intent.cells for n in self.guest_nodes(intent, cell)} or set(first)
             )
-            cpus = cpus - dedicated
+            cpus = (
+                frozenset(c for n in nodes if n in self.states for c in self.states[n].cpus)
+                - dedicated
+            )
             if cpus:
                 self.note(
                     f"emulator threads float over {format_cpuset(cpus)} (the guest's nodes, no vCPU)"
