@@ -1,0 +1,110 @@
+"""`vnuma fit`, `vnuma compile --explain` and `--occupied`: placement from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import HOSTS, INTENTS
+
+AUTO = INTENTS / "auto-dedicated.yaml"
+
+
+def test_fit_table_names_the_hosts_that_can_take_the_guest(run_cli) -> None:
+    result = run_cli("fit", AUTO, "--host", HOSTS)
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[0].split() == ["host", "fits", "nodes", "distance", "dedicated", "why", "not"]
+    xeon = next(line for line in lines if "2s-xeon.xml" in line)
+    assert xeon.split()[1:5] == ["yes", "0,1", "21", "16"]
+    epyc = next(line for line in lines if "epyc-nps4.xml" in line)
+    assert " no " in epyc and "VN602" in epyc and "nodes 0-3 have 16 (short by 16)" in epyc
+    assert lines[-1] == "1 of 4 host(s) can take the guest."
+
+
+def test_fit_json_and_exit_status_when_no_host_fits(run_cli) -> None:
+    result = run_cli("fit", AUTO, "--host", HOSTS / "laptop-1n.xml", "--format", "json")
+    assert result.code == 1
+    (entry,) = json.loads(result.out)
+    assert entry["fits"] is False
+    assert entry["problems"][0]["code"] == "VN602"
+
+
+def test_fit_defaults_to_the_intents_host(run_cli) -> None:
+    result = run_cli("fit", AUTO, "--format", "json")
+    assert [e["host"] for e in json.loads(result.out)] == ["samples/hosts/2s-xeon.xml"]
+
+
+def test_fit_missing_snapshot_is_a_usage_error(run_cli) -> None:
+    assert run_cli("fit", AUTO, "--host", "nowhere.xml").code == 2
+
+
+def test_explain_traces_every_decision(run_cli) -> None:
+    result = run_cli("compile", AUTO, "--explain")
+    assert result.code == 0
+    explained = [line for line in result.err.splitlines() if line.startswith("explain: ")]
+    assert any("split into 2 cells" in line for line in explained)
+    assert any("host nodes 0-1: summed distance 21" in line for line in explained)
+    assert any("cell 0 (8 vCPUs, 32 GiB) -> node 0" in line for line in explained)
+    assert any("vCPU 0->CPU 2, vCPU 1->CPU 42" in line for line in explained)
+    assert any("emulator threads on CPU 6" in line for line in explained)
+    assert "<emulatorpin" in result.out
+
+
+def test_explain_without_anything_to_place(run_cli) -> None:
+    result = run_cli("compile", INTENTS / "db-strict.yaml", "--explain")
+    assert "explain: nothing to place" in result.err
+
+
+def test_without_a_host_placement_is_an_error(run_cli, tmp_path: Path) -> None:
+    intent = tmp_path / "a.yaml"
+    intent.write_text(AUTO.read_text().replace("host: ../hosts/2s-xeon.xml\n", ""))
+    result = run_cli("compile", intent)
+    assert result.code == 1
+    assert "VN601" in result.err
+
+
+def test_second_guest_avoids_the_first(run_cli, tmp_path: Path) -> None:
+    first = tmp_path / "first.xml"
+    assert run_cli("compile", AUTO, "-o", first).code == 0
+    second_intent = tmp_path / "second.yaml"
+    second_intent.write_text(
+        AUTO.read_text()
+        .replace("name: db-auto", "name: db-auto-2")
+        .replace("host: ../hosts/2s-xeon.xml", f"host: {HOSTS / '2s-xeon.xml'}")
+    )
+    second = tmp_path / "second.xml"
+    result = run_cli("compile", second_intent, "--occupied", first, "-o", second)
+    assert result.code == 0, result.err
+    first_cpus = _pinned(first.read_text())
+    second_cpus = _pinned(second.read_text())
+    assert first_cpus and second_cpus and not first_cpus & second_cpus
+    lint = run_cli("lint", first, second, "--host", HOSTS / "2s-xeon.xml", "--format", "json")
+    assert [d["code"] for d in json.loads(lint.out)] == []
+
+
+def test_third_guest_no_longer_fits(run_cli, tmp_path: Path) -> None:
+    # Each guest takes 32 of the 64 1 GiB pages on each node: two fit, a third does not.
+    outputs = []
+    for index in range(3):
+        intent = tmp_path / f"g{index}.yaml"
+        intent.write_text(
+            AUTO.read_text()
+            .replace("name: db-auto", f"name: g{index}")
+            .replace("host: ../hosts/2s-xeon.xml", f"host: {HOSTS / '2s-xeon.xml'}")
+        )
+        out = tmp_path / f"g{index}.xml"
+        occupied = [arg for previous in outputs for arg in ("--occupied", previous)]
+        result = run_cli("compile", intent, *occupied, "-o", out)
+        outputs.append(out)
+        if index < 2:
+            assert result.code == 0, result.err
+        else:
+            assert result.code == 1
+            assert "needs 32 x 1 GiB pages, nodes 0-1 have 0 (short by 32)" in result.err
+
+
+def _pinned(xml: str) -> set[int]:
+    import re
+
+    return {int(cpu) for cpu in re.findall(r'<vcpupin vcpu="\d+" cpuset="(\d+)"/>', xml)}
