@@ -62,9 +62,9 @@ def instance_topology(cells: int, case: str):  # -> objects.InstanceNUMATopology
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--nodes", type=int, required=True)
-    ap.add_argument("--cells", type=int, required=True)
-    ap.add_argument("--case", choices=("fit", "nofit_last", "nofit_first"), required=True)
+    ap.add_argument("--nodes", type=int)
+    ap.add_argument("--cells", type=int)
+    ap.add_argument("--case", choices=("fit", "nofit_last", "nofit_first"))
     ap.add_argument("--reps", type=int, default=7, help="maximum repetitions (median reported)")
     ap.add_argument(
         "--budget",
@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.version:
         print(json.dumps({"nova_version": nova_version}))
         return 0
+    if args.nodes is None or args.cells is None or args.case is None:
+        ap.error("--nodes, --cells and --case are required")
 
     from nova import objects
     from nova.virt import hardware

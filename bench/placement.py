@@ -418,10 +418,19 @@ def _fmt_seconds(s: float) -> str:
     return f"{s:.3g} s"
 
 
+def _fmt_count(n: int) -> str:
+    if n < 10**12:
+        return f"{n:,}"
+    mantissa, exponent = f"{n:.2e}".split("e")
+    return f"{mantissa}·10^{int(exponent)}"
+
+
 def _fmt_ratio(r: float) -> str:
     if r >= 100:
         return f"{r:,.0f}×"
-    return f"{r:.2g}×"
+    if r >= 10:
+        return f"{r:.1f}×"
+    return f"{r:.2f}×"
 
 
 def _fmt_answer_time(a: Answer | None) -> str:
@@ -496,7 +505,7 @@ def render_markdown(rows: list[Row], nova_status: str, nova_timeout: float) -> s
     for row in rows:
         c = row.case
         a(
-            f"| {c.nodes} | {c.cells} | {c.kind} | {c.permutations:,} "
+            f"| {c.nodes} | {c.cells} | {c.kind} | {_fmt_count(c.permutations)} "
             f"| {_fmt_answer_time(row.vnuma)} | {_fmt_verdict(row.vnuma, c)} "
             f"| {_fmt_nodes(row.vnuma)} | {_fmt_distance(row.vnuma)} "
             f"| {_fmt_answer_time(row.nova)} | {_fmt_verdict(row.nova, c)} "
@@ -505,13 +514,14 @@ def render_markdown(rows: list[Row], nova_status: str, nova_timeout: float) -> s
         for tool, ans in (("vnuma", row.vnuma), ("Nova", row.nova)):
             if ans is None:
                 continue
-            if ans.error:
-                notes.append(f"{c.label}, {tool}: {ans.error}")
+            remarks = [ans.error] if ans.error else []
             if ans.nodes is not None:
                 problem = capacity_problem(c, ans.nodes)
                 if problem:
-                    notes.append(f"{c.label}, {tool}: invalid placement, {problem}")
-            notes.extend(f"{c.label}, {tool}: {note}" for note in ans.notes)
+                    remarks.append(f"invalid placement, {problem}")
+            remarks.extend(ans.notes)
+            if remarks:
+                notes.append(f"{c.label}, {tool}: {'; '.join(remarks)}")
     a("")
     wrong = [
         f"{tool} {r.case.label}"

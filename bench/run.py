@@ -12,6 +12,7 @@ Markdown): placement (`placement.py`, vnuma's solver against OpenStack Nova's
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import platform
 import shlex
@@ -47,10 +48,18 @@ def vnuma_version() -> str:
     except ImportError:
         return "not importable"
     commit = _git("rev-parse", "--short", "HEAD")
-    dirty = _git("status", "--porcelain", "--untracked-files=no")
     if commit is None:
         return __version__
-    return f"{__version__} (git {commit}{', uncommitted changes' if dirty else ''})"
+    text = f"{__version__} (git {commit}"
+    if _git("status", "--porcelain", "--untracked-files=no", "--", "compiler"):
+        # the working tree is what ran: identify the solver files by content
+        digests = ", ".join(
+            f"{path.name} {hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
+            for path in (REPO / "compiler" / "place.py", REPO / "compiler" / "solver.py")
+            if path.exists()
+        )
+        text += f" + uncommitted changes in compiler/: sha256 {digests}"
+    return text + ")"
 
 
 def _git(*args: str) -> str | None:

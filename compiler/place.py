@@ -128,27 +128,40 @@ def _node_state(cell: HostCell, unusable: frozenset[int] | set[int], reserve_kib
 
 
 def _subtract_guest(states: dict[int, NodeState], guest: Intent) -> None:
-    """Take an already placed guest's bound memory and pages off the nodes it is bound to."""
-    for binding in guest.bindings():
-        nodes = sorted(n for n in binding.nodes if n in states)
-        if not nodes or not binding.mode.binds:
+    """Take an already placed guest's memory off the nodes: strictly bound small-page
+    memory from its nodes; huge pages in any mode (from its nodes first, then any)."""
+    bindings = {id(b.cell): b for b in guest.bindings()}
+    parts = [(cell, cell.memory_kib) for cell in guest.cells] or [(None, guest.memory_kib)]
+    for cell, memory in parts:
+        binding = bindings.get(id(cell))
+        pages = guest.page_size_of(cell)
+        bound = sorted(n for n in binding.nodes if n in states) if binding else []
+        if pages is None:
+            if binding is not None and binding.mode.binds:
+                _take(states, bound, memory, None)
             continue
-        pages = guest.page_size_of(binding.cell)
-        left = binding.memory_kib if pages is None else -(-binding.memory_kib // pages.size_kib)
-        for node in sorted(nodes, key=lambda n: -_room(states[n], pages)):
-            take = min(left, _room(states[node], pages))
-            if pages is None:
-                states[node].memory_kib -= take
-            else:
-                pool = states[node].pages
-                pool[pages.size_kib] = pool.get(pages.size_kib, 0) - take
-            left -= take
+        left = _take(states, bound, -(-memory // pages.size_kib), pages.size_kib)
+        _take(states, sorted(n for n in states if n not in bound), left, pages.size_kib)
 
 
-def _room(state: NodeState, pages: object) -> int:
-    if pages is None:
+def _take(states: dict[int, NodeState], nodes: list[int], amount: int, page_kib: int | None) -> int:
+    """Subtract ``amount`` (KiB, or pages of ``page_kib``) from the roomiest nodes first;
+    return what did not fit."""
+    for node in sorted(nodes, key=lambda n: -_room(states[n], page_kib)):
+        take = min(amount, max(_room(states[node], page_kib), 0))
+        if page_kib is None:
+            states[node].memory_kib -= take
+        else:
+            pool = states[node].pages
+            pool[page_kib] = pool.get(page_kib, 0) - take
+        amount -= take
+    return amount
+
+
+def _room(state: NodeState, page_kib: int | None) -> int:
+    if page_kib is None:
         return state.memory_kib
-    return state.pages.get(pages.size_kib, 0)  # type: ignore[attr-defined]
+    return state.pages.get(page_kib, 0)
 
 
 # --- what each cell needs -----------------------------------------------------------------
@@ -168,7 +181,7 @@ def shortfall(need: CellNeed, node: NodeState, intent: Intent, binds: bool) -> s
     if need.page_kib is not None:
         pages = -(-need.memory_kib // need.page_kib)
         have = node.pages.get(need.page_kib, 0)
-        if pages > have and binds:
+        if pages > have:  # huge pages come from the pools in every mode
             return (
                 f"needs {pages} x {format_kib(need.page_kib)} pages, node {node.id} has {have} "
                 f"(short by {pages - have})"
@@ -319,6 +332,9 @@ class _Placement:
         if policy.pinning is not Pinning.DEDICATED or policy.threads is ThreadPolicy.ISOLATE:
             return 1
         smt = any(len(core) >= 2 for state in self.states.values() for core in state.cores)
+        count = self.intent.cell_count or 1
+        if policy.threads is ThreadPolicy.PREFER and self.intent.vcpus % (2 * count):
+            return 1  # "prefer": pairs only when every cell gets whole pairs
         return 2 if smt and self.intent.vcpus % 2 == 0 else 1
 
     def split(self) -> tuple[GuestCell, ...]:
@@ -590,6 +606,8 @@ class _Placement:
         if not all(c.host_nodes and len(c.host_nodes) == 1 for c in cells):
             return cells
         node = {c.id: min(c.host_nodes or {0}) for c in cells}
+        if len(set(node.values())) < len(node):
+            return cells  # two cells on one host node: no host distance to mirror
         return tuple(
             replace(
                 c,
@@ -767,7 +785,11 @@ class _Placement:
             wanted = "auto" if policy.pinning is Pinning.DEDICATED else None
         if wanted is None:
             return None
-        dedicated = {cpu for pin in pins if pin.dedicated for cpu in pin.cpuset}
+        dedicated = (
+            {cpu for pin in pins for cpu in pin.cpuset}
+            if policy.pinning is Pinning.DEDICATED
+            else set()
+        )
         if isinstance(wanted, frozenset):
             overlap = wanted & dedicated
             if overlap:

@@ -66,7 +66,8 @@ class NodeSpec:
 class HostSpec:
     nodes: tuple[NodeSpec, ...]
     matrix: dict[tuple[int, int], int] | None
-    """d(a, b) for every ordered pair of node ids; None: no <distances> in the snapshot."""
+    """d(a, b) per ordered pair of node ids (missing pairs: no <sibling> entry); None: no
+    <distances> in the snapshot."""
     kind: str = "random"
 
     @property
@@ -77,14 +78,21 @@ class HostSpec:
         return next(n for n in self.nodes if n.id == node_id)
 
     def distance(self, a: int, b: int) -> int:
+        default = 10 if a == b else 20  # what a snapshot without the entry means
         if self.matrix is None:
-            return 10 if a == b else 20
-        return self.matrix[(a, b)]
+            return default
+        return self.matrix.get((a, b), default)
 
     def sibling_map(self) -> dict[int, frozenset[int]]:
         return {c.id: frozenset(c.siblings) for n in self.nodes for c in n.cpus}
 
-    def caps_xml(self) -> str:
+    def caps_xml(self, reverse: bool = False) -> str:
+        """The snapshot; ``reverse`` lists cells, CPUs and distances in reverse order (the
+        same host, written differently)."""
+
+        def order(items: list) -> list:
+            return items[::-1] if reverse else items
+
         lines = [
             f"<capabilities xmlns:vnuma='{HOST_NS}'>",
             "  <host>",
@@ -97,7 +105,7 @@ class HostSpec:
             "    <topology>",
             f"      <cells num='{len(self.nodes)}'>",
         ]
-        for node in self.nodes:
+        for node in order(list(self.nodes)):
             small_pages = (node.memory_kib - node.pool_kib) // 4
             lines.append(f"        <cell id='{node.id}'>")
             lines.append(f"          <memory unit='KiB'>{node.memory_kib}</memory>")
@@ -112,15 +120,16 @@ class HostSpec:
                 )
             if self.matrix is not None:
                 lines.append("          <distances>")
-                for other in self.nodes:
-                    value = self.matrix[(node.id, other.id)]
-                    lines.append(f"            <sibling id='{other.id}' value='{value}'/>")
+                for other in order(list(self.nodes)):
+                    value = self.matrix.get((node.id, other.id))
+                    if value is not None:
+                        lines.append(f"            <sibling id='{other.id}' value='{value}'/>")
                 lines.append("          </distances>")
             if not node.cpus:
                 lines.append("          <cpus num='0'/>")
             else:
                 lines.append(f"          <cpus num='{len(node.cpus)}'>")
-                for cpu in sorted(node.cpus, key=lambda c: c.id):
+                for cpu in order(sorted(node.cpus, key=lambda c: c.id)):
                     siblings = ",".join(str(s) for s in cpu.siblings)
                     lines.append(
                         f"            <cpu id='{cpu.id}' socket_id='{cpu.socket_id}' "
@@ -159,52 +168,69 @@ def _cpus(
 
 
 @st.composite
-def hosts(draw: st.DrawFn, max_nodes: int = 6) -> HostSpec:
-    count = draw(st.integers(1, max_nodes))
+def _node_resources(draw: st.DrawFn) -> tuple:
+    """(memory GiB, huge page pools, free small-page KiB or None, free huge pages)."""
+    memory_gib = draw(st.integers(1, 64))
+    pools: list[tuple[int, int]] = []
+    left_kib = memory_gib * KIB_PER_GIB
+    if draw(st.booleans()):
+        if draw(st.booleans()):
+            count_2m = 512 * draw(st.integers(0, min(memory_gib, 16)))
+        else:
+            count_2m = draw(st.integers(0, min(left_kib // PAGE_2M, 8 * 512)))
+        pools.append((PAGE_2M, count_2m))
+        left_kib -= count_2m * PAGE_2M
+    if draw(st.booleans()):
+        count_1g = draw(st.integers(0, min(left_kib // PAGE_1G, 24)))
+        pools.append((PAGE_1G, count_1g))
+        left_kib -= count_1g * PAGE_1G
+    free_kib = None
+    if draw(st.integers(0, 3)) == 0:
+        free_kib = draw(st.integers(0, left_kib // KIB_PER_MIB)) * KIB_PER_MIB
+    free_pages: list[tuple[int, int]] = []
+    for size, pool_count in pools:
+        if draw(st.integers(0, 3)) == 0:
+            free_pages.append((size, draw(st.integers(0, pool_count))))
+    return memory_gib, tuple(pools), free_kib, tuple(free_pages)
+
+
+@st.composite
+def hosts(draw: st.DrawFn, max_nodes: int = 6, min_nodes: int = 1) -> HostSpec:
+    count = draw(st.integers(min_nodes, max_nodes))
     ids = list(range(count))
     if count > 1 and draw(st.integers(0, 9)) == 0:
         # node ids with gaps (an offline node): ids are not positions
         ids = sorted(draw(st.sets(st.integers(0, count + 2), min_size=count, max_size=count)))
     threads = draw(st.sampled_from([1, 2]))
     layout = draw(st.sampled_from(["split", "adjacent"]))
-    cores_per_node = [
-        draw(st.integers(1, 4)) if draw(st.integers(0, 11)) else 0 for _ in range(count)
-    ]
+    # "identical" nodes (and "repeat": each node may copy the one before) give the solver
+    # classes of interchangeable nodes to exploit; "mixed" nodes are all different.
+    sameness = draw(st.sampled_from(["mixed", "mixed", "identical", "repeat"]))
+    cores_per_node: list[int] = []
+    resources: list[tuple] = []
+    for index in range(count):
+        copy = index > 0 and (
+            sameness == "identical" or (sameness == "repeat" and draw(st.booleans()))
+        )
+        if copy:
+            cores_per_node.append(cores_per_node[-1])
+            resources.append(resources[-1])
+        else:
+            cores_per_node.append(draw(st.integers(1, 4)) if draw(st.integers(0, 11)) else 0)
+            resources.append(draw(_node_resources()))
     if not any(cores_per_node):
         cores_per_node[0] = 1
     per_socket = draw(st.sampled_from([1, 2, count])) if count > 1 else 1
     cpu_lists = _cpus(cores_per_node, threads, layout, per_socket)
-    nodes = []
-    for index, node_id in enumerate(ids):
-        memory_gib = draw(st.integers(1, 64))
-        pools: list[tuple[int, int]] = []
-        left_kib = memory_gib * KIB_PER_GIB
-        if draw(st.booleans()):
-            count_2m = draw(st.integers(0, min(left_kib // PAGE_2M, 8 * 512)))
-            pools.append((PAGE_2M, count_2m))
-            left_kib -= count_2m * PAGE_2M
-        if draw(st.booleans()):
-            count_1g = draw(st.integers(0, min(left_kib // PAGE_1G, 24)))
-            pools.append((PAGE_1G, count_1g))
-            left_kib -= count_1g * PAGE_1G
-        free_kib = None
-        if draw(st.integers(0, 3)) == 0:
-            free_kib = draw(st.integers(0, left_kib // KIB_PER_MIB)) * KIB_PER_MIB
-        free_pages: list[tuple[int, int]] = []
-        for size, pool_count in pools:
-            if draw(st.integers(0, 3)) == 0:
-                free_pages.append((size, draw(st.integers(0, pool_count))))
-        nodes.append(
-            NodeSpec(
-                node_id,
-                memory_gib,
-                tuple(cpu_lists[index]),
-                tuple(pools),
-                free_kib,
-                tuple(free_pages),
-            )
+    nodes = [
+        NodeSpec(node_id, memory_gib, tuple(cpu_lists[index]), pools, free_kib, free_pages)
+        for index, (node_id, (memory_gib, pools, free_kib, free_pages)) in enumerate(
+            zip(ids, resources, strict=True)
         )
-    kind = draw(st.sampled_from(["symmetric", "sockets", "asymmetric", "uniform", "absent"]))
+    ]
+    kind = draw(
+        st.sampled_from(["symmetric", "sockets", "asymmetric", "uniform", "absent", "partial"])
+    )
     matrix: dict[tuple[int, int], int] | None = {}
     assert matrix is not None
     if kind == "absent":
@@ -226,6 +252,8 @@ def hosts(draw: st.DrawFn, max_nodes: int = 6) -> HostSpec:
                 value = draw(st.integers(11, 40))
                 matrix[(a, b)] = value
                 matrix[(b, a)] = draw(st.integers(11, 40)) if kind == "asymmetric" else value
+        if kind == "partial":  # some <sibling> entries missing (10 local, 20 remote then)
+            matrix = {pair: value for pair, value in matrix.items() if draw(st.integers(0, 2))}
     return HostSpec(tuple(nodes), matrix, kind)
 
 
@@ -324,6 +352,8 @@ def intents(
     name: str = "guest",
     max_cell_gib: int = 16,
 ) -> IntentSpec:
+    if draw(st.integers(0, 6)):
+        max_cells = min(max_cells, len(host.nodes))  # mostly no more cells than nodes
     form = draw(st.sampled_from(["list", "list", "list-nodeset", "count"]))
     mode = draw(st.sampled_from(["strict", "strict", "preferred", "restrictive"]))
     page_kib = draw(st.sampled_from([None, None, PAGE_2M, PAGE_1G]))
@@ -379,6 +409,24 @@ def intents(
 
 
 @st.composite
-def scenarios(draw: st.DrawFn, max_nodes: int = 6, fixed: bool = True) -> tuple:
-    host = draw(hosts(max_nodes))
+def scenarios(draw: st.DrawFn, max_nodes: int = 6, fixed: bool = True, min_nodes: int = 1) -> tuple:
+    host = draw(hosts(max_nodes, min_nodes))
     return host, draw(intents(host, fixed=fixed))
+
+
+def build_host(
+    nodes: list[tuple[int, int]],
+    threads: int = 1,
+    pools: tuple[tuple[int, int], ...] = (),
+    remote: int = 21,
+) -> HostSpec:
+    """A hand-written host: (cores, memory GiB) per node, the same huge page pools on
+    every node, distance 10 local and ``remote`` between nodes."""
+    cpu_lists = _cpus([cores for cores, _ in nodes], threads, "split", 1)
+    specs = tuple(
+        NodeSpec(index, memory_gib, tuple(cpu_lists[index]), pools)
+        for index, (_, memory_gib) in enumerate(nodes)
+    )
+    ids = range(len(nodes))
+    matrix = {(a, b): 10 if a == b else remote for a in ids for b in ids}
+    return HostSpec(specs, matrix, "hand")
