@@ -75,6 +75,15 @@ CASES = {
         "  - {id: 0, cpus: '0-1', memory: 4GiB, host_nodes: 0}\n",
         "2s-xeon.xml",
     ),
+    "explicit-topology-and-emulator": (
+        'vcpus: 8\nmemory: 8GiB\nnumatune: {nodeset: "0"}\n'
+        'cpu: {topology: {sockets: 1, cores: 4, threads: 2}, emulator: "0-1"}\n',
+        "2s-xeon.xml",
+    ),
+    "auto-cells-no-split-of-nodeset": (
+        'vcpus: 6\nmemory: 6GiB\ncells: 3\nnumatune: {mode: interleave, nodeset: "0-1"}\n',
+        "2s-xeon.xml",
+    ),
     "hugepages-2m-no-numatune": (
         "vcpus: 2\nmemory: 2GiB\nhugepages: {size: 2MiB}\n",
         "2s-xeon.xml",
