@@ -23,16 +23,22 @@ from dataclasses import dataclass, field, replace
 
 from compiler.cpusets import format_cpuset
 from compiler.diagnostics import Diagnostic, JsonPath, Severity
-from compiler.model.host import HostCell, HostTopology
+from compiler.model.host import HostTopology
 from compiler.model.intent import (
-    CpuTopology,
     GuestCell,
     Intent,
     MemMode,
     NumaTune,
     Pinning,
     ThreadPolicy,
-    VcpuPin,
+)
+from compiler.place.cpus import CpuPlacement
+from compiler.place.nodes import (
+    CellNeed,
+    grouped_reasons,
+    match_cells,
+    node_states,
+    shortfall,
 )
 from compiler.rules import make_diagnostic
 from compiler.sizes import format_kib
@@ -60,169 +66,6 @@ class PlacementResult:
         )
 
 
-# --- host capacity ---------------------------------------------------------------------
-
-
-@dataclass
-class NodeState:
-    """What one host node can still give this guest."""
-
-    id: int
-    memory_kib: int
-    pages: dict[int, int]
-    cpus: list[int]
-    cores: list[list[int]]
-    """Cores whose threads are all usable (sibling CPU ids, sorted)."""
-    has_cpus: bool
-
-    def signature(self) -> tuple:
-        return (
-            self.memory_kib,
-            tuple(sorted(self.pages.items())),
-            len(self.cpus),
-            tuple(len(core) for core in self.cores),
-            self.has_cpus,
-        )
-
-
-def node_states(
-    host: HostTopology, reserved: frozenset[int], reserve_kib: int, occupied: Sequence[Intent]
-) -> dict[int, NodeState]:
-    taken_cpus = {
-        cpu
-        for guest in occupied
-        for pin in guest.domain.pins
-        if pin.dedicated
-        for cpu in pin.cpuset
-    }
-    states = {cell.id: _node_state(cell, reserved | taken_cpus, reserve_kib) for cell in host.cells}
-    for guest in occupied:
-        _subtract_guest(states, guest)
-    return states
-
-
-def _node_state(cell: HostCell, unusable: frozenset[int] | set[int], reserve_kib: int) -> NodeState:
-    small = cell.free_memory_kib if cell.free_memory_kib is not None else cell.small_page_kib
-    pages = {
-        pool.size_kib: pool.free if pool.free is not None else pool.count
-        for pool in cell.pages
-        if pool.size_kib != cell.base_page_kib
-    }
-    cpus = sorted(cpu.id for cpu in cell.cpus if cpu.id not in unusable)
-    usable = set(cpus)
-    cores: dict[tuple, list[int]] = {}
-    for cpu in cell.cpus:
-        cores.setdefault(cpu.core_key, []).append(cpu.id)
-    whole = sorted(
-        (sorted(threads) for threads in cores.values() if set(threads) <= usable),
-        key=lambda threads: threads[0],
-    )
-    return NodeState(
-        id=cell.id,
-        memory_kib=max((small or 0) - reserve_kib, 0),
-        pages=pages,
-        cpus=cpus,
-        cores=whole,
-        has_cpus=bool(cell.cpus),
-    )
-
-
-def _subtract_guest(states: dict[int, NodeState], guest: Intent) -> None:
-    """Take an already placed guest's memory off the nodes: strictly bound small-page
-    memory from its nodes; huge pages in any mode (from its nodes first, then any)."""
-    bindings = {id(b.cell): b for b in guest.bindings()}
-    parts = [(cell, cell.memory_kib) for cell in guest.cells] or [(None, guest.memory_kib)]
-    for cell, memory in parts:
-        binding = bindings.get(id(cell))
-        pages = guest.page_size_of(cell)
-        bound = sorted(n for n in binding.nodes if n in states) if binding else []
-        if pages is None:
-            if binding is not None and binding.mode.binds:
-                _take(states, bound, memory, None)
-            continue
-        left = _take(states, bound, -(-memory // pages.size_kib), pages.size_kib)
-        _take(states, sorted(n for n in states if n not in bound), left, pages.size_kib)
-
-
-def _take(states: dict[int, NodeState], nodes: list[int], amount: int, page_kib: int | None) -> int:
-    """Subtract ``amount`` (KiB, or pages of ``page_kib``) from the roomiest nodes first;
-    return what did not fit."""
-    for node in sorted(nodes, key=lambda n: -_room(states[n], page_kib)):
-        take = min(amount, max(_room(states[node], page_kib), 0))
-        if page_kib is None:
-            states[node].memory_kib -= take
-        else:
-            pool = states[node].pages
-            pool[page_kib] = pool.get(page_kib, 0) - take
-        amount -= take
-    return amount
-
-
-def _room(state: NodeState, page_kib: int | None) -> int:
-    if page_kib is None:
-        return state.memory_kib
-    return state.pages.get(page_kib, 0)
-
-
-# --- what each cell needs -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CellNeed:
-    index: int
-    cell_id: int
-    vcpus: int
-    memory_kib: int
-    page_kib: int | None
-
-
-def shortfall(need: CellNeed, node: NodeState, intent: Intent, binds: bool) -> str | None:
-    """Why ``need`` does not fit ``node`` (None: it fits)."""
-    if need.page_kib is not None:
-        pages = -(-need.memory_kib // need.page_kib)
-        have = node.pages.get(need.page_kib, 0)
-        if pages > have:  # huge pages come from the pools in every mode
-            return (
-                f"needs {pages} x {format_kib(need.page_kib)} pages, node {node.id} has {have} "
-                f"(short by {pages - have})"
-            )
-    elif binds and need.memory_kib > node.memory_kib:
-        return (
-            f"needs {format_kib(need.memory_kib)}, node {node.id} has "
-            f"{format_kib(node.memory_kib)} (short by {format_kib(need.memory_kib - node.memory_kib)})"
-        )
-    if need.vcpus == 0:
-        return None
-    if not node.has_cpus:
-        return f"has {need.vcpus} vCPUs, node {node.id} has no CPUs"
-    return _cpu_shortfall(need, node, intent)
-
-
-def _cpu_shortfall(need: CellNeed, node: NodeState, intent: Intent) -> str | None:
-    policy = intent.cpu
-    if policy.pinning is Pinning.NODE and not node.cpus:
-        return f"node {node.id} has no CPUs left after cpu.reserved"
-    if policy.pinning is not Pinning.DEDICATED:
-        return None
-    if policy.threads is ThreadPolicy.ISOLATE and len(node.cores) < need.vcpus:
-        return (
-            f"needs {need.vcpus} whole free cores (threads: isolate), node {node.id} has "
-            f"{len(node.cores)}"
-        )
-    if policy.threads is ThreadPolicy.REQUIRE:
-        pairs = sum(1 for core in node.cores if len(core) >= 2)
-        if need.vcpus % 2:
-            return f"has {need.vcpus} vCPUs, an odd count cannot be pinned on sibling pairs"
-        if pairs < need.vcpus // 2:
-            return (
-                f"needs {need.vcpus // 2} free sibling pairs (threads: require), node {node.id} "
-                f"has {pairs}"
-            )
-    if len(node.cpus) < need.vcpus:
-        return f"needs {need.vcpus} dedicated CPUs, node {node.id} has {len(node.cpus)} free"
-    return None
-
-
 # --- the stage -------------------------------------------------------------------------------
 
 
@@ -234,7 +77,7 @@ def place(
     return _Placement(intent, host, occupied, hints).run()
 
 
-class _Placement:
+class _Placement(CpuPlacement):
     def __init__(
         self, intent: Intent, host: HostTopology, occupied: Sequence[Intent], hints: bool
     ) -> None:
@@ -427,7 +270,7 @@ class _Placement:
                 n: self.misfit(need, n) for n in candidates if n not in compatible[need.index]
             }
             if rejected:
-                rejections.setdefault(_grouped_reasons(rejected), []).append(need.cell_id)
+                rejections.setdefault(grouped_reasons(rejected), []).append(need.cell_id)
         for reasons, cell_ids in rejections.items():
             who = (
                 f"cells {format_cpuset(frozenset(cell_ids))}"
@@ -460,7 +303,7 @@ class _Placement:
                 hint=self.alternative_hint(len(needs) - 1),
             )
             return None
-        mapping = _match(needs, choice.nodes, compatible)
+        mapping = match_cells(needs, choice.nodes, compatible)
         self.result.distance = choice.cost // 2
         self.note(
             f"host nodes {format_cpuset(frozenset(choice.nodes) | set(fixed))}: summed distance "
@@ -492,7 +335,7 @@ class _Placement:
         return shortfall(need, self.states[node], self.intent, self.binds)
 
     def no_node_fits(self, need: CellNeed, candidates: list[int]) -> None:
-        detail = _grouped_reasons({n: self.misfit(need, n) for n in candidates})
+        detail = grouped_reasons({n: self.misfit(need, n) for n in candidates})
         hint = None
         if self.intent.cell_count is not None:
             more = range(self.intent.cell_count + 1, len(self.states) + 1)
@@ -569,11 +412,11 @@ class _Placement:
 
         def feasible(chosen: list[tuple[list[int], int]]) -> bool:
             nodes = chosen_nodes(chosen)
-            return len(_match(needs, tuple(nodes), compatible)) == len(needs)
+            return len(match_cells(needs, tuple(nodes), compatible)) == len(needs)
 
         def possible(chosen: list[tuple[list[int], int]]) -> bool:
             nodes = set(chosen_nodes(chosen))
-            return len(_match(needs, tuple(sorted(nodes)), compatible)) == len(needs)
+            return len(match_cells(needs, tuple(sorted(nodes)), compatible)) == len(needs)
 
         problem = Problem(
             candidates=usable,
@@ -676,226 +519,6 @@ class _Placement:
             chosen = frozenset(n for c in cells if c.host_nodes for n in c.host_nodes)
         return replace(numatune, nodeset=chosen, nodeset_auto=False)
 
-    # CPUs
-
-    def guest_nodes(self, intent: Intent, cell: GuestCell | None) -> list[int]:
-        if cell is not None and cell.host_nodes:
-            return sorted(cell.host_nodes)
-        nodeset = intent.effective_nodeset
-        if nodeset:
-            return sorted(nodeset)
-        return sorted(self.states)
-
-    def pin(self, intent: Intent) -> list[VcpuPin]:
-        policy = intent.cpu
-        if policy.pinning is Pinning.NONE:
-            return []
-        groups = [(c, sorted(c.cpus)) for c in intent.cells if c.cpus]
-        if not intent.cells:
-            groups = [(None, list(range(intent.vcpus)))]
-        covered = {v for _, vcpus in groups for v in vcpus}
-        if len(covered) < intent.vcpus:
-            groups.append((None, [v for v in range(intent.vcpus) if v not in covered]))
-        pins: list[VcpuPin] = []
-        for cell, vcpus in groups:
-            nodes = [n for n in self.guest_nodes(intent, cell) if n in self.states]
-            if policy.pinning is Pinning.NODE:
-                cpus = frozenset(c for n in nodes for c in self.states[n].cpus)
-                if not cpus:
-                    self.fail(
-                        "VN602", f"no usable host CPUs on node(s) {nodes}", ("cpu", "pinning")
-                    )
-                    return []
-                pins.extend(VcpuPin(v, cpus, ("cpu", "pinning")) for v in vcpus)
-                label = f"cell {cell.id}" if cell else "the guest"
-                self.note(
-                    f"{label}: vCPUs {format_cpuset(frozenset(vcpus))} float over host CPUs {format_cpuset(cpus)}"
-                )
-            else:
-                pins.extend(self.dedicated(cell, vcpus, nodes))
-        return sorted(pins, key=lambda p: p.vcpu)
-
-    def dedicated(
-        self, cell: GuestCell | None, vcpus: list[int], nodes: list[int]
-    ) -> list[VcpuPin]:
-        threads = self.intent.cpu.threads
-        cores = [
-            [cpu for cpu in core if cpu not in self.used]
-            for n in nodes
-            for core in self.states[n].cores
-            if not set(core) & self.used
-        ]
-        free = [cpu for n in nodes for cpu in self.states[n].cpus if cpu not in self.used]
-        label = f"cell {cell.id}" if cell else "the guest"
-        chosen: dict[int, int] = {}
-        if threads is ThreadPolicy.ISOLATE:
-            if len(cores) < len(vcpus):
-                self.fail(
-                    "VN602",
-                    f"{label} needs {len(vcpus)} whole free cores (threads: isolate) on node(s) "
-                    f"{format_cpuset(frozenset(nodes))}, there are {len(cores)}",
-                    ("cpu", "threads"),
-                )
-                return []
-            for vcpu, core in zip(vcpus, cores, strict=False):
-                chosen[vcpu] = core[0]
-                self.used.update(core)
-            why = "one vCPU per core, siblings idle"
-        else:
-            pairs = [core[:2] for core in cores if len(core) >= 2]
-            if threads is ThreadPolicy.REQUIRE and (len(vcpus) % 2 or len(pairs) < len(vcpus) // 2):
-                self.fail(
-                    "VN607",
-                    f"{label}: {len(vcpus)} vCPUs cannot all sit on host sibling pairs "
-                    f"({len(pairs)} free pairs on node(s) {format_cpuset(frozenset(nodes))})",
-                    ("cpu", "threads"),
-                    hint="use threads: prefer, an even number of vCPUs per cell, or a host with SMT",
-                )
-                return []
-            rest = list(vcpus)
-            for pair in pairs:
-                if len(rest) < 2:
-                    break
-                chosen[rest.pop(0)], chosen[rest.pop(0)] = pair
-                self.used.update(pair)
-            singles = [cpu for cpu in free if cpu not in self.used]
-            if len(singles) < len(rest):
-                self.fail(
-                    "VN602",
-                    f"{label} needs {len(vcpus)} dedicated CPUs on node(s) "
-                    f"{format_cpuset(frozenset(nodes))}",
-                    ("cpu", "pinning"),
-                )
-                return []
-            for vcpu, cpu in zip(rest, singles, strict=False):
-                chosen[vcpu] = cpu
-                self.used.add(cpu)
-            why = "guest thread pairs on host sibling pairs" if pairs else "one host CPU each"
-        self.note(
-            f"{label}: dedicated "
-            + ", ".join(f"vCPU {v}->CPU {c}" for v, c in sorted(chosen.items()))
-            + f" ({why})"
-        )
-        return [VcpuPin(v, frozenset({c}), ("cpu", "pinning")) for v, c in sorted(chosen.items())]
-
-    def emulator(self, intent: Intent, pins: list[VcpuPin]) -> frozenset[int] | None:
-        policy = intent.cpu
-        wanted = policy.emulator
-        if wanted is None:
-            wanted = "auto" if policy.pinning is Pinning.DEDICATED else None
-        if wanted is None:
-            return None
-        dedicated = (
-            {cpu for pin in pins for cpu in pin.cpuset}
-            if policy.pinning is Pinning.DEDICATED
-            else set()
-        )
-        if isinstance(wanted, frozenset):
-            overlap = wanted & dedicated
-            if overlap:
-                self.fail(
-                    "VN608",
-                    f"cpu.emulator {format_cpuset(wanted)} overlaps dedicated vCPU pins on "
-                    f"{format_cpuset(frozenset(overlap))}",
-                    ("cpu", "emulator"),
-                    hint="choose housekeeping CPUs no vCPU uses, or emulator: auto",
-                )
-                return None
-            return wanted
-        first = self.guest_nodes(intent, intent.cells[0] if intent.cells else None)
-        if wanted == "node":
-            nodes = sorted(
-                {n for cell in intent.cells for n in self.guest_nodes(intent, cell)} or set(first)
-            )
-            cpus = (
-                frozenset(c for n in nodes if n in self.states for c in self.states[n].cpus)
-                - dedicated
-            )
-            if cpus:
-                self.note(
-                    f"emulator threads float over {format_cpuset(cpus)} (the guest's nodes, no vCPU)"
-                )
-                return cpus
-        else:
-            node = first[0] if first else None
-            if node is not None:
-                state = self.states[node]
-                used = self.used | dedicated
-                if policy.threads is ThreadPolicy.ISOLATE:
-                    spare = [core for core in state.cores if not set(core) & used]
-                    if spare:
-                        self.note(
-                            f"emulator threads on CPU {spare[0][0]} (a whole free core of node {node})"
-                        )
-                        return frozenset({spare[0][0]})
-                else:
-                    spare_cpus = [c for c in state.cpus if c not in used]
-                    if spare_cpus:
-                        self.note(f"emulator threads on CPU {spare_cpus[0]} (free on node {node})")
-                        return frozenset({spare_cpus[0]})
-        if policy.reserved:
-            self.note(f"emulator threads on the reserved CPUs {format_cpuset(policy.reserved)}")
-            return policy.reserved
-        self.info(
-            "VN609",
-            "no free host CPU for the emulator threads: they are not pinned",
-            ("cpu",),
-        )
-        return None
-
-    def topology(self, intent: Intent, pins: list[VcpuPin]) -> CpuTopology | None:
-        policy = intent.cpu
-        if policy.topology is not None:
-            return policy.topology
-        if not policy.topology_auto:
-            return None
-        sizes = {len(c.cpus) for c in intent.cells if c.cpus}
-        cpu_cells = [c for c in intent.cells if c.cpus]
-        sockets = len(cpu_cells) if len(sizes) == 1 and cpu_cells else 1
-        threads = 2 if self.pinned_on_siblings(intent, pins) else 1
-        if intent.vcpus % (sockets * threads):
-            sockets = 1
-        if intent.vcpus % (sockets * threads):
-            threads = 1
-        cores = intent.vcpus // (sockets * threads)
-        topology = CpuTopology(sockets=sockets, dies=1, clusters=1, cores=cores, threads=threads)
-        self.note(
-            f"guest topology {topology.describe()} (one socket per cell; threads=2 only on sibling pairs)"
-        )
-        return topology
-
-    def pinned_on_siblings(self, intent: Intent, pins: list[VcpuPin]) -> bool:
-        if (
-            intent.cpu.pinning is not Pinning.DEDICATED
-            or intent.cpu.threads is ThreadPolicy.ISOLATE
-        ):
-            return False
-        by_vcpu = {p.vcpu: min(p.cpuset) for p in pins if p.dedicated}
-        siblings = {cpu.id: cpu.siblings for cell in self.host.cells for cpu in cell.cpus}
-        if len(by_vcpu) != intent.vcpus or intent.vcpus % 2:
-            return False
-        return all(
-            by_vcpu[v + 1] in siblings.get(by_vcpu[v], frozenset()) and by_vcpu[v + 1] != by_vcpu[v]
-            for v in range(0, intent.vcpus, 2)
-        )
-
-
-def _grouped_reasons(reasons: dict[int, str | None]) -> str:
-    """One line per distinct shortfall: "needs 32 x 1 GiB pages, nodes 0-3 have 16 ..."."""
-    groups: dict[str, list[int]] = {}
-    for node, reason in reasons.items():
-        if reason:
-            groups.setdefault(reason.replace(f"node {node} has", "{nodes}"), []).append(node)
-    parts = []
-    for template, nodes in groups.items():
-        who = (
-            f"node {nodes[0]} has"
-            if len(nodes) == 1
-            else f"nodes {format_cpuset(frozenset(nodes))} have"
-        )
-        parts.append(template.replace("{nodes}", who))
-    return "; ".join(parts) or "no candidate host nodes"
-
 
 def _page(intent: Intent) -> int | None:
     pages = intent.page_size_of(None)
@@ -905,47 +528,3 @@ def _page(intent: Intent) -> int | None:
 def _even_shares(total: int, parts: int) -> list[int]:
     base, extra = divmod(total, parts)
     return [base + (1 if i < extra else 0) for i in range(parts)]
-
-
-def _match(
-    needs: Sequence[CellNeed], nodes: Iterable[int], compatible: dict[int, list[int]]
-) -> dict[int, int]:
-    """Cells onto distinct nodes: each cell, in order, on the lowest-id node that still lets
-    every later cell be matched (so the result is deterministic); {} when impossible."""
-    nodes = sorted(nodes)
-    if not _perfect(list(needs), nodes, compatible):
-        return {}
-    mapping: dict[int, int] = {}
-    left = list(nodes)
-    for i, need in enumerate(needs):
-        for node in left:
-            if node in compatible[need.index] and _perfect(
-                list(needs[i + 1 :]), [n for n in left if n != node], compatible
-            ):
-                mapping[need.index] = node
-                left.remove(node)
-                break
-    return mapping
-
-
-def _perfect(needs: list[CellNeed], nodes: list[int], compatible: dict[int, list[int]]) -> bool:
-    """Can every need get its own node? (Kuhn's augmenting paths; sizes are small.)"""
-    if len(needs) > len(nodes):
-        return False
-    owner: dict[int, int] = {}
-    allowed = {need.index: [n for n in compatible[need.index] if n in set(nodes)] for need in needs}
-
-    def augment(index: int, seen: set[int]) -> bool:
-        for node in allowed[index]:
-            if node in seen:
-                continue
-            seen.add(node)
-            if node not in owner or augment(owner[node], seen):
-                owner[node] = index
-                return True
-        return False
-
-    return all(augment(need.index, set()) for need in needs)
-
-
-__all__ = ["CellNeed", "PlacementResult", "node_states", "place"]

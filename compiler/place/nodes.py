@@ -1,0 +1,234 @@
+"""Host capacity as placement sees it: what each node can still give, what a cell needs,
+and why a cell does not fit a node (the message VN602 quotes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from compiler.cpusets import format_cpuset
+from compiler.model.host import HostCell, HostTopology
+from compiler.model.intent import Intent, Pinning, ThreadPolicy
+from compiler.sizes import format_kib
+
+# --- host capacity ---------------------------------------------------------------------
+
+
+@dataclass
+class NodeState:
+    """What one host node can still give this guest."""
+
+    id: int
+    memory_kib: int
+    pages: dict[int, int]
+    cpus: list[int]
+    cores: list[list[int]]
+    """Cores whose threads are all usable (sibling CPU ids, sorted)."""
+    has_cpus: bool
+
+    def signature(self) -> tuple:
+        return (
+            self.memory_kib,
+            tuple(sorted(self.pages.items())),
+            len(self.cpus),
+            tuple(len(core) for core in self.cores),
+            self.has_cpus,
+        )
+
+
+def node_states(
+    host: HostTopology, reserved: frozenset[int], reserve_kib: int, occupied: Sequence[Intent]
+) -> dict[int, NodeState]:
+    taken_cpus = {
+        cpu
+        for guest in occupied
+        for pin in guest.domain.pins
+        if pin.dedicated
+        for cpu in pin.cpuset
+    }
+    states = {cell.id: _node_state(cell, reserved | taken_cpus, reserve_kib) for cell in host.cells}
+    for guest in occupied:
+        _subtract_guest(states, guest)
+    return states
+
+
+def _node_state(cell: HostCell, unusable: frozenset[int] | set[int], reserve_kib: int) -> NodeState:
+    small = cell.free_memory_kib if cell.free_memory_kib is not None else cell.small_page_kib
+    pages = {
+        pool.size_kib: pool.free if pool.free is not None else pool.count
+        for pool in cell.pages
+        if pool.size_kib != cell.base_page_kib
+    }
+    cpus = sorted(cpu.id for cpu in cell.cpus if cpu.id not in unusable)
+    usable = set(cpus)
+    cores: dict[tuple, list[int]] = {}
+    for cpu in cell.cpus:
+        cores.setdefault(cpu.core_key, []).append(cpu.id)
+    whole = sorted(
+        (sorted(threads) for threads in cores.values() if set(threads) <= usable),
+        key=lambda threads: threads[0],
+    )
+    return NodeState(
+        id=cell.id,
+        memory_kib=max((small or 0) - reserve_kib, 0),
+        pages=pages,
+        cpus=cpus,
+        cores=whole,
+        has_cpus=bool(cell.cpus),
+    )
+
+
+def _subtract_guest(states: dict[int, NodeState], guest: Intent) -> None:
+    """Take an already placed guest's memory off the nodes: strictly bound small-page
+    memory from its nodes; huge pages in any mode (from its nodes first, then any)."""
+    bindings = {id(b.cell): b for b in guest.bindings()}
+    parts = [(cell, cell.memory_kib) for cell in guest.cells] or [(None, guest.memory_kib)]
+    for cell, memory in parts:
+        binding = bindings.get(id(cell))
+        pages = guest.page_size_of(cell)
+        bound = sorted(n for n in binding.nodes if n in states) if binding else []
+        if pages is None:
+            if binding is not None and binding.mode.binds:
+                _take(states, bound, memory, None)
+            continue
+        left = _take(states, bound, -(-memory // pages.size_kib), pages.size_kib)
+        _take(states, sorted(n for n in states if n not in bound), left, pages.size_kib)
+
+
+def _take(states: dict[int, NodeState], nodes: list[int], amount: int, page_kib: int | None) -> int:
+    """Subtract ``amount`` (KiB, or pages of ``page_kib``) from the roomiest nodes first;
+    return what did not fit."""
+    for node in sorted(nodes, key=lambda n: -_room(states[n], page_kib)):
+        take = min(amount, max(_room(states[node], page_kib), 0))
+        if page_kib is None:
+            states[node].memory_kib -= take
+        else:
+            pool = states[node].pages
+            pool[page_kib] = pool.get(page_kib, 0) - take
+        amount -= take
+    return amount
+
+
+def _room(state: NodeState, page_kib: int | None) -> int:
+    if page_kib is None:
+        return state.memory_kib
+    return state.pages.get(page_kib, 0)
+
+
+# --- what each cell needs -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellNeed:
+    index: int
+    cell_id: int
+    vcpus: int
+    memory_kib: int
+    page_kib: int | None
+
+
+def shortfall(need: CellNeed, node: NodeState, intent: Intent, binds: bool) -> str | None:
+    """Why ``need`` does not fit ``node`` (None: it fits)."""
+    if need.page_kib is not None:
+        pages = -(-need.memory_kib // need.page_kib)
+        have = node.pages.get(need.page_kib, 0)
+        if pages > have:  # huge pages come from the pools in every mode
+            return (
+                f"needs {pages} x {format_kib(need.page_kib)} pages, node {node.id} has {have} "
+                f"(short by {pages - have})"
+            )
+    elif binds and need.memory_kib > node.memory_kib:
+        return (
+            f"needs {format_kib(need.memory_kib)}, node {node.id} has "
+            f"{format_kib(node.memory_kib)} (short by {format_kib(need.memory_kib - node.memory_kib)})"
+        )
+    if need.vcpus == 0:
+        return None
+    if not node.has_cpus:
+        return f"has {need.vcpus} vCPUs, node {node.id} has no CPUs"
+    return _cpu_shortfall(need, node, intent)
+
+
+def _cpu_shortfall(need: CellNeed, node: NodeState, intent: Intent) -> str | None:
+    policy = intent.cpu
+    if policy.pinning is Pinning.NODE and not node.cpus:
+        return f"node {node.id} has no CPUs left after cpu.reserved"
+    if policy.pinning is not Pinning.DEDICATED:
+        return None
+    if policy.threads is ThreadPolicy.ISOLATE and len(node.cores) < need.vcpus:
+        return (
+            f"needs {need.vcpus} whole free cores (threads: isolate), node {node.id} has "
+            f"{len(node.cores)}"
+        )
+    if policy.threads is ThreadPolicy.REQUIRE:
+        pairs = sum(1 for core in node.cores if len(core) >= 2)
+        if need.vcpus % 2:
+            return f"has {need.vcpus} vCPUs, an odd count cannot be pinned on sibling pairs"
+        if pairs < need.vcpus // 2:
+            return (
+                f"needs {need.vcpus // 2} free sibling pairs (threads: require), node {node.id} "
+                f"has {pairs}"
+            )
+    if len(node.cpus) < need.vcpus:
+        return f"needs {need.vcpus} dedicated CPUs, node {node.id} has {len(node.cpus)} free"
+    return None
+
+
+def grouped_reasons(reasons: dict[int, str | None]) -> str:
+    """One line per distinct shortfall: "needs 32 x 1 GiB pages, nodes 0-3 have 16 ..."."""
+    groups: dict[str, list[int]] = {}
+    for node, reason in reasons.items():
+        if reason:
+            groups.setdefault(reason.replace(f"node {node} has", "{nodes}"), []).append(node)
+    parts = []
+    for template, nodes in groups.items():
+        who = (
+            f"node {nodes[0]} has"
+            if len(nodes) == 1
+            else f"nodes {format_cpuset(frozenset(nodes))} have"
+        )
+        parts.append(template.replace("{nodes}", who))
+    return "; ".join(parts) or "no candidate host nodes"
+
+
+def match_cells(
+    needs: Sequence[CellNeed], nodes: Iterable[int], compatible: dict[int, list[int]]
+) -> dict[int, int]:
+    """Cells onto distinct nodes: each cell, in order, on the lowest-id node that still lets
+    every later cell be matched (so the result is deterministic); {} when impossible."""
+    nodes = sorted(nodes)
+    if not perfect_matching(list(needs), nodes, compatible):
+        return {}
+    mapping: dict[int, int] = {}
+    left = list(nodes)
+    for i, need in enumerate(needs):
+        for node in left:
+            if node in compatible[need.index] and perfect_matching(
+                list(needs[i + 1 :]), [n for n in left if n != node], compatible
+            ):
+                mapping[need.index] = node
+                left.remove(node)
+                break
+    return mapping
+
+
+def perfect_matching(
+    needs: list[CellNeed], nodes: list[int], compatible: dict[int, list[int]]
+) -> bool:
+    """Can every need get its own node? (Kuhn's augmenting paths; sizes are small.)"""
+    if len(needs) > len(nodes):
+        return False
+    owner: dict[int, int] = {}
+    allowed = {need.index: [n for n in compatible[need.index] if n in set(nodes)] for need in needs}
+
+    def augment(index: int, seen: set[int]) -> bool:
+        for node in allowed[index]:
+            if node in seen:
+                continue
+            seen.add(node)
+            if node not in owner or augment(owner[node], seen):
+                owner[node] = index
+                return True
+        return False
+
+    return all(augment(need.index, set()) for need in needs)
