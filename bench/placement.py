@@ -67,7 +67,7 @@ def import_vnuma_api() -> dict[str, Any]:
     except ImportError as exc:
         raise SolverUnavailable(
             f"vnuma's placement solver is not available (`from compiler.place import place`"
-            f" failed: {exc}); the benchmark needs compiler/place.py"
+            f" failed: {exc}); the benchmark needs compiler/place/"
         ) from exc
     return {
         "load_host": load_host,

@@ -55,7 +55,10 @@ def vnuma_version() -> str:
         # the working tree is what ran: identify the solver files by content
         digests = ", ".join(
             f"{path.name} {hashlib.sha256(path.read_bytes()).hexdigest()[:12]}"
-            for path in (REPO / "compiler" / "place.py", REPO / "compiler" / "solver.py")
+            for path in [
+                *sorted((REPO / "compiler" / "place").glob("*.py")),
+                REPO / "compiler" / "solver.py",
+            ]
             if path.exists()
         )
         text += f" + uncommitted changes in compiler/: sha256 {digests}"

@@ -1,7 +1,7 @@
-"""Properties of the placement stage (`compiler/place.py`, `compiler/solver.py`).
+"""Properties of the placement stage (`compiler/place/`, `compiler/solver.py`).
 
 Random small hosts and intents (`tests/strategies.py`) are checked against an oracle
-written here from the documented rules, not from place.py's code:
+written here from the documented rules, not from the placement code:
 
 1. feasibility and optimality agree with a brute force over every injective
    assignment of auto cells to host nodes (least summed distance, then most memory
