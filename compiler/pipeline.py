@@ -64,7 +64,7 @@ def compile_intent(options: CompileOptions) -> CompileOutcome:
     if intent is None:
         return outcome
     host = _load_host_for(intent, options, outcome)
-    if intent.needs_placement:
+    if intent.needs_placement or options.occupied:
         intent = _place(intent, host, options, outcome)
         if intent is None:
             return outcome

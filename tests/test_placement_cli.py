@@ -108,3 +108,18 @@ def _pinned(xml: str) -> set[int]:
     import re
 
     return {int(cpu) for cpu in re.findall(r'<vcpupin vcpu="\d+" cpuset="(\d+)"/>', xml)}
+
+
+def test_cells_bound_by_hand_are_checked_beside_occupied_guests(run_cli, tmp_path: Path) -> None:
+    intent = tmp_path / "fixed.yaml"
+    intent.write_text(
+        "version: 1\nname: fixed\nvcpus: 4\nmemory: 100GiB\n"
+        'cells:\n  - {cpus: "0-3", memory: 100GiB, host_nodes: "0"}\n'
+    )
+    host = HOSTS / "2s-xeon.xml"
+    first = tmp_path / "first.xml"
+    assert run_cli("compile", intent, "--host", host, "-o", first).code == 0
+    result = run_cli("compile", intent, "--host", host, "--occupied", first)
+    assert result.code == 1
+    assert "VN602 guest cell 0 is bound to host node 0, where it no longer fits" in result.err
+    assert "needs 100 GiB, node 0 has 25.44 GiB (short by 74.56 GiB)" in result.err

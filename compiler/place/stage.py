@@ -256,6 +256,10 @@ class _Placement(CpuPlacement):
                 return self.assign_without_cells()
             return cells
         auto = [c for c in cells if c.host_nodes_auto or (nodeset_auto and c.host_nodes is None)]
+        if self.occupied:
+            self.check_fixed_beside_occupied([c for c in cells if c not in auto])
+            if self.failed:
+                return None
         if not auto:
             return cells
         fixed = sorted({n for c in cells if c not in auto and c.host_nodes for n in c.host_nodes})
@@ -324,6 +328,25 @@ class _Placement(CpuPlacement):
             )
             resolved.append(replace(cell, host_nodes=frozenset({node}), host_nodes_auto=False))
         return self.with_host_distances(tuple(resolved))
+
+    def check_fixed_beside_occupied(self, cells: list[GuestCell]) -> None:
+        """A cell bound by hand to one node must still fit there beside `--occupied` guests
+        (alone on the host, the check stage's VN203/VN206 judge it)."""
+        for cell in cells:
+            if not cell.host_nodes or len(cell.host_nodes) != 1:
+                continue
+            (node,) = cell.host_nodes
+            if node not in self.states:
+                continue
+            reason = self.misfit(self.need(cell), node)
+            if reason is not None:
+                self.fail(
+                    "VN602",
+                    f"guest cell {cell.id} is bound to host node {node}, where it no longer fits "
+                    f"beside the occupied guests: {reason}",
+                    (*cell.path, "host_nodes"),
+                    hint="bind it to another node, or use host_nodes: auto",
+                )
 
     def need(self, cell: GuestCell) -> CellNeed:
         pages = self.intent.page_size_of(cell)
