@@ -93,6 +93,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     fit_cmd.add_argument("--format", choices=("text", "json"), default="text")
 
+    show_cmd = commands.add_parser(
+        "show",
+        help="draw a host's NUMA topology and where guests land (text, SVG or HTML)",
+        description="Place the given intents (in order, each beside the previous ones) or read "
+        "the given domain XMLs on the host snapshot, and draw the result: text on a terminal, "
+        "or an SVG / HTML file with -o.",
+    )
+    show_cmd.add_argument(
+        "guests", nargs="*", type=Path, metavar="GUEST", help="intents or domain XMLs"
+    )
+    show_cmd.add_argument("--host", type=Path, required=True, metavar="CAPS.xml")
+    show_cmd.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write view.svg or view.html (atomically)"
+    )
+    _add_colour_option(show_cmd, default=argparse.SUPPRESS)
+
     host_cmd = commands.add_parser("host", help="show a host snapshot's NUMA topology")
     host_cmd.add_argument("snapshot", type=Path, help="XML printed by `virsh capabilities`")
     host_cmd.add_argument("--format", choices=("text", "json"), default="text")
@@ -326,6 +342,42 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     return EXIT_OK if any(f.fits for f in fits) else EXIT_FINDINGS
 
 
+def _cmd_show(args: argparse.Namespace) -> int:
+    from compiler.load.text import UnreadableInput
+    from compiler.show import ShowError, load_view
+
+    try:
+        view, diagnostics = load_view(args.host, args.guests)
+    except UnreadableInput as exc:
+        return _usage(str(exc))
+    except ShowError as exc:
+        _print_diagnostics(exc.diagnostics, args)
+        print(f"vnuma: {exc}", file=sys.stderr)
+        return EXIT_FINDINGS
+    failed = any(d.severity >= Severity.ERROR for d in diagnostics)
+    if args.output is None:
+        from compiler.render.text import render_text
+
+        sys.stdout.write(render_text(view, colour=_use_colour(args, sys.stdout)))
+        return EXIT_FINDINGS if failed else EXIT_OK
+    suffix = args.output.suffix.lower()
+    if suffix == ".svg":
+        from compiler.render.svg import render_svg
+
+        document = render_svg(view)
+    elif suffix in (".html", ".htm"):
+        from compiler.render.html import render_html
+
+        document = render_html(view)
+    else:
+        return _usage(f"{args.output}: write a .svg or .html file")
+    try:
+        _write_atomically(args.output, document)
+    except OSError as exc:
+        return _usage(f"{args.output}: cannot write: {exc.strerror or exc}")
+    return EXIT_FINDINGS if failed else EXIT_OK
+
+
 def _cmd_host(args: argparse.Namespace) -> int:
     from compiler.hostview import render_json, render_text
     from compiler.load.host import load_host
@@ -391,6 +443,7 @@ _COMMANDS = {
     "compile": _cmd_compile,
     "lint": _cmd_lint,
     "fit": _cmd_fit,
+    "show": _cmd_show,
     "host": _cmd_host,
     "schema": _cmd_schema,
     "explain": _cmd_explain,

@@ -1,0 +1,68 @@
+"""`vnuma show`: guests placed in order on a host, drawn as text (SVG/HTML: test_render_svg)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from compiler.render.text import render_text
+from compiler.show import load_view
+from tests.conftest import HOSTS, INTENTS, SAMPLES
+
+XEON = HOSTS / "2s-xeon.xml"
+AUTO = INTENTS / "auto-dedicated.yaml"
+
+
+def test_two_guests_placed_one_after_the_other(snapshot) -> None:
+    view, diagnostics = load_view(XEON, [AUTO, AUTO])
+    assert [d for d in diagnostics if d.severity.label == "error"] == []
+    text = render_text(view)
+    assert text == snapshot
+    first = {p.vcpu: cpu.id for n in view.nodes for cpu in n.cpus for p in cpu.pins if p.guest == 0}
+    second = {
+        p.vcpu: cpu.id for n in view.nodes for cpu in n.cpus for p in cpu.pins if p.guest == 1
+    }
+    assert len(first) == len(second) == 16
+    assert not set(first.values()) & set(second.values())
+
+
+def test_every_line_fits_100_columns_and_no_colour_unless_asked() -> None:
+    view, _ = load_view(HOSTS / "epyc-nps4.xml", [INTENTS / "auto-epyc-isolate.yaml"])
+    text = render_text(view)
+    assert all(len(line) <= 100 for line in text.splitlines())
+    assert "\033[" not in text
+    assert "\033[" in render_text(view, colour=True)
+
+
+def test_conflicts_and_overcommit_are_marked(snapshot) -> None:
+    guests = [SAMPLES / "negative" / "hv01" / name for name in ("db01.xml", "db02.xml")]
+    view, diagnostics = load_view(XEON, guests)
+    text = render_text(view)
+    assert "!" in text.splitlines()[2]  # host CPUs 4-5 are pinned by both guests
+    assert {d.code for d in diagnostics} >= {"VN501", "VN503"}
+    assert "! VN501 samples/negative/hv01/db01.xml: host CPU(s) 4-5 pinned exclusively" in text
+    assert "OVER" in text.splitlines()[2] and "OVER" in text.splitlines()[4]
+    assert all(len(line) <= 100 for line in text.splitlines())
+    assert text == snapshot
+
+
+def test_cli_text_and_exit_status(run_cli) -> None:
+    clean = run_cli("show", "--host", XEON, AUTO)
+    assert clean.code == 0
+    assert clean.out.startswith("host samples/hosts/2s-xeon.xml (x86_64): 2 nodes, 80 CPUs\n")
+    conflict = run_cli(
+        "show",
+        "--host",
+        XEON,
+        *(SAMPLES / "negative" / "hv01" / n for n in ("db01.xml", "db02.xml")),
+    )
+    assert conflict.code == 1
+
+
+def test_cli_guest_that_does_not_fit(run_cli) -> None:
+    result = run_cli("show", "--host", HOSTS / "laptop-1n.xml", AUTO)
+    assert result.code == 1
+    assert "VN602" in result.err and "cannot be shown" in result.err
+
+
+def test_cli_needs_a_known_output_type(run_cli, tmp_path: Path) -> None:
+    assert run_cli("show", "--host", XEON, "-o", tmp_path / "view.png").code == 2
