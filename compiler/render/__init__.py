@@ -1,0 +1,1 @@
+"""Renderers for `vnuma show`: terminal text, SVG and HTML."""
