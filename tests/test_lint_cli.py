@@ -301,3 +301,11 @@ def test_unparsable_intents_and_domains_are_reported(run_cli, tree) -> None:
         ("b.toml", "VN001"),
         ("c.xml", "VN001"),
     ]
+
+
+def test_unknown_yaml_tag_on_a_key_is_a_finding_not_a_crash(run_cli, tree) -> None:
+    put(tree, "a.yaml", "version: 1\nvcpus: 4\nmemory: 4GiB\n!oops key: 1\n")
+    result = run_cli("lint", "a.yaml", "--format", "json")
+    found = [(d["code"], d["line"], d["column"]) for d in json.loads(result.out)]
+    assert ("VN001", 4, 1) in found
+    assert result.code == 1

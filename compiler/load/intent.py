@@ -136,11 +136,20 @@ class _YamlBuilder:
         result: dict[str, Any] = {}
         first_seen: dict[str, Span] = {}
         for key_node, value_node in node.value:
+            key_span = _node_span(key_node)
             if isinstance(key_node, yaml.ScalarNode):
-                key = str(self.loader.construct_object(key_node))
+                try:
+                    key = str(self.loader.construct_object(key_node))
+                except yaml.YAMLError as exc:
+                    problem = getattr(exc, "problem", None) or exc
+                    self.diagnostics.append(
+                        make_diagnostic(
+                            "VN001", f"cannot read key: {problem}", self.shown, key_span
+                        )
+                    )
+                    continue
             else:
                 key = "<complex key>"
-            key_span = _node_span(key_node)
             if key in first_seen:
                 line = first_seen[key].line
                 self.diagnostics.append(
