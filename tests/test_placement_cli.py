@@ -123,3 +123,19 @@ def test_cells_bound_by_hand_are_checked_beside_occupied_guests(run_cli, tmp_pat
     assert result.code == 1
     assert "VN602 guest cell 0 is bound to host node 0, where it no longer fits" in result.err
     assert "needs 100 GiB, node 0 has 25.44 GiB (short by 74.56 GiB)" in result.err
+
+
+def test_guest_without_cells_takes_the_fewest_closest_nodes(run_cli, tmp_path: Path) -> None:
+    intent = tmp_path / "wide.yaml"
+    intent.write_text(
+        "version: 1\nvcpus: 40\nmemory: 96GiB\nnumatune: {mode: strict, nodeset: auto}\n"
+        "cpu: {pinning: dedicated}\n"
+    )
+    result = run_cli("compile", intent, "--host", HOSTS / "epyc-nps4.xml", "--explain")
+    assert result.code == 0, result.err
+    # 16 CPUs per node: 40 dedicated vCPUs need 3 nodes, all on one socket (distance 12);
+    # socket 1's nodes win the tie: they have the most small-page memory (no 1 GiB pools).
+    assert "guest without cells -> host node(s) 4-6 (fewest nodes that hold it, then least " in (
+        result.err
+    )
+    assert '<memory mode="strict" nodeset="4-6"/>' in result.out

@@ -489,7 +489,7 @@ class _Placement(CpuPlacement):
         intent = self.intent
         whole = CellNeed(0, 0, intent.vcpus, intent.memory_kib, _page(intent))
         candidates = sorted(n for n, s in self.states.items() if s.has_cpus or whole.vcpus == 0)
-        for k in range(1, len(candidates) + 1):
+        for k in range(self.fewest_nodes(whole, candidates), len(candidates) + 1):
             choice = choose(
                 Problem(
                     candidates=candidates,
@@ -517,6 +517,31 @@ class _Placement(CpuPlacement):
             hint="fits with mode: preferred" if self.binds else "use a larger host",
         )
         return None
+
+    def fewest_nodes(self, whole: CellNeed, candidates: list[int]) -> int:
+        """A lower bound on how many nodes can hold the guest: the roomiest k must suffice
+        for every resource (fewer nodes cannot fit, so the search starts there)."""
+        states = [self.states[n] for n in candidates]
+        policy = self.intent.cpu
+        needs: list[tuple[int, list[int]]] = []
+        if whole.page_kib is not None:
+            pages = -(-whole.memory_kib // whole.page_kib)
+            needs.append((pages, [s.pages.get(whole.page_kib, 0) for s in states]))
+        elif self.binds:
+            needs.append((whole.memory_kib, [s.memory_kib for s in states]))
+        if policy.pinning is Pinning.DEDICATED:
+            isolate = policy.threads is ThreadPolicy.ISOLATE
+            needs.append((whole.vcpus, [len(s.cores) if isolate else len(s.cpus) for s in states]))
+        fewest = 1
+        for amount, capacities in needs:
+            total, count = 0, 0
+            for capacity in sorted(capacities, reverse=True):
+                if total >= amount:
+                    break
+                total += capacity
+                count += 1
+            fewest = max(fewest, count)
+        return fewest
 
     def aggregate_fits(self, whole: CellNeed, chosen: list[tuple[list[int], int]]) -> bool:
         nodes = [self.states[n] for members, count in chosen for n in members[:count]]
