@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """vnuma benchmarks; writes bench/RESULTS.md.
 
-    python bench/run.py [--quick] [--nova-timeout S] [--no-nova] [--output PATH]
+    python bench/run.py [--sections latency,fleet,placement] [--quick] [--nova-timeout S]
+                        [--no-nova] [--no-peers] [--output PATH]
 
 Sections (one module each, each with a function returning rows and one rendering its
-Markdown): placement (`placement.py`, vnuma's solver against OpenStack Nova's
-`numa_fit_instance_to_host`). Nova is installed on demand into `bench/.venv-nova`
-(git-ignored); when that fails the section says why and only vnuma is measured.
+Markdown): latency (`latency.py`, single-file `vnuma lint` against check-jsonschema and
+yamllint), fleet (`fleet.py`, `vnuma lint` on generated repositories against
+virt-xml-validate) and placement (`placement.py`, vnuma's solver against OpenStack Nova's
+`numa_fit_instance_to_host`). Nova is installed on demand into `bench/.venv-nova`, the
+lint peers into `bench/.venv-peers` (both git-ignored); when that fails the section says
+why and only vnuma is measured. Without the placement section the default output is
+`bench/RESULTS-lint.md`, so the placement results in `bench/RESULTS.md` are kept.
 """
 
 from __future__ import annotations
@@ -28,8 +33,13 @@ sys.path.insert(0, str(BENCH))
 if str(REPO) not in sys.path:
     sys.path.insert(1, str(REPO))  # the checkout's `compiler`, even without an install
 
+import fleet  # noqa: E402
+import latency  # noqa: E402
 import nova_env  # noqa: E402
+import peers_env  # noqa: E402
 import placement  # noqa: E402
+
+SECTIONS = ("latency", "fleet", "placement")
 
 
 def cpu_model() -> str:
@@ -75,7 +85,7 @@ def _git(*args: str) -> str | None:
     return proc.stdout.strip() if proc.returncode == 0 else None
 
 
-def machine_section(command: str, nova_status: str, started: float) -> str:
+def machine_section(command: str, tools: list[str], started: float) -> str:
     lines = [
         "## Machine",
         "",
@@ -83,7 +93,7 @@ def machine_section(command: str, nova_status: str, started: float) -> str:
         f"- OS: {platform.system()} {platform.release()} ({platform.machine()})",
         f"- Python: {platform.python_version()} ({sys.executable})",
         f"- vnuma: {vnuma_version()}",
-        f"- Nova: {nova_status}",
+        *(f"- {tool}" for tool in tools),
         f"- Date: {time.strftime('%Y-%m-%d %H:%M %Z', time.localtime(started))},"
         f" run took {time.time() - started:.0f} s",
         "",
@@ -100,7 +110,15 @@ def machine_section(command: str, nova_status: str, started: float) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     ap.add_argument(
-        "--quick", action="store_true", help="N in {8, 16}, M in {4, 8}, 3 repetitions (CI smoke)"
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)",
+    )
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="placement: N in {8, 16}, M in {4, 8}, 3 repetitions; latency: 3 runs;"
+        " fleet: 200 files (CI smoke)",
     )
     ap.add_argument(
         "--nova-timeout",
@@ -116,15 +134,29 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="S",
         help="per-case limit for vnuma's solver (default 60 s)",
     )
-    ap.add_argument("--no-nova", action="store_true", help="measure vnuma only")
+    ap.add_argument("--no-nova", action="store_true", help="placement: measure vnuma only")
+    ap.add_argument(
+        "--no-peers",
+        action="store_true",
+        help="latency: do not install or run check-jsonschema / yamllint",
+    )
     ap.add_argument("--reps", type=int, default=None, help="repetitions per case (median)")
     ap.add_argument(
         "--output",
         type=Path,
-        default=BENCH / "RESULTS.md",
-        help="where to write the report (default bench/RESULTS.md)",
+        default=None,
+        help="where to write the report (default bench/RESULTS.md, or bench/RESULTS-lint.md"
+        " without the placement section)",
     )
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
+    unknown = [s for s in args.sections if s not in SECTIONS]
+    if unknown or not args.sections:
+        ap.error(f"--sections: unknown {', '.join(unknown) or '(empty)'}; choose from {SECTIONS}")
+    if args.output is None:
+        name = "RESULTS.md" if "placement" in args.sections else "RESULTS-lint.md"
+        args.output = BENCH / name
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,41 +168,67 @@ def main(argv: list[str] | None = None) -> int:
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    try:
-        placement.import_vnuma_api()
-    except placement.SolverUnavailable as exc:
-        log(f"error: {exc}")
-        return 2
-
-    if args.no_nova:
-        env = nova_env.NovaEnv(None, None, "skipped with --no-nova")
-    else:
-        env = nova_env.ensure_nova(log=log)
-    nova_status = env.describe()
-    log(nova_status)
-
+    tools: list[str] = []
+    body: list[str] = []
+    failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="vnuma-bench-") as tmp:
-        rows = placement.run_placement(
-            quick=args.quick,
-            workdir=Path(tmp),
-            nova_python=env.python,
-            nova_timeout=args.nova_timeout,
-            vnuma_timeout=args.vnuma_timeout,
-            reps=args.reps,
-            log=log,
-        )
+        if "latency" in args.sections or "fleet" in args.sections:
+            if args.no_peers:
+                peers = peers_env.PeersEnv(None, {}, "skipped with --no-peers")
+            else:
+                peers = peers_env.ensure_peers(log=log)
+            tools.append(f"Lint peers: {peers.describe()}")
+        for section in SECTIONS:  # fixed order in the report
+            if section not in args.sections:
+                continue
+            if section == "latency":
+                result = latency.run_latency(quick=args.quick, peers=peers, log=log)
+                body.append(latency.render_markdown(result))
+                failed += [
+                    f"latency {t.label}" for t in result.timings if t.tool == "vnuma" and t.error
+                ]
+            elif section == "fleet":
+                rows, validate_status = fleet.run_fleet(
+                    quick=args.quick, workdir=Path(tmp), log=log
+                )
+                tools.append(f"virt-xml-validate: {validate_status}")
+                body.append(fleet.render_markdown(rows, validate_status))
+                failed += [f"fleet {r.files}" for r in rows if r.vnuma.error]
+            else:
+                try:
+                    placement.import_vnuma_api()
+                except placement.SolverUnavailable as exc:
+                    log(f"error: {exc}")
+                    return 2
+                if args.no_nova:
+                    env = nova_env.NovaEnv(None, None, "skipped with --no-nova")
+                else:
+                    env = nova_env.ensure_nova(log=log)
+                nova_status = env.describe()
+                tools.append(f"Nova: {nova_status}")
+                log(nova_status)
+                rows_p = placement.run_placement(
+                    quick=args.quick,
+                    workdir=Path(tmp) / "placement",
+                    nova_python=env.python,
+                    nova_timeout=args.nova_timeout,
+                    vnuma_timeout=args.vnuma_timeout,
+                    reps=args.reps,
+                    log=log,
+                )
+                body.append(placement.render_markdown(rows_p, nova_status, args.nova_timeout))
+                failed += [f"placement {r.case.label}" for r in rows_p if r.vnuma.error is not None]
     sections = [
         "# vnuma benchmarks",
         "",
         "Generated by `bench/run.py`; do not edit by hand.",
         "",
-        machine_section(command, nova_status, started),
-        placement.render_markdown(rows, nova_status, args.nova_timeout),
+        machine_section(command, tools, started),
+        "\n".join(body),
     ]
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text("\n".join(sections), encoding="utf-8")
     log(f"wrote {args.output}")
-    failed = [r.case.label for r in rows if r.vnuma.error is not None]
     if failed:
         log(f"error: vnuma failed on {', '.join(failed)}")
         return 1

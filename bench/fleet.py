@@ -1,0 +1,250 @@
+"""Fleet lint: ``vnuma lint REPO --format json --quiet`` on generated repositories of
+1k / 5k / 10k files (``--quick``: 200) against ``virt-xml-validate FILE domain`` per domain.
+
+The repository (``fleet_gen.py``): domain XMLs and intents on 20 hosts mapped by a
+``vnuma.toml`` ``[[hosts]]`` table each. vnuma: one process for the whole repository,
+wall time around the subprocess and its peak RSS (``os.wait4`` rusage of that child).
+virt-xml-validate (libvirt-clients) validates one file per process, so it is timed on a
+random sample of the domain XMLs (all of them when there are fewer) and its per-file
+time extrapolated to the repository.
+
+Public entry points: :func:`run_fleet` returns rows, :func:`render_markdown` turns them
+into the Markdown section of ``RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import fleet_gen
+from placement import _fmt_ratio, _fmt_seconds, _tail
+
+FULL_SIZES = (1000, 5000, 10000)
+QUICK_SIZES = (200,)
+FULL_SAMPLE = 200
+QUICK_SAMPLE = 20
+GOAL = 50.0  # vnuma at least this many times faster per file
+
+
+@dataclass
+class VnumaRun:
+    seconds: float | None = None
+    max_rss_kib: int | None = None
+    exit_code: int | None = None
+    findings: Counter[str] = field(default_factory=Counter)
+    error: str = ""
+
+
+@dataclass
+class ValidateRun:
+    sampled: int = 0
+    seconds_per_file: float | None = None  # median over the sample
+    invalid: int = 0
+    unavailable: str = ""
+    error: str = ""
+
+
+@dataclass
+class FleetRow:
+    files: int
+    domains: int
+    intents: int
+    vnuma: VnumaRun
+    validate: ValidateRun
+
+    @property
+    def vnuma_per_file(self) -> float | None:
+        if self.vnuma.seconds is None or not self.files:
+            return None
+        return self.vnuma.seconds / self.files
+
+    @property
+    def ratio(self) -> float | None:
+        v = self.vnuma_per_file
+        if v is None or self.validate.seconds_per_file is None or v <= 0:
+            return None
+        return self.validate.seconds_per_file / v
+
+
+def virt_xml_validate() -> tuple[str | None, str]:
+    """(path, version) or (None, reason)."""
+    path = shutil.which("virt-xml-validate")
+    if path is None:
+        return None, "`virt-xml-validate` not on PATH (apt package libvirt-clients)"
+    try:
+        proc = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+        version = "virt-xml-validate " + (proc.stdout or proc.stderr).split()[-1]
+    except (OSError, subprocess.TimeoutExpired, IndexError):
+        version = "virt-xml-validate, version unknown"
+    return path, version
+
+
+def run_vnuma(root: Path) -> VnumaRun:
+    cmd = [sys.executable, "-m", "compiler", "lint", str(root), "--format", "json", "--quiet"]
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=root, stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    run = VnumaRun(exit_code=proc.returncode, max_rss_kib=usage.ru_maxrss)
+    if proc.returncode not in (0, 1):
+        run.error = f"exit {proc.returncode}: {_tail(stderr)}"
+        return run
+    try:
+        run.findings = Counter(d["code"] for d in json.loads(stdout))
+    except (ValueError, KeyError, TypeError) as exc:
+        run.error = f"unreadable JSON output: {exc}"
+        return run
+    run.seconds = elapsed
+    return run
+
+
+def run_validate(
+    tool: str | None, reason: str, domains: list[Path], sample: int, seed: int
+) -> ValidateRun:
+    if tool is None:
+        return ValidateRun(unavailable=reason)
+    chosen = random.Random(seed).sample(domains, min(sample, len(domains)))
+    times = []
+    invalid = 0
+    for path in chosen:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                [tool, str(path), "domain"], capture_output=True, text=True, timeout=60
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return ValidateRun(error=f"{type(exc).__name__}: {exc}")
+        times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            invalid += 1
+    if not times:
+        return ValidateRun(error="no domain XMLs to validate")
+    return ValidateRun(len(times), statistics.median(times), invalid)
+
+
+def run_fleet(
+    *,
+    quick: bool,
+    workdir: Path,
+    sizes: tuple[int, ...] | None = None,
+    sample: int | None = None,
+    log: Callable[[str], None] = lambda msg: None,
+) -> tuple[list[FleetRow], str]:
+    """Rows per repository size and a description of virt-xml-validate."""
+    sizes = sizes or (QUICK_SIZES if quick else FULL_SIZES)
+    sample = sample or (QUICK_SAMPLE if quick else FULL_SAMPLE)
+    tool, version = virt_xml_validate()
+    described = f"{version} ({tool})" if tool else f"not available: {version}"
+    rows = []
+    for size in sizes:
+        root = workdir / f"fleet-{size}"
+        fleet = fleet_gen.generate(root, size, seed=size)
+        vnuma = run_vnuma(root)
+        validate = run_validate(tool, version, fleet.domains, sample, seed=size)
+        row = FleetRow(size, len(fleet.domains), len(fleet.intents), vnuma, validate)
+        rows.append(row)
+        log(
+            f"fleet {size}: vnuma {_fmt_time(vnuma)} ({vnuma.max_rss_kib} KiB)"
+            f" | virt-xml-validate {_fmt_validate(validate)}"
+        )
+        shutil.rmtree(root, ignore_errors=True)
+    return rows, described
+
+
+# --------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------
+
+
+def _fmt_time(v: VnumaRun) -> str:
+    if v.error:
+        return f"error: {v.error}"
+    return _fmt_seconds(v.seconds) if v.seconds is not None else "—"
+
+
+def _fmt_validate(v: ValidateRun) -> str:
+    if v.unavailable:
+        return f"not available: {v.unavailable}"
+    if v.error:
+        return f"error: {v.error}"
+    return _fmt_seconds(v.seconds_per_file) if v.seconds_per_file is not None else "—"
+
+
+def render_markdown(rows: list[FleetRow], validate_status: str) -> str:
+    """The fleet section of RESULTS.md."""
+    o: list[str] = []
+    a = o.append
+    a("## Fleet lint: a repository of domain XMLs and intents")
+    a("")
+    a(
+        "Repository from `bench/fleet_gen.py`: domain XMLs and intents (about 1 in 5) spread"
+        " over 20 host snapshots (copies of `samples/hosts/2s-xeon.xml`, `epyc-nps4.xml`,"
+        " `cxl-memory-node.xml` and the 8- and 16-node hosts of `bench/topology.py`), one"
+        " `[[hosts]]` table per host folder in `vnuma.toml`; guests of 1–2 cells with"
+        " `<memnode>`s, some `<vcpupin>`s and 2 MiB huge pages. With hundreds of guests per"
+        " host, whole-host admission finds overcommits; the findings are listed below."
+    )
+    a("")
+    a(
+        f"vnuma: `{Path(sys.executable).name} -m compiler lint REPO --format json --quiet`, one"
+        " run per size, wall time of the whole process and its peak RSS (`os.wait4`)."
+        f" virt-xml-validate: {validate_status}; `virt-xml-validate FILE domain`, one process"
+        " per file, median wall time over a random sample of the domain XMLs (*sampled*"
+        " column), extrapolated to the repository's domains (*est. total*). Ratio: per-file"
+        f" time of virt-xml-validate / per-file time of vnuma; goal ≥ {GOAL:g}×."
+    )
+    a("")
+    a(
+        "| files | domains | intents | vnuma total | vnuma / file | peak RSS | findings"
+        " | virt-xml-validate / file | sampled | invalid | est. total | ratio | goal |"
+    )
+    a("|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|")
+    for r in rows:
+        per = r.vnuma_per_file
+        rss = f"{r.vnuma.max_rss_kib / 1024:.0f} MiB" if r.vnuma.max_rss_kib else "—"
+        findings = ", ".join(f"{c} ×{n}" for c, n in sorted(r.vnuma.findings.items())) or "none"
+        v = r.validate
+        est = (
+            _fmt_seconds(v.seconds_per_file * r.domains) if v.seconds_per_file is not None else "—"
+        )
+        ratio = r.ratio
+        if ratio is None:
+            verdict = "not available" if (v.unavailable or v.error) else "—"
+        else:
+            verdict = "met" if ratio >= GOAL else "**not met**"
+        a(
+            f"| {r.files:,} | {r.domains:,} | {r.intents:,} | {_fmt_time(r.vnuma)}"
+            f" | {_fmt_seconds(per) if per is not None else '—'} | {rss} | {findings}"
+            f" | {_fmt_validate(v)} | {v.sampled or '—'} | {v.invalid if v.sampled else '—'}"
+            f" | {est} | {_fmt_ratio(ratio) if ratio is not None else '—'} | {verdict} |"
+        )
+    timed = [r for r in rows if r.vnuma_per_file is not None]
+    if len(timed) > 1:
+        base = timed[0]
+        a("")
+        a(
+            "Linearity (per-file time relative to the smallest repository, 1.00× = linear): "
+            + ", ".join(
+                f"{r.files:,} files {_fmt_ratio(r.vnuma_per_file / base.vnuma_per_file)}"
+                for r in timed
+            )
+            + "."
+        )
+    return "\n".join(o) + "\n"

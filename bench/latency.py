@@ -1,0 +1,262 @@
+"""Pre-commit latency: one intent file, whole-process wall time, vnuma against two peers.
+
+* ``vnuma lint samples/intents/db-strict.yaml --host samples/hosts/2s-xeon.xml`` through
+  the benchmark's interpreter (``python -m compiler``) and, when there is one, the
+  ``vnuma`` console script next to it (else on PATH);
+* ``check-jsonschema --schemafile schemas/intent-v1.schema.json`` on the same file
+  (schema only) and ``yamllint`` (syntax and style only), both from ``bench/.venv-peers``
+  (``peers_env.py``).
+
+Each command runs N times (15, ``--quick`` 3) after one untimed warm-up run; the table
+shows the median wall time of the whole process (``subprocess.run``, from the
+benchmark's point of view). The import budget is ``python -X importtime -m compiler lint
+...``: its stderr lines parsed, the ten largest cumulative import times.
+
+Public entry points: :func:`run_latency` returns rows, :func:`render_markdown` turns
+them into the Markdown section of ``RESULTS.md``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import peers_env
+from placement import _fmt_ratio, _fmt_seconds, _tail
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+INTENT = "samples/intents/db-strict.yaml"
+HOST = "samples/hosts/2s-xeon.xml"
+SCHEMA = "schemas/intent-v1.schema.json"
+FULL_RUNS = 15
+QUICK_RUNS = 3
+GOALS = {"check-jsonschema": 0.5, "yamllint": 1.0}  # vnuma / peer at most
+
+
+@dataclass
+class Timing:
+    tool: str  # "vnuma", "check-jsonschema", "yamllint"
+    label: str  # how it was run
+    command: list[str]
+    seconds: float | None = None  # median
+    runs: list[float] = field(default_factory=list)
+    exit_codes: set[int] = field(default_factory=set)
+    unavailable: str = ""  # reason, when not run
+    error: str = ""  # it ran but did not do its job
+
+    @property
+    def spread(self) -> str:
+        if not self.runs:
+            return "—"
+        return f"{_fmt_seconds(min(self.runs))} – {_fmt_seconds(max(self.runs))}"
+
+
+@dataclass
+class ImportCost:
+    module: str
+    self_us: int
+    cumulative_us: int
+
+
+@dataclass
+class LatencyResult:
+    timings: list[Timing]
+    imports: list[ImportCost]
+    import_total_us: int | None
+    import_error: str
+    peers: str  # peers_env description
+    runs: int
+
+
+def _console_script() -> Path | None:
+    beside = Path(sys.executable).parent / "vnuma"
+    if beside.exists():
+        return beside
+    found = shutil.which("vnuma")
+    return Path(found) if found else None
+
+
+def commands(peers: peers_env.PeersEnv) -> list[Timing]:
+    lint = ["lint", INTENT, "--host", HOST]
+    timings = [Timing("vnuma", "`python -m compiler`", [sys.executable, "-m", "compiler", *lint])]
+    script = _console_script()
+    if script is not None:
+        label = "`vnuma` console script" + (" (pyenv shim)" if "/shims/" in str(script) else "")
+        timings.append(Timing("vnuma", label, [str(script), *lint]))
+    else:
+        timings.append(
+            Timing("vnuma", "`vnuma` console script", [], unavailable="no `vnuma` on PATH")
+        )
+    for package, args in (
+        ("check-jsonschema", ["--schemafile", SCHEMA, INTENT]),
+        ("yamllint", [INTENT]),
+    ):
+        exe = peers.executable(package)
+        if exe is None:
+            timings.append(
+                Timing(package, f"`{package}`", [], unavailable=peers.unavailable(package))
+            )
+        else:
+            timings.append(Timing(package, f"`{package}`", [str(exe), *args]))
+    return timings
+
+
+def _time_command(timing: Timing, runs: int) -> None:
+    for i in range(runs + 1):  # the first run warms the page cache and is not counted
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                timing.command, cwd=REPO, capture_output=True, text=True, timeout=120
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            timing.error = f"{type(exc).__name__}: {exc}"
+            return
+        elapsed = time.perf_counter() - start
+        # 0: clean, 1: findings (yamllint: errors; vnuma: errors); anything else failed
+        if proc.returncode not in (0, 1):
+            timing.error = f"exit {proc.returncode}: {_tail(proc.stderr or proc.stdout)}"
+            return
+        timing.exit_codes.add(proc.returncode)
+        if i:
+            timing.runs.append(elapsed)
+    timing.seconds = statistics.median(timing.runs)
+
+
+def parse_importtime(stderr: str) -> tuple[list[ImportCost], int | None]:
+    """``-X importtime`` lines -> (costs sorted by cumulative time, sum of self times)."""
+    costs = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:"):
+            continue
+        parts = line[len("import time:") :].split("|")
+        if len(parts) != 3:
+            continue
+        try:
+            self_us, cumulative_us = int(parts[0]), int(parts[1])
+        except ValueError:  # the header line
+            continue
+        costs.append(ImportCost(parts[2].strip(), self_us, cumulative_us))
+    total = sum(c.self_us for c in costs) if costs else None
+    return sorted(costs, key=lambda c: -c.cumulative_us), total
+
+
+def import_budget() -> tuple[list[ImportCost], int | None, str]:
+    cmd = [sys.executable, "-X", "importtime", "-m", "compiler", "lint", INTENT, "--host", HOST]
+    proc = None
+    for _ in range(2):  # the first run warms the page cache and bytecode
+        try:
+            proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return [], None, f"{type(exc).__name__}: {exc}"
+    assert proc is not None
+    costs, total = parse_importtime(proc.stderr)
+    if not costs:
+        return [], None, f"no importtime lines (exit {proc.returncode}): {_tail(proc.stderr)}"
+    return costs[:10], total, ""
+
+
+def run_latency(
+    *,
+    quick: bool,
+    peers: peers_env.PeersEnv,
+    runs: int | None = None,
+    log: Callable[[str], None] = lambda msg: None,
+) -> LatencyResult:
+    runs = runs or (QUICK_RUNS if quick else FULL_RUNS)
+    timings = commands(peers)
+    for timing in timings:
+        if timing.unavailable:
+            log(f"latency {timing.label}: not available ({timing.unavailable})")
+            continue
+        _time_command(timing, runs)
+        log(
+            f"latency {timing.label}: "
+            + (_fmt_seconds(timing.seconds) if timing.seconds is not None else timing.error)
+        )
+    imports, total, error = import_budget()
+    return LatencyResult(timings, imports, total, error, peers.describe(), runs)
+
+
+# --------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------
+
+
+def _fmt_timing(t: Timing) -> str:
+    if t.unavailable:
+        return f"not available: {t.unavailable}"
+    if t.error:
+        return f"error: {t.error}"
+    return _fmt_seconds(t.seconds) if t.seconds is not None else "—"
+
+
+def ratio_rows(result: LatencyResult) -> list[tuple[str, str, str, str]]:
+    """(vnuma variant, peer, ratio, verdict) for every vnuma x peer pair."""
+    rows = []
+    for v in (t for t in result.timings if t.tool == "vnuma"):
+        for peer, goal in GOALS.items():
+            p = next(t for t in result.timings if t.tool == peer)
+            if v.seconds is None or p.seconds is None or p.seconds <= 0:
+                why = p.unavailable or p.error or v.unavailable or v.error or "no time"
+                rows.append((v.label, f"≤ {goal:g}× `{peer}`", "—", f"not available: {why}"))
+                continue
+            ratio = v.seconds / p.seconds
+            verdict = "met" if ratio <= goal else "**not met**"
+            rows.append((v.label, f"≤ {goal:g}× `{peer}`", _fmt_ratio(ratio), verdict))
+    return rows
+
+
+def render_markdown(result: LatencyResult) -> str:
+    """The latency section of RESULTS.md."""
+    o: list[str] = []
+    a = o.append
+    a("## Pre-commit latency: one intent, whole process")
+    a("")
+    a(
+        f"File: `{INTENT}` (host `{HOST}`). Median wall time of the whole process over"
+        f" {result.runs} runs after one untimed warm-up, measured around `subprocess.run`"
+        " from `bench/latency.py` (cwd: the repository). vnuma runs"
+        f" `lint {INTENT} --host {HOST}`; `check-jsonschema --schemafile {SCHEMA}` validates"
+        " the schema only and `yamllint` (default configuration) checks YAML syntax and"
+        f" style only, so both do less than vnuma. Peers: {result.peers}."
+    )
+    a("")
+    a("| tool | run as | median | min – max | exit |")
+    a("|---|---|---:|---:|---:|")
+    for t in result.timings:
+        codes = ",".join(str(c) for c in sorted(t.exit_codes)) or "—"
+        a(f"| {t.tool} | {t.label} | {_fmt_timing(t)} | {t.spread} | {codes} |")
+    a("")
+    a("Goals (vnuma / peer):")
+    a("")
+    a("| vnuma | goal | ratio | met? |")
+    a("|---|---|---:|---|")
+    for label, goal, ratio, verdict in ratio_rows(result):
+        a(f"| {label} | {goal} | {ratio} | {verdict} |")
+    a("")
+    a("### Import budget")
+    a("")
+    if result.import_error:
+        a(f"`python -X importtime -m compiler lint ...`: {result.import_error}")
+        return "\n".join(o) + "\n"
+    total = _fmt_seconds(result.import_total_us / 1e6) if result.import_total_us else "—"
+    a(
+        f"`python -X importtime -m compiler lint {INTENT} --host {HOST}`, one run after a"
+        f" warm-up; all imports together (sum of self times): {total}. The ten largest"
+        " cumulative times (a package includes everything it imports):"
+    )
+    a("")
+    a("| module | cumulative | self |")
+    a("|---|---:|---:|")
+    for c in result.imports:
+        a(
+            f"| `{c.module}` | {_fmt_seconds(c.cumulative_us / 1e6)} | {_fmt_seconds(c.self_us / 1e6)} |"
+        )
+    return "\n".join(o) + "\n"
