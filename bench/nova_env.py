@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from venvs import install, last_line, venv_python
+
 BENCH = Path(__file__).resolve().parent
 VENV = BENCH / ".venv-nova"
 NOVA_VERSION = "34.0.0"
@@ -30,18 +32,9 @@ class NovaEnv:
         return f"nova: not available ({self.reason})"
 
 
-def _venv_python(venv: Path) -> Path:
-    return venv / "bin" / "python"
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "no output"
-
-
 def installed_version(venv: Path = VENV) -> tuple[str | None, str | None]:
     """(version, None) when the venv can import Nova, else (None, reason)."""
-    python = _venv_python(venv)
+    python = venv_python(venv)
     if not python.exists():
         return None, f"no virtualenv at {venv}"
     proc = subprocess.run(
@@ -51,7 +44,7 @@ def installed_version(venv: Path = VENV) -> tuple[str | None, str | None]:
         timeout=300,
     )
     if proc.returncode != 0:
-        return None, f"nova does not import: {_last_line(proc.stderr)}"
+        return None, f"nova does not import: {last_line(proc.stderr)}"
     return json.loads(proc.stdout.strip().splitlines()[-1])["nova_version"], None
 
 
@@ -61,35 +54,13 @@ def ensure_nova(
     """Create ``venv`` and ``pip install nova==version`` unless it is already there."""
     found, _ = installed_version(venv)
     if found == version:
-        return NovaEnv(_venv_python(venv), found)
-    try:
-        if not _venv_python(venv).exists():
-            log(f"creating {venv}")
-            subprocess.run(
-                [sys.executable, "-m", "venv", str(venv)],
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-        log(f"installing nova=={version} into {venv} (pulls many oslo packages)")
-        proc = subprocess.run(
-            [str(_venv_python(venv)), "-m", "pip", "install", "-q", f"nova=={version}"],
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
-        if proc.returncode != 0:
-            return NovaEnv(
-                None, None, f"pip install nova=={version} failed: {_last_line(proc.stderr)}"
-            )
-    except subprocess.CalledProcessError as exc:
-        return NovaEnv(None, None, f"python -m venv failed: {_last_line(exc.stderr or '')}")
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return NovaEnv(None, None, f"{type(exc).__name__}: {exc}")
+        return NovaEnv(venv_python(venv), found)
+    failure = install(venv, [f"nova=={version}"], timeout=1800, log=log)
+    if failure is not None:
+        return NovaEnv(None, None, failure)
     found, reason = installed_version(venv)
     if found is None:
         return NovaEnv(None, None, reason)
     if found != version:
         return NovaEnv(None, None, f"venv has nova {found}, expected {version}")
-    return NovaEnv(_venv_python(venv), found)
+    return NovaEnv(venv_python(venv), found)

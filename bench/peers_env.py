@@ -11,6 +11,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from venvs import install
+
 BENCH = Path(__file__).resolve().parent
 VENV = BENCH / ".venv-peers"
 PACKAGES = ("check-jsonschema", "yamllint")
@@ -44,11 +46,6 @@ class PeersEnv:
         return text + (f"; {self.reason}" if self.reason else "")
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "no output"
-
-
 def installed_versions(venv: Path = VENV) -> dict[str, str]:
     python = venv / "bin" / "python"
     if not python.exists():
@@ -75,37 +72,5 @@ def ensure_peers(venv: Path = VENV, log=lambda msg: print(msg, file=sys.stderr))
     found = installed_versions(venv)
     if all(p in found for p in PACKAGES):
         return PeersEnv(venv, found)
-    try:
-        if not (venv / "bin" / "python").exists():
-            log(f"creating {venv}")
-            subprocess.run(
-                [sys.executable, "-m", "venv", str(venv)],
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-        log(f"installing {' '.join(PACKAGES)} into {venv}")
-        proc = subprocess.run(
-            [
-                str(venv / "bin" / "python"),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--retries",
-                "1",
-                "--timeout",
-                "15",
-                *PACKAGES,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
-        reason = "" if proc.returncode == 0 else f"pip install failed: {_last_line(proc.stderr)}"
-    except subprocess.CalledProcessError as exc:
-        return PeersEnv(None, {}, f"python -m venv failed: {_last_line(exc.stderr or '')}")
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return PeersEnv(None, {}, f"{type(exc).__name__}: {exc}")
+    reason = install(venv, list(PACKAGES), timeout=900, log=log) or ""
     return PeersEnv(venv, installed_versions(venv), reason)

@@ -102,6 +102,20 @@ class _Placement(CpuPlacement):
         self.result.trace.append(text)
 
     def fail(self, code: str, message: str, path: JsonPath, hint: str | None = None) -> None:
+        self._report(code, message, path, hint=hint)
+
+    def info(self, code: str, message: str, path: JsonPath) -> None:
+        self._report(code, message, path, severity=Severity.INFO)
+
+    def _report(
+        self,
+        code: str,
+        message: str,
+        path: JsonPath,
+        *,
+        hint: str | None = None,
+        severity: Severity | None = None,
+    ) -> None:
         self.result.diagnostics.append(
             make_diagnostic(
                 code,
@@ -110,18 +124,7 @@ class _Placement(CpuPlacement):
                 self.intent.positions.locate(path),
                 hint=hint,
                 json_path=path,
-            )
-        )
-
-    def info(self, code: str, message: str, path: JsonPath) -> None:
-        self.result.diagnostics.append(
-            make_diagnostic(
-                code,
-                message,
-                self.intent.path,
-                self.intent.positions.locate(path),
-                json_path=path,
-                severity=Severity.INFO,
+                severity=severity,
             )
         )
 
