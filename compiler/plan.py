@@ -1,8 +1,9 @@
 """Plan stage: decide every libvirt element and attribute the intent turns into.
 
 The plan is plain data with libvirt's vocabulary (KiB, set strings, modes), so the
-emit stage only formats it. Later, automatic cells, host-node choice and CPU pinning
-are decided here too.
+emit stage only formats it. Automatic cells, host-node choice and CPU pinning were
+decided before, by the placement stage (`compiler/place/`), and arrive as a resolved
+intent: pins, the emulator pin and the topology sit in `intent.domain`.
 """
 
 from __future__ import annotations
