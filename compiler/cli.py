@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, metavar="FILE", help="write the XML here, not stdout"
     )
     compile_cmd.add_argument(
+        "--in-place",
+        action="store_true",
+        help="rewrite the --domain file itself (atomically, only when there are no errors; "
+        "everything outside the NUMA elements is kept)",
+    )
+    compile_cmd.add_argument(
         "--occupied",
         type=Path,
         action="append",
@@ -226,6 +232,10 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 
     if args.intent.suffix.lower() not in (".yaml", ".yml", ".toml"):
         return _usage(f"{args.intent}: the intent must be a .yaml, .yml or .toml file")
+    if args.in_place and (args.domain is None or args.output is not None):
+        return _usage("--in-place rewrites the --domain file: give --domain, and no -o")
+    if args.in_place:
+        args.output = args.domain
     options = CompileOptions(
         intent_path=args.intent,
         host_path=args.host,
@@ -250,7 +260,7 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         return EXIT_FINDINGS
     if args.output:
         try:
-            _write_atomically(args.output, outcome.xml)
+            _write_atomically(args.output, outcome.xml, outcome.encoding)
         except OSError as exc:
             return _usage(f"{args.output}: cannot write: {exc.strerror or exc}")
     else:
@@ -259,21 +269,10 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    import tempfile
+def _write_atomically(path: Path, text: str, encoding: str = "utf-8") -> None:
+    from compiler.output import write_atomically
 
-    directory = path.resolve().parent
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
-        raise
+    write_atomically(path, text.encode(encoding, errors="xmlcharrefreplace"))
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:

@@ -65,7 +65,7 @@ class MergeConflict(Exception):
         self.hint = hint
 
 
-def merge_into_domain(base_root: Any, plan: DomainPlan) -> str:
+def merge_into_domain(base_root: Any, plan: DomainPlan, *, declaration: str | None = None) -> str:
     """Replace or insert the NUMA elements of ``base_root`` (modified in place); return the document."""
     from lxml import etree
 
@@ -88,7 +88,8 @@ def merge_into_domain(base_root: Any, plan: DomainPlan) -> str:
     hugepages = generated.find("memoryBacking/hugepages")
     _replace_nested(base_root, "memoryBacking", "hugepages", hugepages, MEMORY_BACKING_ORDER)
     _replace_nested(base_root, "cpu", "numa", generated.find("cpu/numa"), CPU_ORDER)
-    return _serialize_document(base_root)
+    document = _serialize_document(base_root)
+    return f"{declaration}\n{document}" if declaration else document
 
 
 def _replace_pins(root: Any, generated_cputune: Any) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +37,10 @@ class CompileOutcome:
     notes: list[str] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)
     """The placement stage's decisions, for --explain."""
+    encoding: str = "utf-8"
+    """How to encode `xml` when writing it: the base domain's declared encoding."""
+    declaration: str | None = None
+    """The base domain's `<?xml ...?>` line, written back as it was."""
 
     @property
     def has_errors(self) -> bool:
@@ -188,7 +194,8 @@ def _load_base_domain(options: CompileOptions, outcome: CompileOutcome) -> Any:
 
     assert options.domain_path is not None
     shown = display_path(options.domain_path)
-    root, problem = parse_xml(read_bytes(options.domain_path))
+    data = read_bytes(options.domain_path)
+    root, problem = parse_xml(data)
     if problem is not None:
         outcome.diagnostics.append(
             make_diagnostic("VN010", f"base domain: {problem.message}", shown, problem.span)
@@ -205,7 +212,27 @@ def _load_base_domain(options: CompileOptions, outcome: CompileOutcome) -> Any:
             )
         )
         return None
+    outcome.declaration, outcome.encoding = xml_declaration(data)
     return root
+
+
+_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(<\?xml\s[^>]*\?>)")
+_ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def xml_declaration(data: bytes) -> tuple[str | None, str]:
+    """The document's own `<?xml ...?>` line (kept as written) and its encoding."""
+    match = _DECLARATION.match(data)
+    if match is None:
+        return None, "utf-8"
+    declaration = match.group(1).decode("ascii", errors="replace")
+    encoding = _ENCODING.search(declaration)
+    name = encoding.group(1) if encoding else "utf-8"
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        name = "utf-8"
+    return declaration, name
 
 
 def _emit_and_verify(
@@ -235,7 +262,7 @@ def _emit_and_verify(
                     "was not validated either"
                 )
         try:
-            xml = merge_into_domain(base_root, plan)
+            xml = merge_into_domain(base_root, plan, declaration=outcome.declaration)
         except MergeConflict as conflict:
             outcome.diagnostics.append(
                 make_diagnostic(
