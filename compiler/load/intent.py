@@ -14,6 +14,7 @@ from compiler.rules import make_diagnostic
 INTENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 MAX_YAML_NODES = 100_000
 MAX_DEPTH = 64
+PYTHON_TAG = "tag:yaml.org,2002:python/"
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,12 @@ class _YamlBuilder:
                 f"YAML document is nested deeper than {MAX_DEPTH} levels", _node_span(node)
             )
         self.positions.values[path] = _node_span(node)
+        if str(node.tag).startswith(PYTHON_TAG):
+            raise _Unbuildable(
+                f"YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: "
+                "intents are plain data",
+                _node_span(node),
+            )
         if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
             if id(node) in self.open_nodes:
                 raise _Unbuildable(

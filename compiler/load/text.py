@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+# A 1,024-CPU host's `virsh capabilities` is about 0.3 MiB; 16 MiB leaves ample room and
+# still bounds what a hostile file can make vnuma read. VNUMA_MAX_INPUT_BYTES overrides it.
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
+MAX_BYTES_VARIABLE = "VNUMA_MAX_INPUT_BYTES"
+
+
+def max_input_bytes() -> int:
+    raw = os.environ.get(MAX_BYTES_VARIABLE, "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_BYTES
 
 
 class UnreadableInput(Exception):
@@ -19,7 +28,9 @@ class DecodeProblem:
     column: int
 
 
-def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    """Raises UnreadableInput for missing, unreadable or too large files."""
+    max_bytes = max_bytes if max_bytes is not None else max_input_bytes()
     try:
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
@@ -30,7 +41,9 @@ def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     except OSError as exc:
         raise UnreadableInput(f"{path}: cannot read: {exc.strerror or exc}") from exc
     if len(data) > max_bytes:
-        raise UnreadableInput(f"{path}: larger than the {max_bytes} byte limit")
+        raise UnreadableInput(
+            f"{path}: larger than the {max_bytes} byte limit (set {MAX_BYTES_VARIABLE} to change it)"
+        )
     return data
 
 

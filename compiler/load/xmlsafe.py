@@ -9,6 +9,8 @@ from typing import Any
 from compiler.diagnostics import Span
 
 _POSITION_SUFFIX = re.compile(r",? line \d+, column \d+$")
+_DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
+_PROLOG_SCAN = 1 << 20  # a DOCTYPE can only precede the root element
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,15 @@ def parse_xml(data: bytes) -> tuple[Any, XmlProblem | None]:
 
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    doctype = _DOCTYPE.search(data, 0, _PROLOG_SCAN)
+    if doctype is not None:
+        # Refused before libxml2 sees any entity declaration (billion laughs, XXE).
+        line = data.count(b"\n", 0, doctype.start()) + 1
+        column = doctype.start() - (data.rfind(b"\n", 0, doctype.start()) + 1) + 1
+        return None, XmlProblem(
+            "DOCTYPE declarations (and entities) are not allowed",
+            Span(line, column, line, column + len("<!DOCTYPE")),
+        )
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
