@@ -191,11 +191,11 @@ def _lint_intent(result: FileResult) -> None:
     if raw.data is not None and not _looks_like_intent(raw.data):
         result.note = "not a vnuma intent (no vcpus, numatune, cells or hugepages key)"
         return
-    if raw.data is None and not _INTENT_TEXT.search(_text_of(result.path)):
+    if raw.data is None and not _INTENT_TEXT.search(raw.text):
         result.note = f"not a vnuma intent (and not a single valid {raw.format.upper()} document)"
         return
     result.kind = "intent"
-    result.suppressions = _suppressions_in(result.path, "hash")
+    result.suppressions = find_suppressions(raw.text, "hash")
     result.guest, diagnostics = intent_from_raw(raw)
     result.diagnostics.extend(diagnostics)
 
@@ -226,17 +226,6 @@ def _lint_domain(result: FileResult) -> None:
         return
     result.guest, diagnostics = lift_domain(doc)
     result.diagnostics.extend(diagnostics)
-
-
-def _text_of(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError:
-        return ""
-
-
-def _suppressions_in(path: Path, kind: str) -> list[Suppression]:
-    return find_suppressions(_text_of(path), kind)
 
 
 def _check_guest(result: FileResult, options: LintOptions, hosts: _HostCache) -> None:

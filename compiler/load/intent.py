@@ -25,6 +25,8 @@ class RawDocument:
     data: Any
     positions: PositionMap = field(default_factory=PositionMap)
     diagnostics: tuple[Diagnostic, ...] = ()
+    text: str = ""
+    """The source text (undecodable bytes replaced), for comment scanning."""
 
     @property
     def ok(self) -> bool:
@@ -39,15 +41,17 @@ def load_intent(path: Path, display: str | None = None) -> RawDocument:
     """Raises UnreadableInput when the file cannot be read; everything else is a diagnostic."""
     shown = display or str(path)
     fmt = intent_format(path) or "yaml"
-    text, problem = decode_utf8(read_bytes(path))
+    data = read_bytes(path)
+    text, problem = decode_utf8(data)
     base_dir = path.resolve().parent
     if problem is not None:
         span = Span(problem.line, problem.column, problem.line, problem.column + 1)
         diag = make_diagnostic("VN001", problem.message, shown, span, hint="save the file as UTF-8")
-        return RawDocument(shown, base_dir, fmt, None, diagnostics=(diag,))
+        readable = data.decode("utf-8", errors="replace")
+        return RawDocument(shown, base_dir, fmt, None, diagnostics=(diag,), text=readable)
     loader = _load_toml if fmt == "toml" else _load_yaml
-    data, positions, diagnostics = loader(text, shown)
-    return RawDocument(shown, base_dir, fmt, data, positions, tuple(diagnostics))
+    parsed, positions, diagnostics = loader(text, shown)
+    return RawDocument(shown, base_dir, fmt, parsed, positions, tuple(diagnostics), text)
 
 
 # --- YAML ---------------------------------------------------------------------------
