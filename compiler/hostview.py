@@ -15,7 +15,11 @@ def _pools(cell: HostCell) -> str:
     pools = [p for p in cell.pages if p.size_kib != base]
     if not pools:
         return "-"
-    return ", ".join(f"{format_kib(p.size_kib).replace(' ', '')} x {p.count}" for p in pools)
+    return ", ".join(
+        f"{format_kib(p.size_kib).replace(' ', '')} x {p.count}"
+        + (f" ({p.free} free)" if p.free is not None else "")
+        for p in pools
+    )
 
 
 def _threads(cell: HostCell) -> str:
@@ -40,8 +44,16 @@ def _summary(host: HostTopology) -> str:
     return f"host {host.source}{arch}: " + ", ".join(parts)
 
 
+def _captured(host: HostTopology) -> list[str]:
+    if host.captured_at is None and host.captured_from is None:
+        return []
+    when = f" at {host.captured_at}" if host.captured_at else ""
+    where = f" from {host.captured_from}" if host.captured_from else ""
+    return [f"captured{where}{when}; free memory and pages are as of then"]
+
+
 def render_text(host: HostTopology) -> str:
-    lines = [_summary(host)]
+    lines = [_summary(host), *_captured(host)]
     if not host.cells:
         lines.append("no NUMA topology in this snapshot")
         return "\n".join(lines) + "\n"
@@ -111,6 +123,8 @@ def render_json(host: HostTopology) -> str:
     document = {
         "source": host.source,
         "arch": host.arch,
+        "captured_at": host.captured_at,
+        "captured_from": host.captured_from,
         "cpu_count": host.cpu_count,
         "memory_kib": host.memory_kib,
         "page_sizes_kib": list(host.page_sizes_kib),

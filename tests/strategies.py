@@ -16,7 +16,6 @@ KIB_PER_MIB = 1024
 KIB_PER_GIB = 1024 * 1024
 PAGE_2M = 2048
 PAGE_1G = KIB_PER_GIB
-HOST_NS = "https://vnuma.dev/xmlns/host-state/1"
 
 
 # --- hosts -------------------------------------------------------------------------------
@@ -38,9 +37,9 @@ class NodeSpec:
     pools: tuple[tuple[int, int], ...]
     """(huge page size KiB, count) pools written as <pages> (2 MiB and/or 1 GiB)."""
     free_kib: int | None = None
-    """<vnuma:free>: free small-page memory, when the snapshot records it."""
+    """<?vnuma-free-memory?>: free small-page memory, when the snapshot records it."""
     free_pages: tuple[tuple[int, int], ...] = ()
-    """<vnuma:freepages>: free huge pages per size, when the snapshot records them."""
+    """<?vnuma-free-pages?>: free huge pages per size, when the snapshot records them."""
 
     @property
     def memory_kib(self) -> int:
@@ -94,7 +93,8 @@ class HostSpec:
             return items[::-1] if reverse else items
 
         lines = [
-            f"<capabilities xmlns:vnuma='{HOST_NS}'>",
+            "<capabilities>",
+            '  <?vnuma-host-state version="1"?>',
             "  <host>",
             "    <cpu>",
             "      <arch>x86_64</arch>",
@@ -113,10 +113,12 @@ class HostSpec:
             for size, count in node.pools:
                 lines.append(f"          <pages unit='KiB' size='{size}'>{count}</pages>")
             if node.free_kib is not None:
-                lines.append(f"          <vnuma:free unit='KiB'>{node.free_kib}</vnuma:free>")
+                lines.append(
+                    f'          <?vnuma-free-memory unit="KiB" value="{node.free_kib}"?>'
+                )
             for size, count in node.free_pages:
                 lines.append(
-                    f"          <vnuma:freepages size='{size}' unit='KiB'>{count}</vnuma:freepages>"
+                    f'          <?vnuma-free-pages size="{size}" unit="KiB" count="{count}"?>'
                 )
             if self.matrix is not None:
                 lines.append("          <distances>")

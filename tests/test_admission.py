@@ -166,11 +166,9 @@ def test_hugepage_pool_boundary(tmp_path: Path, total: int) -> None:
 
 def test_free_memory_from_the_snapshot(tmp_path: Path) -> None:
     host = (HOSTS / "2s-xeon.xml").read_text(encoding="utf-8")
-    ns = "https://vnuma.dev/xmlns/host-state/1"
-    host = host.replace("<capabilities>", f"<capabilities xmlns:vnuma='{ns}'>", 1)
-    host = host.replace(
-        "<cell id='0'>", "<cell id='0'><vnuma:free unit='GiB'>50</vnuma:free>", 1
-    ).replace("<cell id='1'>", "<cell id='1'><vnuma:free unit='GiB'>150</vnuma:free>", 1)
+    free = '<?vnuma-free-memory unit="GiB" value="{}"?>'
+    host = host.replace("<cell id='0'>", "<cell id='0'>" + free.format(50), 1)
+    host = host.replace("<cell id='1'>", "<cell id='1'>" + free.format(150), 1)
     (tmp_path / "host").mkdir()
     (tmp_path / "host" / "caps.xml").write_text(host, encoding="utf-8")
     guests = tmp_path / "vms"

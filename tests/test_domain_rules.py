@@ -174,6 +174,7 @@ def params(cases: list[XmlCase]) -> list:
 
 
 XEON = "2s-xeon.xml"  # nodes 0 (CPUs 0-19,40-59) and 1 (20-39,60-79); pools 64 x 1G, 1024 x 2M
+LIVE = "2s-xeon-live.xml"  # the Xeon with free memory: node 0 has 40 GiB, 16 x 1G pages free
 CXL = "cxl-memory-node.xml"  # node 2 has memory and no CPUs
 
 XML_NEGATIVE: list[XmlCase] = [
@@ -470,6 +471,31 @@ XML_NEGATIVE: list[XmlCase] = [
         47,
         E,
         host=XEON,
+    ),
+    XmlCase(
+        "VN209",
+        dom(
+            numa(CELL0.replace("memory='8'", "memory='48'"), CELL1),
+            numatune(memnode(0, "0"), memnode(1, "1")),
+            memory="56",
+        ),
+        13,
+        47,
+        W,
+        host=LIVE,
+    ),
+    XmlCase(
+        "VN210",
+        dom(
+            numa(CELL0.replace("memory='8'", "memory='32'"), CELL1),
+            numatune(memnode(0, "0")),
+            memory_backing("<page size='1' unit='GiB'/>"),
+            memory="40",
+        ),
+        13,
+        47,
+        E,
+        host=LIVE,
     ),
     XmlCase("VN207", dom(vcpu="96"), 4, 9, W, host=XEON),
     XmlCase("VN208", dom(memory="1024"), 3, 22, W, host=XEON),
@@ -774,6 +800,25 @@ XML_POSITIVE: list[XmlCase] = [
             memory="72",
         ),
         host=XEON,
+    ),
+    XmlCase(
+        "VN209",
+        dom(
+            numa(CELL0.replace("memory='8'", "memory='32'"), CELL1),
+            numatune(memnode(0, "0"), memnode(1, "1")),
+            memory="40",
+        ),
+        host=LIVE,
+    ),
+    XmlCase(
+        "VN210",
+        dom(
+            numa(CELL0.replace("memory='8'", "memory='16'"), CELL1),
+            numatune(memnode(0, "0")),
+            memory_backing("<page size='1' unit='GiB'/>"),
+            memory="24",
+        ),
+        host=LIVE,
     ),
     XmlCase("VN207", dom(vcpu="80"), host=XEON),
     XmlCase("VN208", dom(memory="256"), host=XEON),

@@ -19,7 +19,9 @@ def test_fit_table_names_the_hosts_that_can_take_the_guest(run_cli) -> None:
     assert xeon.split()[1:5] == ["yes", "0,1", "21", "16"]
     epyc = next(line for line in lines if "epyc-nps4.xml" in line)
     assert " no " in epyc and "VN602" in epyc and "nodes 0-3 have 16 (short by 16)" in epyc
-    assert lines[-1] == "1 of 4 host(s) can take the guest."
+    live = next(line for line in lines if "2s-xeon-live.xml" in line)  # 16 of 64 1G pages free
+    assert " no " in live and "VN603" in live
+    assert lines[-1] == "1 of 5 host(s) can take the guest."
 
 
 def test_fit_json_and_exit_status_when_no_host_fits(run_cli) -> None:

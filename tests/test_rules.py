@@ -333,6 +333,25 @@ NEGATIVE: list[Case] = [
         17,
     ),
     Case(
+        "VN209",  # node 0 of the live snapshot: 125 GiB for small pages, 40 GiB free
+        VALID.replace("memory: 16GiB", "memory: 56GiB").replace(
+            '    memory: 8GiB\n    host_nodes: "0"', '    memory: 48GiB\n    host_nodes: "0"'
+        ),
+        10,
+        17,
+        host="2s-xeon-live.xml",
+    ),
+    Case(
+        "VN210",  # node 0 of the live snapshot: 64 x 1 GiB pages, 16 free
+        VALID.replace("memory: 16GiB", "memory: 40GiB").replace(
+            '    memory: 8GiB\n    host_nodes: "0"', '    memory: 32GiB\n    host_nodes: "0"'
+        )
+        + "hugepages: {size: 1GiB}\n",
+        10,
+        17,
+        host="2s-xeon-live.xml",
+    ),
+    Case(
         "VN207",
         VALID.replace("vcpus: 8", "vcpus: 96")
         .replace('cpus: "0-3"', 'cpus: "0-47"')
@@ -471,6 +490,21 @@ POSITIVE: dict[str, Case] = {
             '    memory: 8GiB\n    host_nodes: "0"', '    memory: 64GiB\n    host_nodes: "0"'
         )
         + "hugepages: {size: 1GiB}\n",
+    ),
+    "VN209": Case(
+        "VN209",
+        VALID.replace("memory: 16GiB", "memory: 40GiB").replace(
+            '    memory: 8GiB\n    host_nodes: "0"', '    memory: 32GiB\n    host_nodes: "0"'
+        ),
+        host="2s-xeon-live.xml",
+    ),
+    "VN210": Case(
+        "VN210",
+        VALID.replace("memory: 16GiB", "memory: 24GiB").replace(
+            '    memory: 8GiB\n    host_nodes: "0"', '    memory: 16GiB\n    host_nodes: "0"'
+        )
+        + "hugepages: {size: 1GiB}\n",
+        host="2s-xeon-live.xml",
     ),
     "VN207": Case(
         "VN207",

@@ -7,18 +7,13 @@ from typing import Any
 
 from compiler.cpusets import CpusetError, parse_cpuset
 from compiler.diagnostics import Diagnostic
+from compiler.hoststate import FORMAT_VERSION, FREE_MEMORY_PI, FREE_PAGES_PI, STATE_PI
 from compiler.load.text import read_bytes
 from compiler.load.xmlsafe import element_span, parse_xml
 from compiler.model.host import HostCell, HostCPU, HostTopology, PagePool
 from compiler.rules import make_diagnostic
 from compiler.xmlvalues import parse_uint, scaled_kib
 
-# Free memory and free huge pages per node are not part of `virsh capabilities`; a
-# snapshot may carry them in this namespace inside each <cell>, so parsers that ignore
-# foreign elements still read the file as plain capabilities:
-#   <vnuma:free unit='KiB'>N</vnuma:free>
-#   <vnuma:freepages size='2048' unit='KiB'>N</vnuma:freepages>
-HOST_STATE_NS = "https://vnuma.dev/xmlns/host-state/1"
 
 
 class _BadSnapshot(Exception):
@@ -72,6 +67,7 @@ def _parse_capabilities(root: Any, shown: str) -> HostTopology:
         raise _BadSnapshot("no <host> element", root)
     cpu = host.find("cpu")
     topology = cpu.find("topology") if cpu is not None else None
+    state = _state_of(root)
     cells = tuple(_parse_cell(cell) for cell in host.findall("topology/cells/cell"))
     ids = [cell.id for cell in cells]
     if len(set(ids)) != len(ids):
@@ -90,14 +86,35 @@ def _parse_capabilities(root: Any, shown: str) -> HostTopology:
         clusters=_opt_int(topology, "clusters"),
         cores_per_socket=_opt_int(topology, "cores"),
         threads_per_core=_opt_int(topology, "threads"),
+        captured_at=state.get("captured") if state is not None else None,
+        captured_from=state.get("source") if state is not None else None,
     )
+
+
+def _state_of(root: Any) -> Any:
+    """The `vnuma-host-state` instruction (see compiler.hoststate), checked for its version."""
+    state = next(iter(root.xpath(f"processing-instruction('{STATE_PI}')")), None)
+    if state is None:
+        return None
+    version = state.get("version")
+    major = (version or "").split(".")[0]
+    if not major.isdigit():
+        raise _BadSnapshot(f"<?{STATE_PI}?> needs a version, not {version!r}", state)
+    if int(major) > FORMAT_VERSION:
+        raise _BadSnapshot(
+            f"host-state format version {version} is newer than this vnuma reads "
+            f"({FORMAT_VERSION}); upgrade vnuma or capture the snapshot again",
+            state,
+        )
+    return state
 
 
 def _parse_cell(cell: Any) -> HostCell:
     memory = cell.find("memory")
-    free = cell.find(f"{{{HOST_STATE_NS}}}free")
+    free = _free_memory_kib(cell)
     free_pages = {
-        _size_kib(p, "size"): _int_text(p) for p in cell.findall(f"{{{HOST_STATE_NS}}}freepages")
+        _size_kib(pi, "size"): _req_int(pi, "count")
+        for pi in cell.xpath(f"processing-instruction('{FREE_PAGES_PI}')")
     }
     pages = tuple(
         PagePool(size_kib=size, count=_int_text(p), free=free_pages.get(size))
@@ -109,12 +126,21 @@ def _parse_cell(cell: Any) -> HostCell:
     return HostCell(
         id=_req_int(cell, "id"),
         memory_kib=_memory_kib(memory) if memory is not None else None,
-        free_memory_kib=_memory_kib(free) if free is not None else None,
+        free_memory_kib=free,
         pages=tuple(sorted(pages, key=lambda p: p.size_kib)),
         distances=distances,
         cpus=tuple(sorted(cpus, key=lambda c: c.id)),
         span=element_span(cell),
     )
+
+
+def _free_memory_kib(cell: Any) -> int | None:
+    found = cell.xpath(f"processing-instruction('{FREE_MEMORY_PI}')")
+    if not found:
+        return None
+    if len(found) > 1:
+        raise _BadSnapshot(f"cell has {len(found)} <?{FREE_MEMORY_PI}?> instructions", found[1])
+    return _scaled(found[0], _req_int(found[0], "value"))
 
 
 def _parse_cpu(cpu: Any) -> HostCPU:
@@ -149,6 +175,11 @@ def _scaled(element: Any, value: int) -> int:
     return kib
 
 
+def _name(node: Any) -> str:
+    target = getattr(node, "target", None)  # processing instructions have a target, no tag
+    return f"<?{target}?>" if target is not None else f"<{node.tag}>"
+
+
 def _text(element: Any) -> str | None:
     return element.text.strip() if element is not None and element.text else None
 
@@ -157,7 +188,7 @@ def _int_text(element: Any) -> int:
     value = parse_uint(_text(element))
     if value is None:
         raise _BadSnapshot(
-            f"<{element.tag}> must hold a non-negative integer, not {_text(element)!r}", element
+            f"{_name(element)} must hold a non-negative integer, not {_text(element)!r}", element
         )
     return value
 
@@ -165,7 +196,7 @@ def _int_text(element: Any) -> int:
 def _req_int(element: Any, attr: str) -> int:
     value = _opt_int(element, attr)
     if value is None:
-        raise _BadSnapshot(f"<{element.tag}> needs an integer '{attr}' attribute", element)
+        raise _BadSnapshot(f"{_name(element)} needs an integer '{attr}' attribute", element)
     return value
 
 
@@ -178,6 +209,6 @@ def _opt_int(element: Any, attr: str) -> int | None:
     value = parse_uint(raw)
     if value is None:
         raise _BadSnapshot(
-            f"<{element.tag}> attribute {attr}={raw!r} is not a non-negative integer", element
+            f"{_name(element)} attribute {attr}={raw!r} is not a non-negative integer", element
         )
     return value

@@ -1,4 +1,4 @@
-"""The host's NUMA topology, as read from `virsh capabilities` (or, later, sysfs)."""
+"""The host's NUMA topology, as read from `virsh capabilities` or from Linux sysfs."""
 
 from __future__ import annotations
 
@@ -89,6 +89,10 @@ class HostTopology:
     clusters: int | None = None
     cores_per_socket: int | None = None
     threads_per_core: int | None = None
+    captured_at: str | None = None
+    """When `vnuma capture` took the snapshot (ISO 8601 UTC), if it says."""
+    captured_from: str | None = None
+    """Where it was captured: a libvirt URI or a sysfs directory."""
 
     @property
     def node_ids(self) -> frozenset[int]:

@@ -214,9 +214,10 @@ def free_memory_exceeded(ctx: AdmissionContext) -> Iterator[AdmissionFinding]:
     """The guests need more memory than the snapshot says is free on their nodes.
 
     ## What it checks
-    Only when the host snapshot records free memory per node (`vnuma:free`): the
-    small-page memory of all guests mapped to the host fits the free memory of the
-    nodes it is bound to (unbound guests: of any node).
+    Only when the host snapshot records free memory per node (`vnuma capture` does):
+    the small-page memory of all guests mapped to the host fits the free memory of the
+    nodes it is bound to (unbound guests: of any node). A shortfall of one strictly
+    bound guest alone is VN209's.
 
     ## Why
     Total memory says whether guests could ever fit; free memory says whether they
@@ -242,7 +243,7 @@ def free_memory_exceeded(ctx: AdmissionContext) -> Iterator[AdmissionFinding]:
                 Demand((guest, ("memory",), "the guest"), guest.memory_kib, host.node_ids)
             )
     shortfall = find_shortfall(demands, capacity)
-    if shortfall is not None:
+    if shortfall is not None and _guests_in(shortfall) > 1:
         yield _shortfall_finding(
             "VN504",
             shortfall,

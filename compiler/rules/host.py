@@ -349,6 +349,158 @@ def _pool_hint(nodes: frozenset[int], size_kib: int, short: int) -> str:
     )
 
 
+def _free_small_memory(host: HostTopology, nodes: frozenset[int]) -> int | None:
+    """Free memory of ``nodes`` per the snapshot; None unless every node records it."""
+    cells = host.cells_of(nodes)
+    if not cells or any(cell.free_memory_kib is None for cell in cells):
+        return None
+    return sum(cell.free_memory_kib or 0 for cell in cells)
+
+
+@rule("VN209", "strict-binding-exceeds-free-memory", Severity.WARNING, needs_host=True)
+def strict_binding_exceeds_free_memory(ctx: CheckContext) -> Iterator[Finding]:
+    """Strictly bound memory fits the host nodes, but not the memory free on them now.
+
+    ## What it checks
+    Only when the host snapshot records free memory per node (`vnuma capture` does):
+    with mode strict or restrictive and no huge pages, the memory bound to a set of
+    host nodes (per cell, or the whole guest) fits what is free on those nodes. When
+    it does not even fit their total memory, VN203 or VN204 reports it instead.
+
+    ## Why
+    A strict binding cannot spill to other nodes, so a guest started now allocates
+    only from these nodes, beside everything already running there. It is a warning:
+    the kernel's free figure (MemFree) excludes page cache it can still reclaim, and a
+    guest that already runs on the host is counted as used in a live snapshot.
+
+    ## Example
+    ```yaml
+    cells:
+      - {cpus: "0-7", memory: 64GiB, host_nodes: "0"}   # node 0: 192 GiB, 40 GiB free
+    ```
+
+    ## Fix
+    Bind the cell to nodes with free memory (`vnuma host` shows them), stop or move
+    other guests first, or use mode: preferred.
+    """
+    host, intent = ctx.host, ctx.intent
+    assert host is not None
+    if intent.auto_placement:
+        return
+    bindings = [
+        b
+        for b in intent.bindings()
+        if b.mode.binds and _known(host, b) and intent.page_size_of(b.cell) is None
+    ]
+    for first, group in _groups(bindings):
+        need = sum(b.memory_kib for b in group)
+        free = _free_small_memory(host, first.nodes)
+        total = _small_page_capacity(host, first.nodes)
+        if free is None or need <= free or (total is not None and need > total):
+            continue
+        yield Finding(
+            "VN209",
+            f"{_labels(group)} {format_kib(need)} bound to host node(s) "
+            f"{format_cpuset(first.nodes)}, which have {format_kib(free)} free "
+            f"(of {format_kib(total or 0)})",
+            first.path,
+            hint="bind nodes with free memory (see `vnuma host`), make room first, or use "
+            "mode: preferred; if this guest already runs there, a live snapshot counts it as used",
+        )
+
+
+def _free_pool_pages(host: HostTopology, nodes: frozenset[int], size_kib: int) -> int | None:
+    """Free pages of a size on ``nodes``; None unless every existing pool records it."""
+    total = 0
+    for cell in host.cells_of(nodes):
+        pool = cell.pool(size_kib)
+        if pool is None:
+            continue
+        if pool.free is None:
+            return None
+        total += pool.free
+    return total
+
+
+@rule("VN210", "hugepage-pool-free-too-small", Severity.ERROR, needs_host=True)
+def hugepage_pool_free_too_small(ctx: CheckContext) -> Iterator[Finding]:
+    """The huge page pools are big enough, but too few of their pages are free now.
+
+    ## What it checks
+    Only when the host snapshot records free huge pages per node and size (`vnuma
+    capture` does): the same fits as VN206, against the free pages instead of the
+    pool sizes. When the pools are too small even empty, VN206 reports it instead.
+
+    ## Why
+    Huge pages are reserved when QEMU maps guest RAM; pages other guests hold are
+    never reclaimed. Started now, QEMU fails with "unable to map backing store for
+    guest RAM". If this guest already runs on the host, a live snapshot counts its
+    pages as used: capture with it stopped, or ignore the rule for running guests.
+
+    ## Example
+    ```yaml
+    hugepages: {size: 1GiB}
+    cells:
+      - {cpus: "0-7", memory: 32GiB, host_nodes: "0"}  # pool: 64 pages, 16 free
+    ```
+
+    ## Fix
+    Bind nodes whose pools have free pages, free pages by stopping other guests, or
+    grow the pool (`nr_hugepages`).
+    """
+    host, intent = ctx.host, ctx.intent
+    assert host is not None
+    for size in sorted({pages.size_kib for pages in intent.hugepages}):
+        if host.supports_page_size(size):
+            yield from _free_pool_findings(host, intent, size)
+
+
+def _free_pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterator[Finding]:
+    bindings = [
+        b
+        for b in intent.bindings()
+        if b.mode.binds and _known(host, b) and _uses_size(intent, b.cell, size)
+    ]
+    reported = False
+    for first, group in _groups(bindings):
+        need = sum(-(-b.memory_kib // size) for b in group)
+        free = _free_pool_pages(host, first.nodes, size)
+        if free is None or need <= free or need > _pool_pages(host, first.nodes, size):
+            continue
+        reported = True
+        yield Finding(
+            "VN210",
+            f"{_labels(group)} {need} x {format_kib(size)} pages on host node(s) "
+            f"{format_cpuset(first.nodes)}, which have {free} free "
+            f"(of {_pool_pages(host, first.nodes, size)})",
+            first.path,
+            hint=_free_pool_hint(first.nodes, size, need - free),
+        )
+    if intent.cells:
+        parts = [c.memory_kib for c in intent.cells if _uses_size(intent, c, size)]
+    else:
+        parts = [intent.memory_kib] if _uses_size(intent, None, size) else []
+    need = sum(-(-memory // size) for memory in parts)
+    free = _free_pool_pages(host, host.node_ids, size)
+    if reported or free is None or need <= free or need > _pool_pages(host, host.node_ids, size):
+        return
+    path = next(p.path for p in intent.hugepages if p.size_kib == size)
+    yield Finding(
+        "VN210",
+        f"the guest needs {need} x {format_kib(size)} pages, the host's pools have {free} free",
+        path,
+        hint=_free_pool_hint(host.node_ids, size, need - free),
+    )
+
+
+def _free_pool_hint(nodes: frozenset[int], size_kib: int, short: int) -> str:
+    return (
+        f"{short} more free {format_kib(size_kib)} page(s) needed on node(s) "
+        f"{format_cpuset(nodes)}: stop guests holding them, bind other nodes or grow the pool; "
+        "if this guest already runs there, a live snapshot counts its pages as used"
+    )
+
+
 @rule("VN207", "vcpu-overcommit", Severity.WARNING, needs_host=True)
 def vcpu_overcommit(ctx: CheckContext) -> Iterator[Finding]:
     """More vCPUs than host CPUs: in total, or in a cell versus its bound host nodes.

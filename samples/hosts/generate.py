@@ -26,6 +26,10 @@ epyc-nps4.xml
     8n..8n+7 plus siblings.  64 GiB per node (node 0 a little less); 2048 x 2 MiB
     pages per node, 16 x 1 GiB pages on nodes 0-3 and none on nodes 4-7.
     Distances 10 local / 12 same socket / 32 other socket.
+2s-xeon-live.xml
+    The same machine as `vnuma capture` records it with guests running: free memory
+    and free pages per node in ``<?vnuma-free-memory?>``/``<?vnuma-free-pages?>``
+    processing instructions (node 0: 40 GiB and 16 x 1 GiB free; node 1: 150 GiB).
 cxl-memory-node.xml
     1-socket Intel Xeon Gold 6430-like (Sapphire Rapids, 32 cores, SMT2) in
     SNC2: node 0 = cpus 0-15,32-47, node 1 = 16-31,48-63 (cpu i and i+32 are
@@ -91,6 +95,8 @@ class Cell:
     hugepages: dict[int, int]  # page size KiB -> count (2048, 1048576)
     distances: list[int]  # indexed by sibling node id
     cpus: list[Cpu] = field(default_factory=list)
+    free_kib: int | None = None  # what `vnuma capture` records (None: not captured)
+    free_pages: dict[int, int] = field(default_factory=dict)  # page size KiB -> free count
 
     @property
     def small_pages(self) -> int:
@@ -113,6 +119,7 @@ class Host:
     secmodels: list[tuple[str, dict[str, str]]]
     power: list[str]
     physical_topology: tuple[int, int, int]  # sockets, cores/socket, threads
+    captured: str | None = None  # a `vnuma capture` snapshot: its vnuma-host-state stamp
 
 
 # --------------------------------------------------------------------------
@@ -198,6 +205,8 @@ def render(host: Host, physical: bool = False) -> str:
     o: list[str] = []
     a = o.append
     a("<capabilities>")
+    if host.captured:
+        a(f'  <?vnuma-host-state version="1" captured="{host.captured}" source="qemu:///system"?>')
     a("")
     a("  <host>")
     a(f"    <uuid>{host_uuid(host.filename)}</uuid>")
@@ -241,6 +250,10 @@ def render(host: Host, physical: bool = False) -> str:
         a(f"          <pages unit='KiB' size='4'>{cell.small_pages}</pages>")
         for size in PAGE_SIZES_KIB[1:]:
             a(f"          <pages unit='KiB' size='{size}'>{cell.hugepages.get(size, 0)}</pages>")
+        if cell.free_kib is not None:
+            a(f'          <?vnuma-free-memory unit="KiB" value="{cell.free_kib}"?>')
+        for size, count in sorted(cell.free_pages.items()):
+            a(f'          <?vnuma-free-pages size="{size}" unit="KiB" count="{count}"?>')
         a("          <distances>")
         for sib, value in enumerate(cell.distances):
             a(f"            <sibling id='{sib}' value='{value}'/>")
@@ -388,6 +401,18 @@ def xeon_2s() -> Host:
     )
 
 
+def xeon_2s_live() -> Host:
+    """The 2-socket Xeon as `vnuma capture` saw it with guests running: node 0 is busy
+    (40 GiB and 16 of its 64 x 1 GiB pages free), node 1 mostly idle."""
+    host = xeon_2s()
+    host.filename = "2s-xeon-live.xml"
+    host.captured = "2026-11-26T08:00:00Z"
+    busy, idle = host.cells
+    busy.free_kib, busy.free_pages = 40 * 1024 * 1024, {4: 10485760, HP2M: 512, HP1G: 16}
+    idle.free_kib, idle.free_pages = 150 * 1024 * 1024, {4: 39321600, HP2M: 1024, HP1G: 64}
+    return host
+
+
 def epyc_nps4() -> Host:
     cells = []
     for n in range(8):
@@ -445,7 +470,7 @@ def cxl_host() -> Host:
     )
 
 
-HOSTS = (laptop, xeon_2s, epyc_nps4, cxl_host)
+HOSTS = (laptop, xeon_2s, xeon_2s_live, epyc_nps4, cxl_host)
 
 
 def main(argv: list[str] | None = None) -> int:
