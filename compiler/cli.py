@@ -1,4 +1,4 @@
-"""Command line: `vnuma compile | lint | host | schema | explain | rules`.
+"""Command line: `vnuma compile | lint | fit | show | capture | host | schema | explain | rules`.
 
 Exit status: 0 no errors (warnings allowed), 1 errors found (a malformed input is a
 finding too), 2 usage error, unreadable file or internal error. Heavy modules are
@@ -42,7 +42,21 @@ def _parser() -> argparse.ArgumentParser:
         "--host",
         type=Path,
         metavar="CAPS.xml",
-        help="host snapshot (`virsh capabilities`); overrides the intent's `host:`",
+        help="host snapshot (`virsh capabilities` or `vnuma capture`); overrides the intent's "
+        "`host:`. Without either, the machine vnuma runs on (read from sysfs)",
+    )
+    local = compile_cmd.add_mutually_exclusive_group()
+    local.add_argument(
+        "--sysfs-root",
+        type=Path,
+        metavar="DIR",
+        help="read the host from this sysfs tree when there is no --host or `host:` "
+        "(default /sys/devices/system)",
+    )
+    local.add_argument(
+        "--no-host",
+        action="store_true",
+        help="no host checks unless --host or `host:` names a snapshot (not this machine)",
     )
     compile_cmd.add_argument(
         "--domain",
@@ -115,9 +129,44 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_colour_option(show_cmd, default=argparse.SUPPRESS)
 
-    host_cmd = commands.add_parser("host", help="show a host snapshot's NUMA topology")
-    host_cmd.add_argument("snapshot", type=Path, help="XML printed by `virsh capabilities`")
+    host_cmd = commands.add_parser(
+        "host", help="show a host snapshot's NUMA topology (or this machine's)"
+    )
+    host_cmd.add_argument(
+        "snapshot",
+        type=Path,
+        nargs="?",
+        help="XML from `virsh capabilities` or `vnuma capture` (default: this machine, from sysfs)",
+    )
+    host_cmd.add_argument(
+        "--sysfs-root", type=Path, metavar="DIR", help="read this sysfs tree instead of a snapshot"
+    )
     host_cmd.add_argument("--format", choices=("text", "json"), default="text")
+
+    capture_cmd = commands.add_parser(
+        "capture",
+        help="save this host's topology and free memory as a snapshot (libvirt or sysfs)",
+        description="Write the host's `virsh capabilities` document plus the free memory and "
+        "free huge pages per node (as processing instructions, so the file stays a valid "
+        "capabilities document). Uses libvirt-python (`pip install 'vnuma[libvirt]'`), or "
+        "Linux sysfs with --sysfs.",
+    )
+    source = capture_cmd.add_mutually_exclusive_group()
+    source.add_argument(
+        "-c", "--connect", metavar="URI", help="libvirt URI (default: libvirt's default)"
+    )
+    source.add_argument(
+        "--sysfs", action="store_true", help="read Linux sysfs instead of libvirt (no libvirt)"
+    )
+    capture_cmd.add_argument(
+        "--sysfs-root",
+        type=Path,
+        metavar="DIR",
+        help="the sysfs tree to read (implies --sysfs; default /sys/devices/system)",
+    )
+    capture_cmd.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here (atomically), not stdout"
+    )
 
     commands.add_parser("schema", help="print the intent JSON Schema (for editors)")
 
@@ -239,6 +288,8 @@ def _cmd_compile(args: argparse.Namespace) -> int:
     options = CompileOptions(
         intent_path=args.intent,
         host_path=args.host,
+        local_host=not args.no_host,
+        sysfs_root=args.sysfs_root,
         domain_path=args.domain,
         schema_dir=args.libvirt_schemas,
         output_name=str(args.output) if args.output else "<stdout>",
@@ -380,17 +431,61 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_host(args: argparse.Namespace) -> int:
     from compiler.hostview import render_json, render_text
     from compiler.load.host import load_host
+    from compiler.load.sysfs import load_sysfs, resolve_sysfs_root
     from compiler.load.text import UnreadableInput
-    from compiler.pipeline import display_path
+    from compiler.pipeline import display_path, local_sysfs_root
 
+    if args.snapshot is not None and args.sysfs_root is not None:
+        return _usage("give a snapshot file or --sysfs-root, not both")
     try:
-        host, diagnostics = load_host(args.snapshot, display_path(args.snapshot))
+        if args.snapshot is not None:
+            host, diagnostics = load_host(args.snapshot, display_path(args.snapshot))
+        else:
+            root = resolve_sysfs_root(args.sysfs_root or local_sysfs_root())
+            host, diagnostics = load_sysfs(root, f"sysfs {root}")
     except UnreadableInput as exc:
         return _usage(str(exc))
     _print_diagnostics(diagnostics, args)
     if host is None:
         return EXIT_FINDINGS
     sys.stdout.write(render_json(host) if args.format == "json" else render_text(host))
+    return EXIT_OK
+
+
+def _cmd_capture(args: argparse.Namespace) -> int:
+    from compiler.capture import CaptureError, capture_libvirt, capture_sysfs
+    from compiler.load.host import load_host_bytes
+    from compiler.pipeline import local_sysfs_root
+
+    if args.sysfs_root is not None and args.connect is not None:
+        return _usage("--sysfs-root reads sysfs; it cannot be combined with --connect")
+    try:
+        if args.sysfs or args.sysfs_root is not None:
+            data, _ = capture_sysfs(args.sysfs_root or local_sysfs_root())
+        else:
+            data = capture_libvirt(args.connect)
+    except CaptureError as exc:
+        return _usage(str(exc))
+    shown = str(args.output) if args.output else "<stdout>"
+    host, diagnostics = load_host_bytes(data, shown)
+    _print_diagnostics(diagnostics, args)
+    if host is None:
+        return EXIT_FINDINGS
+    if args.output:
+        try:
+            _write_atomically(args.output, data.decode("utf-8"))
+        except OSError as exc:
+            return _usage(f"{args.output}: cannot write: {exc.strerror or exc}")
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+        sys.stdout.flush()
+    free = "with free memory" if any(c.free_memory_kib is not None for c in host.cells) else ""
+    print(
+        f"captured {len(host.cells)} NUMA node(s), {host.cpu_count} CPUs "
+        f"from {host.captured_from} {free}".rstrip()
+        + (f" -> {args.output}" if args.output else ""),
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -444,6 +539,7 @@ _COMMANDS = {
     "fit": _cmd_fit,
     "show": _cmd_show,
     "host": _cmd_host,
+    "capture": _cmd_capture,
     "schema": _cmd_schema,
     "explain": _cmd_explain,
     "rules": _cmd_rules,

@@ -25,6 +25,10 @@ class CompileOptions:
     domain_path: Path | None = None
     schema_dir: Path | None = None
     output_name: str = "<stdout>"
+    local_host: bool = False
+    """Without --host or `host:`, check against the machine vnuma runs on (sysfs)."""
+    sysfs_root: Path | None = None
+    """The sysfs tree for the local host (default /sys/devices/system); implies local_host."""
     occupied: tuple[Path, ...] = ()
     """Guests already on the host (domain XML or intents): placement avoids their
     dedicated CPUs and bound memory."""
@@ -158,6 +162,8 @@ def _load_host_for(
     from compiler.load.host import load_host
 
     path = options.host_path or intent.host_ref
+    if path is None and (options.local_host or options.sysfs_root is not None):
+        return _load_local_host(options, outcome)
     if path is None:
         outcome.notes.append(
             "no host snapshot: host checks skipped (pass --host CAPS.xml or set `host:` in the intent)"
@@ -171,6 +177,38 @@ def _load_host_for(
         outcome.diagnostics.append(unreadable_host_diagnostic(intent, exc))
         return None
     outcome.diagnostics.extend(diagnostics)
+    return host
+
+
+def local_sysfs_root() -> Path:
+    """/sys/devices/system, or VNUMA_SYSFS_ROOT (containers, tests)."""
+    from compiler.load.sysfs import SYSFS_ROOT
+
+    return Path(os.environ.get("VNUMA_SYSFS_ROOT") or SYSFS_ROOT)
+
+
+def _load_local_host(options: CompileOptions, outcome: CompileOutcome) -> HostTopology | None:
+    """This machine's topology, read from sysfs. An explicit --sysfs-root that cannot be
+    read is a usage error; a machine without sysfs just compiles without host checks."""
+    from compiler.load.sysfs import load_sysfs, resolve_sysfs_root
+
+    try:
+        root = resolve_sysfs_root(options.sysfs_root or local_sysfs_root())
+    except UnreadableInput:
+        if options.sysfs_root is not None:
+            raise
+        outcome.notes.append(
+            "no host snapshot and no sysfs here: host checks skipped (pass --host CAPS.xml or "
+            "set `host:` in the intent)"
+        )
+        return None
+    host, diagnostics = load_sysfs(root, f"sysfs {root}")
+    outcome.diagnostics.extend(diagnostics)
+    if host is not None:
+        outcome.notes.append(
+            f"no --host or `host:`: checked against this machine ({len(host.cells)} NUMA "
+            f"node(s), {host.cpu_count} CPUs, from {root}); --no-host skips host checks"
+        )
     return host
 
 

@@ -18,6 +18,13 @@ INTENTS = SAMPLES / "intents"
 SHARED_CORPUS = REPO.parent / "shared" / "corpus" / "libvirt"
 
 
+@pytest.fixture(autouse=True)
+def no_local_host(monkeypatch, tmp_path_factory):
+    """`vnuma compile` without a host reads this machine's sysfs; tests must not depend on
+    the machine they run on, so they see none (tests of the sysfs default set their own)."""
+    monkeypatch.setenv("VNUMA_SYSFS_ROOT", str(tmp_path_factory.getbasetemp() / "no-sysfs"))
+
+
 class XmlSnapshotExtension(SingleFileSnapshotExtension):
     file_extension = "xml"
     _write_mode = WriteMode.TEXT

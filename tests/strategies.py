@@ -113,9 +113,7 @@ class HostSpec:
             for size, count in node.pools:
                 lines.append(f"          <pages unit='KiB' size='{size}'>{count}</pages>")
             if node.free_kib is not None:
-                lines.append(
-                    f'          <?vnuma-free-memory unit="KiB" value="{node.free_kib}"?>'
-                )
+                lines.append(f'          <?vnuma-free-memory unit="KiB" value="{node.free_kib}"?>')
             for size, count in node.free_pages:
                 lines.append(
                     f'          <?vnuma-free-pages size="{size}" unit="KiB" count="{count}"?>'

@@ -8,7 +8,7 @@ XML we sent, compared on a normalised model (sets of ints, KiB, libvirt's defaul
 explicit on both sides), so a dropped or rewritten element fails while libvirt's own
 additions (ids, units, default attributes) do not.
 
-Skipped without libvirt-python (`pip install 'vnuma[libvirt]'`) unless VNUMA_REQUIRE_LIBVIRT
+Skipped without libvirt-python (`pip install 'vnuma[libvirt]'`) unless VNUMA_REQUIRE_LIBVIRT_PYTHON
 is set, then the tests fail instead.
 """
 
@@ -31,7 +31,7 @@ try:
 except ImportError:  # pragma: no cover - depends on the environment
     libvirt = None
 
-REQUIRED = bool(os.environ.get("VNUMA_REQUIRE_LIBVIRT"))
+REQUIRED = bool(os.environ.get("VNUMA_REQUIRE_LIBVIRT_PYTHON"))
 BASE_VM = SAMPLES / "domains" / "base-vm.xml"
 SNAPSHOTS = REPO / "tests" / "__snapshots__"
 # Every .xml snapshot is a compiled domain (a NUMA fragment or a merged full domain).
@@ -65,14 +65,14 @@ UNITS_KIB = {
 
 def test_libvirt_python_present_when_required() -> None:
     assert libvirt is not None, (
-        "VNUMA_REQUIRE_LIBVIRT is set but libvirt-python is missing (pip install 'vnuma[libvirt]')"
+        "VNUMA_REQUIRE_LIBVIRT_PYTHON is set but libvirt-python is missing (pip install 'vnuma[libvirt]')"
     )
 
 
 @pytest.fixture(scope="module")
 def conn():
     if libvirt is None:
-        pytest.fail("VNUMA_REQUIRE_LIBVIRT is set but `import libvirt` failed")
+        pytest.fail("VNUMA_REQUIRE_LIBVIRT_PYTHON is set but `import libvirt` failed")
     # libvirt-python prints every error to stderr besides raising it; the exception is enough.
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
     connection = libvirt.open("test:///default")

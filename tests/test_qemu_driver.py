@@ -287,11 +287,15 @@ def test_qemu_argv_has_a_numa_node_and_bound_backend_per_cell(
 
 
 def test_qemu_argv_hugepages_2mib(host: Host, tmp_path: Path) -> None:
-    """Only where the host already has a 2 MiB pool large enough; never allocates one."""
+    """Only where the host already has a 2 MiB pool large enough; never allocates one
+    (CI does: .ci/libvirtd-up with VNUMA_HUGEPAGES_2M, and VNUMA_REQUIRE_QEMU_HUGEPAGES=1)."""
     nodes = cell_nodes(host)
     needed = {n: nodes.count(n) * CELL_MIB // 2 for n in nodes}
     if any(host.pages_2m.get(n, 0) < count for n, count in needed.items()):
-        pytest.skip(f"no 2 MiB huge page pool with {needed} pages per node (have {host.pages_2m})")
+        problem = f"no 2 MiB huge page pool with {needed} pages per node (have {host.pages_2m})"
+        if os.environ.get("VNUMA_REQUIRE_QEMU_HUGEPAGES") == "1":
+            pytest.fail(f"VNUMA_REQUIRE_QEMU_HUGEPAGES=1 but {problem}")
+        pytest.skip(problem)
     domain = compile_for(host, tmp_path, "strict", hugepages=True)
     check_cells(qemu_argv(domain), "strict", nodes, "memory-backend-file")
 
@@ -338,3 +342,32 @@ def test_argv_parser_reads_json_and_keyval_backends() -> None:
         (node,) = numa_nodes(argv)
         assert ints(node["cpus"]) == {0, 1, 4}
         assert node["memdev"] == ["ram-node0"]
+
+
+def test_sysfs_and_libvirt_describe_this_machine_alike(host: Host, tmp_path: Path) -> None:
+    """`vnuma capture --sysfs` (no libvirt) and the QEMU driver's capabilities of the same
+    machine give the same nodes, CPUs, core ids, siblings, distances, memory and pools."""
+    from compiler.load.host import load_host
+
+    if not Path("/sys/devices/system/cpu").is_dir():
+        pytest.skip("no Linux sysfs here")
+    own = tmp_path / "sysfs.xml"
+    done = vnuma("capture", "--sysfs-root", "/sys/devices/system", "-o", own)
+    assert done.returncode == 0, explain_process(done)
+    ours, _ = load_host(own)
+    theirs, _ = load_host(host.caps)
+    assert ours is not None and theirs is not None
+
+    def shape(topology):  # free figures change between the two captures; topology does not
+        return [
+            (
+                cell.id,
+                cell.memory_kib,
+                [(p.size_kib, p.count) for p in cell.pages if p.size_kib != cell.base_page_kib],
+                cell.distances,
+                [(c.id, c.socket_id, c.die_id, c.core_id, c.siblings) for c in cell.cpus],
+            )
+            for cell in topology.cells
+        ]
+
+    assert shape(ours) == shape(theirs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import unescape
 
 from compiler.cpusets import CpusetError, parse_cpuset
 from compiler.diagnostics import Diagnostic
@@ -13,7 +14,6 @@ from compiler.load.xmlsafe import element_span, parse_xml
 from compiler.model.host import HostCell, HostCPU, HostTopology, PagePool
 from compiler.rules import make_diagnostic
 from compiler.xmlvalues import parse_uint, scaled_kib
-
 
 
 class _BadSnapshot(Exception):
@@ -27,8 +27,11 @@ def load_host(
     path: Path, display: str | None = None
 ) -> tuple[HostTopology | None, list[Diagnostic]]:
     """Raises UnreadableInput when the file cannot be read."""
-    shown = display or str(path)
-    root, problem = parse_xml(read_bytes(path))
+    return load_host_bytes(read_bytes(path), display or str(path))
+
+
+def load_host_bytes(data: bytes, shown: str) -> tuple[HostTopology | None, list[Diagnostic]]:
+    root, problem = parse_xml(data)
     if problem is not None:
         return None, [
             make_diagnostic("VN008", f"host snapshot: {problem.message}", shown, problem.span)
@@ -86,9 +89,14 @@ def _parse_capabilities(root: Any, shown: str) -> HostTopology:
         clusters=_opt_int(topology, "clusters"),
         cores_per_socket=_opt_int(topology, "cores"),
         threads_per_core=_opt_int(topology, "threads"),
-        captured_at=state.get("captured") if state is not None else None,
-        captured_from=state.get("source") if state is not None else None,
+        captured_at=_pseudo_attribute(state, "captured"),
+        captured_from=_pseudo_attribute(state, "source"),
     )
+
+
+def _pseudo_attribute(instruction: Any, name: str) -> str | None:
+    value = instruction.get(name) if instruction is not None else None
+    return unescape(value, {"&quot;": '"'}) if value is not None else None
 
 
 def _state_of(root: Any) -> Any:
