@@ -8,6 +8,9 @@ from functools import cached_property
 from compiler.diagnostics import Span
 
 
+MAX_BASE_PAGE_KIB = 64  # 4 KiB on x86, 4/16/64 KiB on arm64, 64 KiB on ppc64
+
+
 @dataclass(frozen=True)
 class HostCPU:
     id: int
@@ -63,7 +66,10 @@ class HostCell:
 
     @property
     def base_page_kib(self) -> int:
-        return min((pool.size_kib for pool in self.pages), default=4)
+        """The node's ordinary page size: its smallest pool, unless the snapshot lists only
+        huge page pools (a sysfs tree without meminfo); no base page exceeds 64 KiB."""
+        smallest = min((pool.size_kib for pool in self.pages), default=4)
+        return smallest if smallest <= MAX_BASE_PAGE_KIB else 4
 
     @property
     def hugepage_reserved_kib(self) -> int:
