@@ -47,6 +47,7 @@ from tests.strategies import (
     CellSpec,
     HostSpec,
     IntentSpec,
+    NodeSpec,
     build_host,
     hosts,
     intents,
@@ -393,11 +394,13 @@ def test_no_fit_is_true_and_explained_many(scenario) -> None:
 
 def check_stage_rejects(host: HostSpec, spec: IntentSpec) -> bool:
     """Errors the check stage reports for things placement does not decide: fixed cells
-    that do not fit their node (VN203/VN206), and huge pages beyond all the host's pools
-    in any mode (VN206 "the guest needs N pages, the host's pools hold M in all")."""
+    that do not fit their node (VN203/VN206) or its free pages (VN210), and huge pages
+    beyond all the host's pools, or all their free pages, in any mode (VN206, VN210)."""
     if spec.page_kib is not None:
         pool = sum(count for n in host.nodes for size, count in n.pools if size == spec.page_kib)
         if -(-spec.memory_kib // spec.page_kib) > pool:
+            return True
+        if fixed_cells_exceed_free_pages(host, spec, spec.page_kib):
             return True
     for cell in spec.cells:
         if cell.node is None or not spec.binds:
@@ -410,6 +413,30 @@ def check_stage_rejects(host: HostSpec, spec: IntentSpec) -> bool:
         elif cell.memory_kib > node.memory_kib - node.pool_kib:
             return True
     return False
+
+
+def free_pages_of(node: NodeSpec, size: int) -> int | None:
+    """Free pages of the node's pool of ``size`` (0 without a pool; None if not recorded)."""
+    if size not in dict(node.pools):
+        return 0
+    return dict(node.free_pages).get(size)
+
+
+def fixed_cells_exceed_free_pages(host: HostSpec, spec: IntentSpec, size: int) -> bool:
+    """VN210: bound cells need more pages than their node has free, or the guest more than
+    the whole host has free (only where the snapshot records free pages)."""
+    need: dict[int, int] = {}
+    for cell in spec.cells:
+        if cell.node is not None and spec.binds:
+            need[cell.node] = need.get(cell.node, 0) + -(-cell.memory_kib // size)
+    for node_id, pages in need.items():
+        free = free_pages_of(host.node(node_id), size)
+        if free is not None and pages > free:
+            return True
+    free_everywhere = [free_pages_of(node, size) for node in host.nodes]
+    if None in free_everywhere:
+        return False
+    return -(-spec.memory_kib // size) > sum(f or 0 for f in free_everywhere)
 
 
 def parse_cpuset(text: str) -> set[int]:
