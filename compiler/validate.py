@@ -23,12 +23,25 @@ def intent_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Any:
-    from jsonschema import Draft202012Validator
+    # not jsonschema: importing it costs more than a whole pre-commit run (see jsonsubset)
+    from compiler.jsonsubset import Validator
 
-    return Draft202012Validator(intent_schema())
+    return Validator(intent_schema())
 
 
-def validate_intent(data: Any, shown: str, positions: PositionMap) -> list[Diagnostic]:
+def schema_errors(data: Any, validator: Any = None) -> list[Any]:
+    """Schema errors of ``data`` in report order (by path; stable within one path).
+
+    ``validator``: anything with jsonschema's ``iter_errors`` (the tests pass
+    ``jsonschema.Draft202012Validator`` as the reference); default: ours.
+    """
+    errors = (validator or _validator()).iter_errors(data)
+    return sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
+
+
+def validate_intent(
+    data: Any, shown: str, positions: PositionMap, *, validator: Any = None
+) -> list[Diagnostic]:
     if data is None:
         return [
             make_diagnostic(
@@ -52,9 +65,7 @@ def validate_intent(data: Any, shown: str, positions: PositionMap) -> list[Diagn
             )
         ]
     reporter = _Reporter(shown, positions)
-    for error in sorted(
-        _validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
-    ):
+    for error in schema_errors(data, validator):
         reporter.report(error)
     return reporter.diagnostics
 
