@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import cache
 from typing import Any
@@ -107,6 +106,8 @@ class _Reporter:
             self._add("VN002", _describe(error, path), path, hint=_hint(error))
 
     def _unknown_keys(self, error: Any, path: JsonPath) -> None:
+        import difflib
+
         allowed = sorted(error.schema.get("properties", {}))
         for key in sorted(set(error.instance) - set(allowed)):
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -242,6 +243,8 @@ def _describe(error: Any, path: JsonPath) -> str:
 
 def _hint(error: Any) -> str | None:
     if error.validator == "enum" and isinstance(error.instance, str):
+        import difflib
+
         close = difflib.get_close_matches(
             error.instance, [str(v) for v in error.validator_value], n=1
         )
