@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.config import ConfigError, LintConfig
+from compiler.config import ConfigError, LintConfig, forget_resolved, resolved
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.load.text import UnreadableInput
 from compiler.model.host import HostTopology
@@ -54,7 +54,7 @@ class ConfigResolver:
     def for_path(self, path: Path) -> LintConfig:
         if self.explicit is not None:
             return self.explicit
-        directory = path.resolve().parent if not path.is_dir() else path.resolve()
+        directory = resolved(path).parent if not path.is_dir() else resolved(path)
         if directory not in self._by_dir:
             self._by_dir[directory] = self._load(directory)
         return self._by_dir[directory]
@@ -111,6 +111,14 @@ class LintReport:
 
 def lint(options: LintOptions) -> LintReport:
     """Raises UnreadableInput (missing path, unreadable --host) and ConfigError (exit 2)."""
+    forget_resolved()
+    try:
+        return _lint(options)
+    finally:
+        forget_resolved()
+
+
+def _lint(options: LintOptions) -> LintReport:
     configs = ConfigResolver(options.config)
     files = [
         FileResult(path, display_path(path), config=configs.for_path(path))
@@ -254,12 +262,12 @@ def _check_guest(result: FileResult, options: LintOptions, hosts: _HostCache) ->
 
 def _host_for(result: FileResult, options: LintOptions) -> tuple[Path | None, str | None]:
     if options.host_path is not None:
-        return options.host_path.resolve(), "option"
+        return resolved(options.host_path), "option"
     assert result.guest is not None and result.config is not None
     if result.guest.host_ref is not None:
-        return result.guest.host_ref.resolve(), "intent"
+        return resolved(result.guest.host_ref), "intent"
     mapped = result.config.host_for(result.path)
-    return (mapped.resolve(), "config") if mapped is not None else (None, None)
+    return (resolved(mapped), "config") if mapped is not None else (None, None)
 
 
 class _HostCache:
