@@ -154,6 +154,7 @@ _worker_state: tuple[LintOptions, _HostCache, set[Path]] | None = None
 
 
 def _lint_in_processes(files: list[FileResult], options: LintOptions, hosts: _HostCache) -> None:
+    import gc
     import multiprocessing
     import sys
 
@@ -165,18 +166,38 @@ def _lint_in_processes(files: list[FileResult], options: LintOptions, hosts: _Ho
     ]
     method = "fork" if sys.platform == "linux" else "spawn"
     context = multiprocessing.get_context(method)
-    index = 0
     with context.Pool(jobs, initializer=_worker_start, initargs=(options,)) as pool:
-        for results, loaded in pool.imap(_worker_lint, chunks):
-            for path, host, diagnostics in loaded:
-                if path not in hosts.hosts:
-                    hosts.hosts[path] = host
-                    hosts.diagnostics.extend(diagnostics)
-            for done in results:
-                mine = files[index]
-                done.config = mine.config
-                files[index] = done
-                index += 1
+        # Unpickling thousands of results grows the heap fast, and the cyclic collector
+        # would rescan all of it again and again (a 10k-file run spent a third of its
+        # time there); the results hold no garbage cycles. The workers, forked already,
+        # keep their collector.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            _merge(pool.imap(_worker_lint, chunks), files, hosts)
+        finally:
+            if collecting:
+                gc.enable()
+
+
+def _merge(
+    chunks: Iterable[
+        tuple[list[FileResult], list[tuple[Path, HostTopology | None, list[Diagnostic]]]]
+    ],
+    files: list[FileResult],
+    hosts: _HostCache,
+) -> None:
+    index = 0
+    for results, loaded in chunks:
+        for path, host, diagnostics in loaded:
+            if path not in hosts.hosts:
+                hosts.hosts[path] = host
+                hosts.diagnostics.extend(diagnostics)
+        for done in results:
+            mine = files[index]
+            done.config = mine.config
+            files[index] = done
+            index += 1
 
 
 def _worker_start(options: LintOptions) -> None:
