@@ -18,6 +18,7 @@ them into the Markdown section of ``RESULTS.md``.
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import subprocess
@@ -38,6 +39,7 @@ SCHEMA = "schemas/intent-v1.schema.json"
 FULL_RUNS = 15
 QUICK_RUNS = 3
 GOALS = {"check-jsonschema": 0.5, "yamllint": 1.0}  # vnuma / peer at most
+TOP_IMPORTS = 15
 
 
 @dataclass
@@ -73,6 +75,7 @@ class LatencyResult:
     import_error: str
     peers: str  # peers_env description
     runs: int
+    bytecode: str = ""  # how vnuma's bytecode was prepared
 
 
 def _console_script() -> Path | None:
@@ -83,9 +86,31 @@ def _console_script() -> Path | None:
     return Path(found) if found else None
 
 
+def compile_bytecode() -> str:
+    """Write the checkout's bytecode (``__pycache__``, git-ignored) as ``pip install`` does
+    for an installed package: with PYTHONDONTWRITEBYTECODE set, every run would compile
+    vnuma's modules from source again. Returns a note for the report."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(REPO / "compiler")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if proc.returncode != 0:
+        return f"compileall failed: {_tail(proc.stderr or proc.stdout)}"
+    return "bytecode compiled beforehand (`python -m compileall compiler`), as `pip install` does"
+
+
 def commands(peers: peers_env.PeersEnv) -> list[Timing]:
     lint = ["lint", INTENT, "--host", HOST]
-    timings = [Timing("vnuma", "`python -m compiler`", [sys.executable, "-m", "compiler", *lint])]
+    timings = [
+        Timing(
+            "python", "`python -c pass` (interpreter start alone)", [sys.executable, "-c", "pass"]
+        )
+    ]
+    timings.append(
+        Timing("vnuma", "`python -m compiler`", [sys.executable, "-m", "compiler", *lint])
+    )
     script = _console_script()
     if script is not None:
         label = "`vnuma` console script" + (" (pyenv shim)" if "/shims/" in str(script) else "")
@@ -108,12 +133,19 @@ def commands(peers: peers_env.PeersEnv) -> list[Timing]:
     return timings
 
 
+def _env() -> dict[str, str]:
+    # the console script must run this checkout, not whatever `compiler` is installed
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    return env
+
+
 def _time_command(timing: Timing, runs: int) -> None:
     for i in range(runs + 1):  # the first run warms the page cache and is not counted
         start = time.perf_counter()
         try:
             proc = subprocess.run(
-                timing.command, cwd=REPO, capture_output=True, text=True, timeout=120
+                timing.command, cwd=REPO, capture_output=True, text=True, timeout=120, env=_env()
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             timing.error = f"{type(exc).__name__}: {exc}"
@@ -152,14 +184,16 @@ def import_budget() -> tuple[list[ImportCost], int | None, str]:
     proc = None
     for _ in range(2):  # the first run warms the page cache and bytecode
         try:
-            proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+            proc = subprocess.run(
+                cmd, cwd=REPO, capture_output=True, text=True, timeout=120, env=_env()
+            )
         except (OSError, subprocess.TimeoutExpired) as exc:
             return [], None, f"{type(exc).__name__}: {exc}"
     assert proc is not None
     costs, total = parse_importtime(proc.stderr)
     if not costs:
         return [], None, f"no importtime lines (exit {proc.returncode}): {_tail(proc.stderr)}"
-    return costs[:10], total, ""
+    return costs[:TOP_IMPORTS], total, ""
 
 
 def run_latency(
@@ -170,6 +204,7 @@ def run_latency(
     log: Callable[[str], None] = lambda msg: None,
 ) -> LatencyResult:
     runs = runs or (QUICK_RUNS if quick else FULL_RUNS)
+    bytecode = compile_bytecode()
     timings = commands(peers)
     for timing in timings:
         if timing.unavailable:
@@ -181,7 +216,7 @@ def run_latency(
             + (_fmt_seconds(timing.seconds) if timing.seconds is not None else timing.error)
         )
     imports, total, error = import_budget()
-    return LatencyResult(timings, imports, total, error, peers.describe(), runs)
+    return LatencyResult(timings, imports, total, error, peers.describe(), runs, bytecode)
 
 
 # --------------------------------------------------------------------------
@@ -225,7 +260,10 @@ def render_markdown(result: LatencyResult) -> str:
         " from `bench/latency.py` (cwd: the repository). vnuma runs"
         f" `lint {INTENT} --host {HOST}`; `check-jsonschema --schemafile {SCHEMA}` validates"
         " the schema only and `yamllint` (default configuration) checks YAML syntax and"
-        f" style only, so both do less than vnuma. Peers: {result.peers}."
+        f" style only, so both do less than vnuma. Peers: {result.peers}. vnuma:"
+        f" {result.bytecode}; both vnuma rows run this checkout (`PYTHONPATH`). The"
+        " interpreter row is the floor under every vnuma row: the benchmark's Python"
+        " runs its site-packages' `.pth` files at start, the peers' venv has none."
     )
     a("")
     a("| tool | run as | median | min – max | exit |")
@@ -249,8 +287,9 @@ def render_markdown(result: LatencyResult) -> str:
     total = _fmt_seconds(result.import_total_us / 1e6) if result.import_total_us else "—"
     a(
         f"`python -X importtime -m compiler lint {INTENT} --host {HOST}`, one run after a"
-        f" warm-up; all imports together (sum of self times): {total}. The ten largest"
-        " cumulative times (a package includes everything it imports):"
+        f" warm-up; all imports together (sum of self times, `-X importtime` inflates"
+        f" them): {total}. The {TOP_IMPORTS} largest cumulative times (a package includes"
+        " everything it imports; `site` is the interpreter's start, `.pth` files included):"
     )
     a("")
     a("| module | cumulative | self |")

@@ -194,6 +194,11 @@ def main(argv: list[str] | None = None) -> int:
                 tools.append(f"virt-xml-validate: {validate_status}")
                 body.append(fleet.render_markdown(rows, validate_status))
                 failed += [f"fleet {r.files}" for r in rows if r.vnuma.error]
+                failed += [
+                    f"fleet {r.files} -j {fleet.JOBS}"
+                    for r in rows
+                    if r.parallel is not None and (r.parallel.error or r.identical is False)
+                ]
             else:
                 try:
                     placement.import_vnuma_api()

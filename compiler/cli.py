@@ -234,6 +234,30 @@ def _add_lint_parser(commands: Any) -> None:
     lint_cmd.add_argument(
         "-q", "--quiet", action="store_true", help="no notes on stderr about skipped files"
     )
+    lint_cmd.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="lint files in N processes (default 1; 0: one per CPU); the output is the same",
+    )
+
+
+def _jobs(value: str) -> int:
+    """-j N: a count of processes, 0 meaning one per available CPU."""
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of processes, not {value!r}") from None
+    if jobs < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 (one per CPU) or more, not {jobs}")
+    if jobs == 0:
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # not on Linux
+            return max(1, os.cpu_count() or 1)
+    return jobs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -338,6 +362,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
             config=_lint_config(args),
             host_path=args.host,
             force_exclude=args.force_exclude,
+            jobs=args.jobs,
         )
         report = lint(options)
     except (ConfigError, UnreadableInput) as exc:

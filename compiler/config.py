@@ -93,10 +93,33 @@ class LintConfig:
         return any(matches(glob) for glob in self.exclude)
 
     def relative(self, path: Path) -> str | None:
-        try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
-        except ValueError:
-            return None
+        key = (self.root, path)
+        if key not in _RELATIVE:
+            try:
+                _RELATIVE[key] = resolved(path).relative_to(resolved(self.root)).as_posix()
+            except ValueError:
+                _RELATIVE[key] = None
+        return _RELATIVE[key]
+
+
+# Path.resolve() walks the file system (an lstat per component); a lint run asks for the
+# same files many times (exclusion, host mapping, every diagnostic's per-file-ignores).
+# `vnuma lint` empties these at the start and end of each run (forget_resolved).
+_RESOLVED: dict[Path, Path] = {}
+_RELATIVE: dict[tuple[Path, Path], str | None] = {}
+
+
+def resolved(path: Path) -> Path:
+    """``path.resolve()``, remembered until :func:`forget_resolved`."""
+    found = _RESOLVED.get(path)
+    if found is None:
+        found = _RESOLVED[path] = path.resolve()
+    return found
+
+
+def forget_resolved() -> None:
+    _RESOLVED.clear()
+    _RELATIVE.clear()
 
 
 def default_config(cwd: Path) -> LintConfig:

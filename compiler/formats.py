@@ -6,13 +6,10 @@ no timestamps, no environment, no working directory, so output is byte-for-byte 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any
-from urllib.parse import quote
 
 from compiler import __version__
 from compiler.diagnostics import Diagnostic, Severity, Span
@@ -107,6 +104,8 @@ def _json_entry(diag: Diagnostic) -> dict[str, Any]:
 
 
 def render_json(diagnostics: Sequence[Diagnostic]) -> str:
+    import json
+
     entries = [_json_entry(diag) for diag in diagnostics]
     return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"
 
@@ -136,6 +135,8 @@ def rule_tags(code: str) -> list[str]:
 
 def artifact_uri(path: str) -> str:
     """A SARIF artifact URI: relative paths stay relative (with `/`), absolute ones get file://."""
+    from urllib.parse import quote
+
     pure = PurePath(path)
     if pure.is_absolute():
         return Path(path).as_uri()
@@ -144,6 +145,8 @@ def artifact_uri(path: str) -> str:
 
 def fingerprint(diag: Diagnostic) -> str:
     """Stable across runs and line moves: only code, path and message go in."""
+    import hashlib
+
     return hashlib.sha256(f"{diag.code}:{diag.path}:{diag.message}".encode()).hexdigest()[:32]
 
 
@@ -207,6 +210,8 @@ def render_sarif(diagnostics: Sequence[Diagnostic], *, rules: Sequence[Rule] | N
         "results": [_sarif_result(diag, rule_index) for diag in diagnostics],
     }
     doc = {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
+    import json
+
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 

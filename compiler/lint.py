@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.config import ConfigError, LintConfig
+from compiler.config import ConfigError, LintConfig, forget_resolved, resolved
 from compiler.diagnostics import Diagnostic, Severity
 from compiler.load.text import UnreadableInput
 from compiler.model.host import HostTopology
@@ -41,6 +41,8 @@ class LintOptions:
     """An explicit configuration (--config, --isolated); None: the closest one to each file."""
     host_path: Path | None = None
     force_exclude: bool = False
+    jobs: int = 1
+    """Processes that lint files (`-j`); the report is the same for any number."""
 
 
 class ConfigResolver:
@@ -54,7 +56,7 @@ class ConfigResolver:
     def for_path(self, path: Path) -> LintConfig:
         if self.explicit is not None:
             return self.explicit
-        directory = path.resolve().parent if not path.is_dir() else path.resolve()
+        directory = resolved(path).parent if not path.is_dir() else resolved(path)
         if directory not in self._by_dir:
             self._by_dir[directory] = self._load(directory)
         return self._by_dir[directory]
@@ -111,14 +113,25 @@ class LintReport:
 
 def lint(options: LintOptions) -> LintReport:
     """Raises UnreadableInput (missing path, unreadable --host) and ConfigError (exit 2)."""
+    forget_resolved()
+    try:
+        return _lint(options)
+    finally:
+        forget_resolved()
+
+
+def _lint(options: LintOptions) -> LintReport:
     configs = ConfigResolver(options.config)
     files = [
         FileResult(path, display_path(path), config=configs.for_path(path))
         for path in discover(options, configs)
     ]
     hosts = _HostCache()
-    for result in files:
-        _lint_file(result, options, hosts)
+    if options.jobs > 1 and len(files) > 1:
+        _lint_in_processes(files, options, hosts)
+    else:
+        for result in files:
+            _lint_file(result, options, hosts)
     _admission(files, hosts)
     diagnostics = list(hosts.diagnostics)
     for result in files:
@@ -126,6 +139,90 @@ def lint(options: LintOptions) -> LintReport:
         result.diagnostics = _configured(result, result.config)
         diagnostics.extend(result.diagnostics)
     return LintReport(files, sorted(diagnostics, key=Diagnostic.sort_key))
+
+
+# --- -j N: files linted in worker processes ----------------------------------------------
+#
+# Workers lint chunks of files (load, validate, model, per-file checks against the host)
+# and send the results back in order; whole-host admission, configuration and
+# suppressions run here, over all of them, exactly as with one process. Each worker
+# reads a host snapshot at most once and sends it (with its own diagnostics) back once.
+
+_CHUNK = 64  # files per task at most; smaller when there are few files per worker
+
+_worker_state: tuple[LintOptions, _HostCache, set[Path]] | None = None
+
+
+def _lint_in_processes(files: list[FileResult], options: LintOptions, hosts: _HostCache) -> None:
+    import gc
+    import multiprocessing
+    import sys
+
+    jobs = min(options.jobs, len(files))
+    size = max(1, min(_CHUNK, len(files) // (jobs * 4)))
+    chunks = [
+        [(r.path, r.shown, r.config) for r in files[start : start + size]]
+        for start in range(0, len(files), size)
+    ]
+    method = "fork" if sys.platform == "linux" else "spawn"
+    context = multiprocessing.get_context(method)
+    with context.Pool(jobs, initializer=_worker_start, initargs=(options,)) as pool:
+        # Unpickling thousands of results grows the heap fast, and the cyclic collector
+        # would rescan all of it again and again (a 10k-file run spent a third of its
+        # time there); the results hold no garbage cycles. The workers, forked already,
+        # keep their collector.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            _merge(pool.imap(_worker_lint, chunks), files, hosts)
+        finally:
+            if collecting:
+                gc.enable()
+
+
+def _merge(
+    chunks: Iterable[
+        tuple[list[FileResult], list[tuple[Path, HostTopology | None, list[Diagnostic]]]]
+    ],
+    files: list[FileResult],
+    hosts: _HostCache,
+) -> None:
+    index = 0
+    for results, loaded in chunks:
+        for path, host, diagnostics in loaded:
+            if path not in hosts.hosts:
+                hosts.hosts[path] = host
+                hosts.diagnostics.extend(diagnostics)
+        for done in results:
+            mine = files[index]
+            done.config = mine.config
+            files[index] = done
+            index += 1
+
+
+def _worker_start(options: LintOptions) -> None:
+    global _worker_state
+    _worker_state = (options, _HostCache(), set())
+
+
+def _worker_lint(
+    chunk: list[tuple[Path, str, LintConfig | None]],
+) -> tuple[list[FileResult], list[tuple[Path, HostTopology | None, list[Diagnostic]]]]:
+    assert _worker_state is not None
+    options, hosts, sent = _worker_state
+    results = []
+    for path, shown, config in chunk:
+        result = FileResult(path, shown, config=config)
+        _lint_file(result, options, hosts)
+        result.config = None  # the parent has it
+        results.append(result)
+    loaded = [
+        (path, host, hosts.reported.get(path, []))
+        for path, host in hosts.hosts.items()
+        if path not in sent
+    ]
+    sent.update(path for path, _, _ in loaded)
+    return results, loaded
 
 
 # --- discovery ------------------------------------------------------------------------
@@ -254,12 +351,12 @@ def _check_guest(result: FileResult, options: LintOptions, hosts: _HostCache) ->
 
 def _host_for(result: FileResult, options: LintOptions) -> tuple[Path | None, str | None]:
     if options.host_path is not None:
-        return options.host_path.resolve(), "option"
+        return resolved(options.host_path), "option"
     assert result.guest is not None and result.config is not None
     if result.guest.host_ref is not None:
-        return result.guest.host_ref.resolve(), "intent"
+        return resolved(result.guest.host_ref), "intent"
     mapped = result.config.host_for(result.path)
-    return (mapped.resolve(), "config") if mapped is not None else (None, None)
+    return (resolved(mapped), "config") if mapped is not None else (None, None)
 
 
 class _HostCache:
@@ -268,6 +365,8 @@ class _HostCache:
     def __init__(self) -> None:
         self.hosts: dict[Path, HostTopology | None] = {}
         self.diagnostics: list[Diagnostic] = []
+        self.reported: dict[Path, list[Diagnostic]] = {}
+        """The diagnostics of each host snapshot (in `diagnostics` too)."""
 
     def get(self, path: Path, result: FileResult) -> HostTopology | None:
         if path not in self.hosts:
@@ -291,6 +390,7 @@ class _HostCache:
                 return None
             raise
         self.diagnostics.extend(diagnostics)
+        self.reported[path] = diagnostics
         return host
 
 

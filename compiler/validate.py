@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import cache
 from typing import Any
@@ -23,12 +22,25 @@ def intent_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Any:
-    from jsonschema import Draft202012Validator
+    # not jsonschema: importing it costs more than a whole pre-commit run (see jsonsubset)
+    from compiler.jsonsubset import Validator
 
-    return Draft202012Validator(intent_schema())
+    return Validator(intent_schema())
 
 
-def validate_intent(data: Any, shown: str, positions: PositionMap) -> list[Diagnostic]:
+def schema_errors(data: Any, validator: Any = None) -> list[Any]:
+    """Schema errors of ``data`` in report order (by path; stable within one path).
+
+    ``validator``: anything with jsonschema's ``iter_errors`` (the tests pass
+    ``jsonschema.Draft202012Validator`` as the reference); default: ours.
+    """
+    errors = (validator or _validator()).iter_errors(data)
+    return sorted(errors, key=lambda e: [str(p) for p in e.absolute_path])
+
+
+def validate_intent(
+    data: Any, shown: str, positions: PositionMap, *, validator: Any = None
+) -> list[Diagnostic]:
     if data is None:
         return [
             make_diagnostic(
@@ -52,9 +64,7 @@ def validate_intent(data: Any, shown: str, positions: PositionMap) -> list[Diagn
             )
         ]
     reporter = _Reporter(shown, positions)
-    for error in sorted(
-        _validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
-    ):
+    for error in schema_errors(data, validator):
         reporter.report(error)
     return reporter.diagnostics
 
@@ -96,6 +106,8 @@ class _Reporter:
             self._add("VN002", _describe(error, path), path, hint=_hint(error))
 
     def _unknown_keys(self, error: Any, path: JsonPath) -> None:
+        import difflib
+
         allowed = sorted(error.schema.get("properties", {}))
         for key in sorted(set(error.instance) - set(allowed)):
             close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -231,6 +243,8 @@ def _describe(error: Any, path: JsonPath) -> str:
 
 def _hint(error: Any) -> str | None:
     if error.validator == "enum" and isinstance(error.instance, str):
+        import difflib
+
         close = difflib.get_close_matches(
             error.instance, [str(v) for v in error.validator_value], n=1
         )

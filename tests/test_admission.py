@@ -122,6 +122,24 @@ def test_three_guests_that_fit_alone_but_not_together(tmp_path: Path) -> None:
     assert all(d.code not in ("VN203", "VN204") for d in diagnostics), "each fits alone"
 
 
+def test_messages_name_the_first_guests_and_count_the_others(tmp_path: Path) -> None:
+    # eight guests of 20 GiB pinned to host CPU 3, all bound to node 0 (125.44 GiB)
+    files = {f"g{i}.xml": domain(f"g{i}", {0: 3}, [("0", 20, 0)]) for i in range(8)}
+    diagnostics = run(tmp_path, files)
+    memory, cpus = codes(diagnostics, "VN502"), codes(diagnostics, "VN501")
+    assert set(memory) == set(cpus) == set(files), "every guest's file gets the finding"
+    assert len({d.message for d in memory.values()}) == 1, "the same message in every file"
+    assert memory["g0.xml"].message == (
+        "strictly bound guest memory on host node(s) 0: 160 GiB needed, 125.44 GiB available"
+        " (g0: cell 0 20 GiB; g1: cell 0 20 GiB; g2: cell 0 20 GiB; g3: cell 0 20 GiB;"
+        " g4: cell 0 20 GiB; and 3 other guests)"
+    )
+    assert cpus["g7.xml"].message == (
+        "host CPU(s) 3 pinned exclusively by g0 (vCPU 0), g1 (vCPU 0), g2 (vCPU 0),"
+        " g3 (vCPU 0), g4 (vCPU 0), and 3 other guests"
+    )
+
+
 def test_guests_on_different_nodes_are_admitted(tmp_path: Path) -> None:
     diagnostics = run(
         tmp_path,

@@ -107,20 +107,30 @@ def test_quick_benchmark_without_nova(tmp_path: Path) -> None:
 
 
 def test_fleet_generator(tmp_path: Path) -> None:
-    """The generated fleet lints: hosts are mapped, no file is rejected as malformed."""
+    """The generated fleet lints: hosts are mapped, no file is rejected as malformed, the
+    guests fit their hosts except the deliberately misplaced ones."""
     sys.path.insert(0, str(BENCH))
     try:
         fleet_gen = importlib.import_module("fleet_gen")
     finally:
         sys.path.remove(str(BENCH))
-    fleet = fleet_gen.generate(tmp_path, 60, seed=1)
+
+    def lint_codes(root: Path) -> list[str]:
+        result = run_process(
+            [sys.executable, "-m", "compiler", "lint", str(root), "--format", "json", "-q"],
+            cwd=root,
+        )
+        assert result.returncode in (0, 1), explain_process(result)
+        return [d["code"] for d in json.loads(result.stdout)]
+
+    fleet = fleet_gen.generate(tmp_path / "clean", 60, seed=1)
     assert len(fleet.hosts) == 20
     assert len(fleet.domains) + len(fleet.intents) == 60 and fleet.intents
-    result = run_process(
-        [sys.executable, "-m", "compiler", "lint", str(tmp_path), "--format", "json", "-q"],
-        cwd=tmp_path,
-    )
-    assert result.returncode in (0, 1), explain_process(result)
-    codes = {d["code"] for d in json.loads(result.stdout)}
-    # only capacity / admission findings: VN0xx (syntax, schema) and VN1xx would be generator bugs
-    assert not {c for c in codes if c[:3] in ("VN0", "VN1")}, codes
+    assert lint_codes(tmp_path / "clean") == [], "guests that fit their hosts lint clean"
+
+    fleet = fleet_gen.generate(tmp_path / "full", 200, hosts=2, seed=1, problem_every=20)
+    assert len(fleet.hosts) > 2, "more hosts when the guests need them"
+    codes = set(lint_codes(tmp_path / "full"))
+    # only admission findings: VN0xx (syntax, schema), VN1xx or per-guest capacity
+    # findings would be generator bugs
+    assert codes and codes <= {"VN501", "VN502"}, codes

@@ -2,7 +2,9 @@
 
 Each guest may fit on its own and still not fit beside the others. These rules see
 all guests of a host at once (`vnuma lint` groups files by host snapshot) and report
-a finding in the file of every guest involved, naming all of them.
+a finding in the file of every guest involved. The message names the first
+``MAX_NAMED`` guests (by file) and counts the others, so that a host with hundreds of
+guests does not get hundreds of messages each naming hundreds of guests.
 """
 
 from __future__ import annotations
@@ -17,6 +19,18 @@ from compiler.model.host import HostTopology
 from compiler.model.intent import Binding, Intent
 from compiler.rules import AdmissionFinding, admission_rule
 from compiler.sizes import format_kib
+
+MAX_NAMED = 5
+"""Guests named in an admission message; the others are counted."""
+
+
+def _named(parts: list[str], separator: str) -> str:
+    """``parts`` joined, the ones after the first MAX_NAMED replaced by a count."""
+    if len(parts) <= MAX_NAMED:
+        return separator.join(parts)
+    others = len(parts) - MAX_NAMED
+    rest = f"and {others} other guest{'s' if others > 1 else ''}"
+    return separator.join([*parts[:MAX_NAMED], rest])
 
 
 @admission_rule("VN501", "host-cpu-pinned-twice", Severity.ERROR)
@@ -69,9 +83,12 @@ def _pin_owners(owners: list[tuple[Intent, int, JsonPath]]) -> str:
     vcpus: dict[int, tuple[Intent, set[int]]] = {}
     for guest, vcpu, _ in owners:
         vcpus.setdefault(id(guest), (guest, set()))[1].add(vcpu)
-    return ", ".join(
-        f"{guest.label} (vCPU{'s' if len(ids) > 1 else ''} {format_cpuset(frozenset(ids))})"
-        for guest, ids in sorted(vcpus.values(), key=lambda item: item[0].path)
+    return _named(
+        [
+            f"{guest.label} (vCPU{'s' if len(ids) > 1 else ''} {format_cpuset(frozenset(ids))})"
+            for guest, ids in sorted(vcpus.values(), key=lambda item: item[0].path)
+        ],
+        ", ",
     )
 
 
@@ -105,7 +122,7 @@ def _shortfall_finding(
         where = label.replace("guest cell", "cell") if label != "the guest" else ""
         entry[2].append(f"{where} {amount(demand.amount)}".strip())
     ordered = sorted(parts.values(), key=lambda entry: entry[0].path)
-    named = "; ".join(f"{guest.label}: {', '.join(items)}" for guest, _, items in ordered)
+    named = _named([f"{guest.label}: {', '.join(items)}" for guest, _, items in ordered], "; ")
     return AdmissionFinding(
         code,
         f"{what} on host node(s) {format_cpuset(shortfall.nodes)}: {amount(shortfall.needed)} "
