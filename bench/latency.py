@@ -30,6 +30,7 @@ from pathlib import Path
 
 import peers_env
 from placement import _fmt_ratio, _fmt_seconds, _tail
+from venvs import install
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -52,6 +53,7 @@ class Timing:
     exit_codes: set[int] = field(default_factory=set)
     unavailable: str = ""  # reason, when not run
     error: str = ""  # it ran but did not do its job
+    checkout: bool = True  # run with PYTHONPATH at this checkout (False: the installed copy)
 
     @property
     def spread(self) -> str:
@@ -101,7 +103,23 @@ def compile_bytecode() -> str:
     return "bytecode compiled beforehand (`python -m compileall compiler`), as `pip install` does"
 
 
-def commands(peers: peers_env.PeersEnv) -> list[Timing]:
+VNUMA_VENV = Path(__file__).resolve().parent / ".venv-vnuma"
+
+
+def installed_vnuma(log=lambda msg: None) -> tuple[Path | None, str]:  # type: ignore[no-untyped-def]
+    """vnuma as a user gets it: `pip install .` of this checkout into a venv of its own
+    (like the peers' venv: no `.pth` files of the benchmark's Python), bytecode compiled
+    by pip. Reinstalled every run so it is this checkout. (console script, reason)."""
+    reason = install(VNUMA_VENV, [str(REPO)], timeout=900, log=log) or install(
+        VNUMA_VENV, ["--force-reinstall", "--no-deps", str(REPO)], timeout=900, log=log
+    )
+    script = VNUMA_VENV / "bin" / "vnuma"
+    if reason is not None:
+        return None, reason
+    return (script, "") if script.exists() else (None, "pip install . wrote no vnuma script")
+
+
+def commands(peers: peers_env.PeersEnv, installed: tuple[Path | None, str]) -> list[Timing]:
     lint = ["lint", INTENT, "--host", HOST]
     timings = [
         Timing(
@@ -119,6 +137,12 @@ def commands(peers: peers_env.PeersEnv) -> list[Timing]:
         timings.append(
             Timing("vnuma", "`vnuma` console script", [], unavailable="no `vnuma` on PATH")
         )
+    script, reason = installed
+    label = "`vnuma` installed in a venv (`pip install .`)"
+    if script is None:
+        timings.append(Timing("vnuma", label, [], unavailable=reason))
+    else:
+        timings.append(Timing("vnuma", label, [str(script), *lint], checkout=False))
     for package, args in (
         ("check-jsonschema", ["--schemafile", SCHEMA, INTENT]),
         ("yamllint", [INTENT]),
@@ -133,6 +157,13 @@ def commands(peers: peers_env.PeersEnv) -> list[Timing]:
     return timings
 
 
+def _installed_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONPATH", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # pip compiled the installed bytecode
+    return env
+
+
 def _env() -> dict[str, str]:
     # the console script must run this checkout, not whatever `compiler` is installed
     env = dict(os.environ)
@@ -145,7 +176,12 @@ def _time_command(timing: Timing, runs: int) -> None:
         start = time.perf_counter()
         try:
             proc = subprocess.run(
-                timing.command, cwd=REPO, capture_output=True, text=True, timeout=120, env=_env()
+                timing.command,
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=_env() if timing.checkout else _installed_env(),
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             timing.error = f"{type(exc).__name__}: {exc}"
@@ -205,7 +241,7 @@ def run_latency(
 ) -> LatencyResult:
     runs = runs or (QUICK_RUNS if quick else FULL_RUNS)
     bytecode = compile_bytecode()
-    timings = commands(peers)
+    timings = commands(peers, installed_vnuma(log) if not quick else (None, "not in --quick"))
     for timing in timings:
         if timing.unavailable:
             log(f"latency {timing.label}: not available ({timing.unavailable})")

@@ -8,7 +8,7 @@ configuration (select/ignore/severity/per-file-ignores) and in-file suppressions
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,9 @@ class LintOptions:
     force_exclude: bool = False
     jobs: int = 1
     """Processes that lint files (`-j`); the report is the same for any number."""
+    keep_models: bool = False
+    """Keep each file's guest model in the report (for tests and tools); by default it is
+    dropped once its host's admission is done, so memory does not grow with the fleet."""
 
 
 class ConfigResolver:
@@ -86,6 +89,8 @@ class FileResult:
     host_source: str | None = None
     """"option" (--host), "intent" (its `host:` key) or "config" ([[hosts]] mapping)."""
     host_checked: bool = False
+    had_guest: bool = False
+    """A guest model was built (it is dropped once whole-host admission is done)."""
     note: str | None = None
     suppressions: list[Suppression] = field(default_factory=list)
 
@@ -105,7 +110,7 @@ class LintReport:
 
     @property
     def without_host(self) -> list[FileResult]:
-        return [f for f in self.checked if f.guest is not None and not f.host_checked]
+        return [f for f in self.checked if f.had_guest and not f.host_checked]
 
     def count(self, severity: Severity) -> int:
         return sum(1 for d in self.diagnostics if d.severity == severity)
@@ -127,12 +132,13 @@ def _lint(options: LintOptions) -> LintReport:
         for path in discover(options, configs)
     ]
     hosts = _HostCache()
+    admission = _StreamingAdmission(files, options, hosts)
     if options.jobs > 1 and len(files) > 1:
-        _lint_in_processes(files, options, hosts)
+        _lint_in_processes(files, options, hosts, admission.done)
     else:
-        for result in files:
+        for index, result in enumerate(files):
             _lint_file(result, options, hosts)
-    _admission(files, hosts)
+            admission.done(index)
     diagnostics = list(hosts.diagnostics)
     for result in files:
         assert result.config is not None
@@ -153,7 +159,12 @@ _CHUNK = 64  # files per task at most; smaller when there are few files per work
 _worker_state: tuple[LintOptions, _HostCache, set[Path]] | None = None
 
 
-def _lint_in_processes(files: list[FileResult], options: LintOptions, hosts: _HostCache) -> None:
+def _lint_in_processes(
+    files: list[FileResult],
+    options: LintOptions,
+    hosts: _HostCache,
+    done: Callable[[int], None],
+) -> None:
     import gc
     import multiprocessing
     import sys
@@ -174,7 +185,7 @@ def _lint_in_processes(files: list[FileResult], options: LintOptions, hosts: _Ho
         collecting = gc.isenabled()
         gc.disable()
         try:
-            _merge(pool.imap(_worker_lint, chunks), files, hosts)
+            _merge(pool.imap(_worker_lint, chunks), files, hosts, done)
         finally:
             if collecting:
                 gc.enable()
@@ -186,6 +197,7 @@ def _merge(
     ],
     files: list[FileResult],
     hosts: _HostCache,
+    done: Callable[[int], None],
 ) -> None:
     index = 0
     for results, loaded in chunks:
@@ -193,10 +205,10 @@ def _merge(
             if path not in hosts.hosts:
                 hosts.hosts[path] = host
                 hosts.diagnostics.extend(diagnostics)
-        for done in results:
-            mine = files[index]
-            done.config = mine.config
-            files[index] = done
+        for result in results:
+            result.config = files[index].config
+            files[index] = result
+            done(index)
             index += 1
 
 
@@ -395,6 +407,47 @@ class _HostCache:
 
 
 # --- whole-host admission ------------------------------------------------------------------
+
+
+class _StreamingAdmission:
+    """Runs admission for a host as soon as the last file mapped to it is linted, then
+    lets go of those guests' models, so memory follows the largest host, not the fleet.
+
+    The group of a file is where --host or its [[hosts]] mapping would put it; an intent
+    whose own `host:` wins is simply not admitted (see _admission)."""
+
+    def __init__(self, files: list[FileResult], options: LintOptions, hosts: _HostCache) -> None:
+        self.files, self.hosts, self.keep = files, hosts, options.keep_models
+        self.group_of = [self._group(result, options) for result in files]
+        self.members: dict[Path, list[int]] = {}
+        for index, key in enumerate(self.group_of):
+            if key is not None:
+                self.members.setdefault(key, []).append(index)
+        self.left = {key: len(indexes) for key, indexes in self.members.items()}
+
+    @staticmethod
+    def _group(result: FileResult, options: LintOptions) -> Path | None:
+        if options.host_path is not None:
+            return resolved(options.host_path)
+        mapped = result.config.host_for(result.path) if result.config is not None else None
+        return resolved(mapped) if mapped is not None else None
+
+    def done(self, index: int) -> None:
+        key = self.group_of[index]
+        if key is None:
+            self._release(self.files[index])
+            return
+        self.left[key] -= 1
+        if self.left[key] == 0:
+            group = [self.files[i] for i in self.members.pop(key)]
+            _admission(group, self.hosts)
+            for result in group:
+                self._release(result)
+
+    def _release(self, result: FileResult) -> None:
+        result.had_guest = result.guest is not None
+        if not self.keep:
+            result.guest = None
 
 
 def _admission(files: list[FileResult], hosts: _HostCache) -> None:

@@ -891,6 +891,7 @@ def run_xml(xml: str, tmp_path: Path, host: str | None = None, name: str = "gues
             paths=(path,),
             config=default_config(tmp_path),
             host_path=HOSTS / host if host else None,
+            keep_models=True,
         )
     )
     return report

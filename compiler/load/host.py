@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import unescape
 
 from compiler.cpusets import CpusetError, parse_cpuset
 from compiler.diagnostics import Diagnostic
@@ -96,7 +95,11 @@ def _parse_capabilities(root: Any, shown: str) -> HostTopology:
 
 def _pseudo_attribute(instruction: Any, name: str) -> str | None:
     value = instruction.get(name) if instruction is not None else None
-    return unescape(value, {"&quot;": '"'}) if value is not None else None
+    if value is None:
+        return None
+    for escaped, plain in (("&quot;", '"'), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")):
+        value = value.replace(escaped, plain)  # the inverse of capture's escaping; &amp; last
+    return value
 
 
 def _state_of(root: Any) -> Any:
