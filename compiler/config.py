@@ -18,7 +18,7 @@ import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -82,11 +82,23 @@ class LintConfig:
         return max(matching, key=lambda item: len(item[0]))[1] if matching else default
 
     def host_for(self, path: Path) -> Path | None:
-        matches = _path_matcher(self.relative(path))
-        for mapping in self.hosts:
-            if any(matches(glob) for glob in mapping.files):
-                return mapping.snapshot
-        return None
+        """The first mapping with a glob matching the file (or, for directory patterns and
+        `**`, one of its directories)."""
+        relpath = self.relative(path)
+        if not self.hosts or relpath is None or relpath in ("", "."):
+            return None
+        for_file, for_directory = self._host_patterns
+        first = _first_mapping(for_file, relpath)
+        for parent in PurePosixPath(relpath).parents:
+            if str(parent) != ".":
+                found = _first_mapping(for_directory, str(parent))
+                if found is not None and (first is None or found < first):
+                    first = found
+        return self.hosts[first].snapshot if first is not None else None
+
+    @cached_property
+    def _host_patterns(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+        return _host_patterns(self.hosts)  # compiled once per configuration
 
     def is_excluded(self, path: Path) -> bool:
         matches = _path_matcher(self.relative(path))
@@ -332,6 +344,34 @@ def _selected(code: str, select: tuple[str, ...], ignore: tuple[str, ...]) -> bo
     best_select = max((len(p) for p in select if code.startswith(p)), default=-1)
     best_ignore = max((len(p) for p in ignore if code.startswith(p)), default=-1)
     return best_select > best_ignore
+
+
+def _host_patterns(
+    hosts: tuple[HostMapping, ...],
+) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """All mappings' globs as one alternation each for files and for directories, so a
+    fleet with hundreds of hosts costs one regex match per path, not hundreds. Python's
+    alternation tries branches in order, so the first branch that matches names the
+    first mapping; `h<mapping>_<n>` groups say which (the globs have no groups)."""
+    for_file: list[str] = []
+    for_directory: list[str] = []
+    for index, mapping in enumerate(hosts):
+        for glob in mapping.files:
+            regex, dir_only = _compile(glob)
+            if not dir_only:
+                for_file.append(f"(?P<h{index}_{len(for_file)}>{regex.pattern})")
+            for_directory.append(f"(?P<h{index}_{len(for_directory)}>{regex.pattern})")
+    return (
+        re.compile("|".join(for_file)) if for_file else None,
+        re.compile("|".join(for_directory)) if for_directory else None,
+    )
+
+
+def _first_mapping(pattern: re.Pattern[str] | None, text: str) -> int | None:
+    found = pattern.fullmatch(text) if pattern is not None else None
+    if found is None or found.lastgroup is None:
+        return None
+    return int(found.lastgroup[1:].split("_", 1)[0])
 
 
 def _path_matcher(relpath: str | None) -> Callable[[str], bool]:

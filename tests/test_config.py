@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler.config import (
     ConfigError,
@@ -487,3 +489,46 @@ def test_relative(tmp_path: Path) -> None:
 )
 def test_glob_match(pattern: str, relpath: str, expected: bool) -> None:
     assert glob_match(pattern, relpath) is expected
+
+
+def _naive_host_for(config, path):
+    """The plain definition: the first mapping any of whose globs matches the file."""
+    from compiler.config import _path_matcher
+
+    matches = _path_matcher(config.relative(path))
+    for mapping in config.hosts:
+        if any(matches(glob) for glob in mapping.files):
+            return mapping.snapshot
+    return None
+
+
+_SEGMENTS = ["vms", "hv1", "hv2", "db", "a.xml", "b.yaml", "*", "**", "*.xml", "hv?", "[ab].*"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    globs=st.lists(
+        st.lists(
+            st.builds(
+                lambda parts, slash: "/".join(parts) + ("/" if slash else ""),
+                st.lists(st.sampled_from(_SEGMENTS), min_size=1, max_size=3),
+                st.booleans(),
+            ),
+            min_size=1,
+            max_size=3,
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    path=st.lists(
+        st.sampled_from(["vms", "hv1", "hv2", "db", "a.xml", "b.yaml"]), min_size=1, max_size=4
+    ),
+)
+def test_host_mapping_lookup_agrees_with_the_plain_definition(globs, path) -> None:
+    from compiler.config import HostMapping, LintConfig
+
+    root = Path("/repo")
+    hosts = tuple(HostMapping(Path(f"/repo/hosts/{i}.xml"), tuple(g)) for i, g in enumerate(globs))
+    config = LintConfig(source=None, root=root, hosts=hosts)
+    file = root.joinpath(*path)
+    assert config.host_for(file) == _naive_host_for(config, file)
