@@ -48,15 +48,15 @@ class HostCell:
     free_memory_kib: int | None = None
     span: Span | None = None
 
-    @property
+    @cached_property
     def cpu_ids(self) -> frozenset[int]:
         return frozenset(cpu.id for cpu in self.cpus)
 
-    @property
+    @cached_property
     def cores(self) -> int:
         return len({cpu.core_key for cpu in self.cpus})
 
-    @property
+    @cached_property
     def sockets(self) -> frozenset[int]:
         return frozenset(cpu.socket_id for cpu in self.cpus if cpu.socket_id is not None)
 
@@ -99,7 +99,7 @@ class HostTopology:
     captured_from: str | None = None
     """Where it was captured: a libvirt URI or a sysfs directory."""
 
-    @property
+    @cached_property
     def node_ids(self) -> frozenset[int]:
         return frozenset(cell.id for cell in self.cells)
 
