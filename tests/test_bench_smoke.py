@@ -91,7 +91,10 @@ def test_quick_benchmark_without_nova(tmp_path: Path) -> None:
     # latency: vnuma always measured; peers measured or "not available: reason" (CI)
     assert "## Pre-commit latency" in text, text
     vnuma_rows = [line for line in text.splitlines() if line.startswith("| vnuma | `")]
-    assert vnuma_rows and all(re.search(r"\| [\d.]+ [µm]?s \|", r) for r in vnuma_rows), text
+    timed = [r for r in vnuma_rows if re.search(r"\| [\d.]+ [µm]?s \|", r)]
+    # --quick skips installing vnuma into a venv of its own; the checkout rows are timed
+    skipped = [r for r in vnuma_rows if "installed in a venv" in r and "not in --quick" in r]
+    assert len(timed) >= 2 and len(timed) + len(skipped) == len(vnuma_rows), text
     for peer in ("check-jsonschema", "yamllint"):
         line = next(line for line in text.splitlines() if line.startswith(f"| {peer} | "))
         assert re.search(r"\| ([\d.]+ [µm]?s|not available: .+) \|", line), line
