@@ -70,6 +70,8 @@ class LintConfig:
         code = code.upper()
         if not _selected(code, self.select, self.ignore):
             return False
+        if not self.per_file_ignores:
+            return True
         matches = _path_matcher(self.relative(path))
         return not any(
             _has_prefix(code, prefixes) and matches(glob)
@@ -84,8 +86,10 @@ class LintConfig:
     def host_for(self, path: Path) -> Path | None:
         """The first mapping with a glob matching the file (or, for directory patterns and
         `**`, one of its directories)."""
+        if not self.hosts:
+            return None
         relpath = self.relative(path)
-        if not self.hosts or relpath is None or relpath in ("", "."):
+        if relpath is None or relpath in ("", "."):
             return None
         for_file, for_directory = self._host_patterns
         first = _first_mapping(for_file, relpath)
@@ -101,6 +105,8 @@ class LintConfig:
         return _host_patterns(self.hosts)  # compiled once per configuration
 
     def is_excluded(self, path: Path) -> bool:
+        if not self.exclude:
+            return False
         matches = _path_matcher(self.relative(path))
         return any(matches(glob) for glob in self.exclude)
 
@@ -127,6 +133,11 @@ def resolved(path: Path) -> Path:
     if found is None:
         found = _RESOLVED[path] = path.resolve()
     return found
+
+
+def remember_resolved(path: Path, real: Path) -> None:
+    """What ``path.resolve()`` is, when the caller knows it without asking the system."""
+    _RESOLVED.setdefault(path, real)
 
 
 def forget_resolved() -> None:
