@@ -169,6 +169,21 @@ def test_closest_config_applies_to_each_file(run_cli, tree) -> None:
     assert [d["path"] for d in json.loads(result.out)] == ["team-b/vm.yaml"]
 
 
+def test_symlinked_files_and_directories_take_the_configuration_of_their_target(
+    run_cli, tree
+) -> None:
+    put(tree, "team-a/pyproject.toml", '[tool.vnuma]\nignore = ["VN104"]\n')
+    put(tree, "team-a/vm.yaml", OVERLAP)
+    put(tree, "team-b/vm.yaml", OVERLAP)
+    (tree / "links").mkdir()
+    (tree / "links" / "a.yaml").symlink_to(tree / "team-a" / "vm.yaml")
+    (tree / "links" / "b.yaml").symlink_to(tree / "team-b" / "vm.yaml")
+    (tree / "links" / "team-a").symlink_to(tree / "team-a", target_is_directory=True)
+    result = run_cli("lint", "links", "--format", "json")
+    assert result.code == 1
+    assert [d["path"] for d in json.loads(result.out)] == ["links/b.yaml"]
+
+
 def test_select_severity_and_per_file_ignores(run_cli, tree) -> None:
     put(
         tree,
