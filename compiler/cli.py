@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -278,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         if args.debug:
+            import traceback
+
             traceback.print_exc()
         else:
             print("vnuma: run with --debug for the traceback", file=sys.stderr)

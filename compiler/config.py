@@ -13,9 +13,7 @@ pattern to directories, and a pattern that matches a directory covers everything
 
 from __future__ import annotations
 
-import difflib
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -225,6 +223,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read config file: {exc.strerror or exc}", path) from None
+    import tomllib
+
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -248,6 +248,10 @@ def _has_vnuma_table(pyproject: Path) -> bool:
         raw = pyproject.read_bytes()
     except OSError:
         return False
+    if b"vnuma" not in raw:
+        return False  # most projects' pyproject.toml: no need to parse it at all
+    import tomllib
+
     try:
         tool = tomllib.loads(raw.decode("utf-8")).get("tool")
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -261,6 +265,8 @@ def _reject_unknown(
     for name in table:
         if name in valid:
             continue
+        import difflib
+
         close = difflib.get_close_matches(name, valid, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise _Invalid(f"unknown key '{key(name)}'{hint} (valid keys: {', '.join(valid)})")

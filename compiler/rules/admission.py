@@ -10,8 +10,8 @@ guests does not get hundreds of messages each naming hundreds of guests.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-from compiler.capacity import Demand, Shortfall, find_shortfall
 from compiler.check import AdmissionContext
 from compiler.cpusets import format_cpuset
 from compiler.diagnostics import JsonPath, Severity
@@ -22,6 +22,24 @@ from compiler.sizes import format_kib
 
 MAX_NAMED = 5
 """Guests named in an admission message; the others are counted."""
+
+
+if TYPE_CHECKING:
+    from compiler.capacity import Demand, Shortfall
+
+
+def _demand(*args: Any) -> Demand:
+    # The max-flow module is needed only when guests are admitted together, not to lint
+    # one file: imported on first use (pre-commit startup).
+    from compiler.capacity import Demand
+
+    return Demand(*args)
+
+
+def find_shortfall(demands: list[Demand], capacity: dict[int, int]) -> Shortfall | None:
+    from compiler.capacity import find_shortfall as find
+
+    return find(demands, capacity)
 
 
 def _named(parts: list[str], separator: str) -> str:
@@ -103,7 +121,7 @@ def _first_place_per_guest(
 
 def _bound_small_page_demands(host: HostTopology, guest: Intent) -> list[Demand]:
     return [
-        Demand((guest, b.path, b.label), b.memory_kib, b.nodes)
+        _demand((guest, b.path, b.label), b.memory_kib, b.nodes)
         for b in guest.bindings()
         if b.mode.binds and b.nodes <= host.node_ids and guest.page_size_of(b.cell) is None
     ]
@@ -183,7 +201,7 @@ def _hugepage_demands(host: HostTopology, guest: Intent, size_kib: int) -> list[
         else:
             nodes, path = host.node_ids, pages.path
             label = "the guest" if cell is None else f"guest cell {cell.id}"
-        demands.append(Demand((guest, path, label), -(-memory // size_kib), nodes))
+        demands.append(_demand((guest, path, label), -(-memory // size_kib), nodes))
     return demands
 
 
@@ -257,7 +275,7 @@ def free_memory_exceeded(ctx: AdmissionContext) -> Iterator[AdmissionFinding]:
         demands.extend(bound)
         if not bound and not guest.uses_hugepages:
             demands.append(
-                Demand((guest, ("memory",), "the guest"), guest.memory_kib, host.node_ids)
+                _demand((guest, ("memory",), "the guest"), guest.memory_kib, host.node_ids)
             )
     shortfall = find_shortfall(demands, capacity)
     if shortfall is not None and _guests_in(shortfall) > 1:
