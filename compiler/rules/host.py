@@ -306,12 +306,26 @@ def _uses_size(intent: Intent, cell: GuestCell | None, size_kib: int) -> bool:
     return pages is not None and pages.size_kib == size_kib
 
 
-def _pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterator[Finding]:
-    bindings = [
+def _page_bindings(host: HostTopology, intent: Intent, size: int) -> list[Binding]:
+    """Strict or restrictive bindings to known host nodes of memory backed by ``size`` pages."""
+    return [
         b
         for b in intent.bindings()
         if b.mode.binds and _known(host, b) and _uses_size(intent, b.cell, size)
     ]
+
+
+def _guest_pages(intent: Intent, size: int) -> int:
+    """Pages of ``size`` the whole guest needs (each cell rounded up to whole pages)."""
+    if intent.cells:
+        parts = [c.memory_kib for c in intent.cells if _uses_size(intent, c, size)]
+    else:
+        parts = [intent.memory_kib] if _uses_size(intent, None, size) else []
+    return sum(-(-memory // size) for memory in parts)
+
+
+def _pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterator[Finding]:
+    bindings = _page_bindings(host, intent, size)
     short_group = False
     for first, group in _groups(bindings):
         need = sum(-(-b.memory_kib // size) for b in group)
@@ -325,11 +339,7 @@ def _pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterator[Fi
                 first.path,
                 hint=_pool_hint(first.nodes, size, need - have),
             )
-    if intent.cells:
-        parts = [c.memory_kib for c in intent.cells if _uses_size(intent, c, size)]
-    else:
-        parts = [intent.memory_kib] if _uses_size(intent, None, size) else []
-    need = sum(-(-memory // size) for memory in parts)
+    need = _guest_pages(intent, size)
     have = _pool_pages(host, host.node_ids, size)
     if need > have and not short_group:
         path = next(p.path for p in intent.hugepages if p.size_kib == size)
@@ -456,11 +466,7 @@ def hugepage_pool_free_too_small(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _free_pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterator[Finding]:
-    bindings = [
-        b
-        for b in intent.bindings()
-        if b.mode.binds and _known(host, b) and _uses_size(intent, b.cell, size)
-    ]
+    bindings = _page_bindings(host, intent, size)
     reported = False
     for first, group in _groups(bindings):
         need = sum(-(-b.memory_kib // size) for b in group)
@@ -476,11 +482,7 @@ def _free_pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterat
             first.path,
             hint=_free_pool_hint(first.nodes, size, need - free),
         )
-    if intent.cells:
-        parts = [c.memory_kib for c in intent.cells if _uses_size(intent, c, size)]
-    else:
-        parts = [intent.memory_kib] if _uses_size(intent, None, size) else []
-    need = sum(-(-memory // size) for memory in parts)
+    need = _guest_pages(intent, size)
     free = _free_pool_pages(host, host.node_ids, size)
     if reported or free is None or need <= free or need > _pool_pages(host, host.node_ids, size):
         return
