@@ -16,7 +16,13 @@ from typing import Any
 from lxml import etree
 
 from compiler.cpusets import format_cpuset
-from compiler.hoststate import FORMAT_VERSION, FREE_MEMORY_PI, FREE_PAGES_PI, STATE_PI
+from compiler.hoststate import (
+    FORMAT_VERSION,
+    FREE_MEMORY_PI,
+    FREE_PAGES_PI,
+    STATE_PI,
+    escape_value,
+)
 from compiler.load.xmlsafe import parse_xml
 from compiler.model.host import HostCell, HostTopology
 from compiler.xmlvalues import parse_uint, scaled_kib
@@ -136,16 +142,8 @@ def annotate(root: Any, state: FreeState, source: str, captured: str) -> bytes:
 
 
 def _pi(target: str, **attributes: object) -> Any:
-    text = " ".join(f'{name}="{_pseudo_attribute(value)}"' for name, value in attributes.items())
+    text = " ".join(f'{name}="{escape_value(value)}"' for name, value in attributes.items())
     return etree.ProcessingInstruction(target, text)
-
-
-def _pseudo_attribute(value: object) -> str:
-    text = str(value)
-    # A URI or path never needs these, but a hostile one must not end the instruction.
-    return (
-        text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-    )
 
 
 def _insert_first(parent: Any, node: Any) -> None:

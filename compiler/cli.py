@@ -457,7 +457,6 @@ def _cmd_show(args: argparse.Namespace) -> int:
 def _cmd_host(args: argparse.Namespace) -> int:
     from compiler.hostview import render_json, render_text
     from compiler.load.host import load_host
-    from compiler.load.sysfs import load_sysfs, resolve_sysfs_root
     from compiler.load.text import UnreadableInput
     from compiler.pipeline import display_path, local_sysfs_root
 
@@ -467,6 +466,8 @@ def _cmd_host(args: argparse.Namespace) -> int:
         if args.snapshot is not None:
             host, diagnostics = load_host(args.snapshot, display_path(args.snapshot))
         else:
+            from compiler.load.sysfs import load_sysfs, resolve_sysfs_root
+
             root = resolve_sysfs_root(args.sysfs_root or local_sysfs_root())
             host, diagnostics = load_sysfs(root, f"sysfs {root}")
     except UnreadableInput as exc:

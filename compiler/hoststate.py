@@ -26,3 +26,20 @@ STATE_PI = "vnuma-host-state"
 FREE_MEMORY_PI = "vnuma-free-memory"
 FREE_PAGES_PI = "vnuma-free-pages"
 FORMAT_VERSION = 1
+
+# A pseudo-attribute value is quoted with " inside the instruction; these four characters
+# are escaped so that no value (a hostile URI, say) can end the quote or the instruction.
+_ESCAPES = (("&", "&amp;"), ('"', "&quot;"), ("<", "&lt;"), (">", "&gt;"))
+
+
+def escape_value(value: object) -> str:
+    text = str(value)
+    for plain, escaped in _ESCAPES:  # & first
+        text = text.replace(plain, escaped)
+    return text
+
+
+def unescape_value(text: str) -> str:
+    for plain, escaped in reversed(_ESCAPES):  # &amp; last
+        text = text.replace(escaped, plain)
+    return text

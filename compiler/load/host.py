@@ -7,7 +7,13 @@ from typing import Any
 
 from compiler.cpusets import CpusetError, parse_cpuset
 from compiler.diagnostics import Diagnostic
-from compiler.hoststate import FORMAT_VERSION, FREE_MEMORY_PI, FREE_PAGES_PI, STATE_PI
+from compiler.hoststate import (
+    FORMAT_VERSION,
+    FREE_MEMORY_PI,
+    FREE_PAGES_PI,
+    STATE_PI,
+    unescape_value,
+)
 from compiler.load.text import read_bytes
 from compiler.load.xmlsafe import element_span, parse_xml
 from compiler.model.host import HostCell, HostCPU, HostTopology, PagePool
@@ -95,11 +101,7 @@ def _parse_capabilities(root: Any, shown: str) -> HostTopology:
 
 def _pseudo_attribute(instruction: Any, name: str) -> str | None:
     value = instruction.get(name) if instruction is not None else None
-    if value is None:
-        return None
-    for escaped, plain in (("&quot;", '"'), ("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&")):
-        value = value.replace(escaped, plain)  # the inverse of capture's escaping; &amp; last
-    return value
+    return unescape_value(value) if value is not None else None
 
 
 def _state_of(root: Any) -> Any:
