@@ -10,7 +10,10 @@
 Each command runs N times (15, ``--quick`` 3) after one untimed warm-up run; the table
 shows the median wall time of the whole process (``subprocess.run``, from the
 benchmark's point of view). The import budget is ``python -X importtime -m compiler lint
-...``: its stderr lines parsed, the ten largest cumulative import times.
+...``: its stderr lines parsed, the largest cumulative import times. Two floor rows
+time, in vnuma's own venv, the interpreter start and the imports vnuma cannot do without
+(PyYAML, lxml, argparse, pathlib, dataclasses); ``startup_probe.py`` then splits one run
+inside the process (import, command, dataclass creation, regex compilation).
 
 Public entry points: :func:`run_latency` returns rows, :func:`render_markdown` turns
 them into the Markdown section of ``RESULTS.md``.
@@ -18,6 +21,7 @@ them into the Markdown section of ``RESULTS.md``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -41,6 +45,8 @@ FULL_RUNS = 15
 QUICK_RUNS = 3
 GOALS = {"check-jsonschema": 0.5, "yamllint": 1.0}  # vnuma / peer at most
 TOP_IMPORTS = 15
+FLOOR_IMPORTS = "import yaml, yaml._yaml, lxml.etree, argparse, pathlib, dataclasses"
+PROBE = Path(__file__).resolve().parent / "startup_probe.py"
 
 
 @dataclass
@@ -70,6 +76,16 @@ class ImportCost:
 
 
 @dataclass
+class Probe:
+    """Medians of ``startup_probe.py`` runs (milliseconds), or why there are none."""
+
+    python: str  # which interpreter ran it
+    runs: int = 0
+    figures: dict[str, float] = field(default_factory=dict)
+    error: str = ""
+
+
+@dataclass
 class LatencyResult:
     timings: list[Timing]
     imports: list[ImportCost]
@@ -78,6 +94,7 @@ class LatencyResult:
     peers: str  # peers_env description
     runs: int
     bytecode: str = ""  # how vnuma's bytecode was prepared
+    probe: Probe | None = None
 
 
 def _console_script() -> Path | None:
@@ -142,7 +159,24 @@ def commands(peers: peers_env.PeersEnv, installed: tuple[Path | None, str]) -> l
     if script is None:
         timings.append(Timing("vnuma", label, [], unavailable=reason))
     else:
+        venv_python = str(script.parent / "python")
         timings.append(Timing("vnuma", label, [str(script), *lint], checkout=False))
+        timings.append(
+            Timing(
+                "floor",
+                "vnuma's venv: `python -c pass`",
+                [venv_python, "-c", "pass"],
+                checkout=False,
+            )
+        )
+        timings.append(
+            Timing(
+                "floor",
+                f"vnuma's venv: `python -c '{FLOOR_IMPORTS}'`",
+                [venv_python, "-c", FLOOR_IMPORTS],
+                checkout=False,
+            )
+        )
     for package, args in (
         ("check-jsonschema", ["--schemafile", SCHEMA, INTENT]),
         ("yamllint", [INTENT]),
@@ -252,7 +286,50 @@ def run_latency(
             + (_fmt_seconds(timing.seconds) if timing.seconds is not None else timing.error)
         )
     imports, total, error = import_budget()
-    return LatencyResult(timings, imports, total, error, peers.describe(), runs, bytecode)
+    probe = startup_probe(timings, runs)
+    return LatencyResult(timings, imports, total, error, peers.describe(), runs, bytecode, probe)
+
+
+def startup_probe(timings: list[Timing], runs: int) -> Probe:
+    """``startup_probe.py`` in vnuma's venv (its installed copy), else in the benchmark's
+    Python on this checkout; medians of every figure over ``runs`` runs after a warm-up."""
+    installed = next(
+        (t for t in timings if t.tool == "vnuma" and not t.checkout and t.command), None
+    )
+    if installed is not None:
+        python, env, label = (
+            str(Path(installed.command[0]).parent / "python"),
+            _installed_env(),
+            "vnuma's venv",
+        )
+    else:
+        python, env, label = sys.executable, _env(), "the benchmark's Python, this checkout"
+    probe = Probe(label)
+    samples: dict[str, list[float]] = {}
+    for i in range(runs + 1):
+        try:
+            proc = subprocess.run(
+                [python, str(PROBE), "lint", INTENT, "--host", HOST],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                env=env,
+            )
+            figures = json.loads(proc.stdout)
+        except (OSError, subprocess.TimeoutExpired, ValueError) as exc:
+            probe.error = f"{type(exc).__name__}: {exc}"
+            return probe
+        if proc.returncode != 0 or figures.get("exit") not in (0, 1):
+            probe.error = f"exit {proc.returncode}/{figures.get('exit')}: {_tail(proc.stderr)}"
+            return probe
+        if i:  # the first run warms the page cache
+            for key, value in figures.items():
+                if isinstance(value, int | float) and key != "exit":
+                    samples.setdefault(key, []).append(float(value))
+    probe.runs = runs
+    probe.figures = {key: statistics.median(values) for key, values in samples.items()}
+    return probe
 
 
 # --------------------------------------------------------------------------
@@ -282,6 +359,76 @@ def ratio_rows(result: LatencyResult) -> list[tuple[str, str, str, str]]:
             verdict = "met" if ratio <= goal else "**not met**"
             rows.append((v.label, f"≤ {goal:g}× `{peer}`", _fmt_ratio(ratio), verdict))
     return rows
+
+
+def _median(result: LatencyResult, tool: str, label_part: str = "") -> float | None:
+    found = next(
+        (t for t in result.timings if t.tool == tool and label_part in t.label and t.seconds),
+        None,
+    )
+    return found.seconds if found is not None else None
+
+
+def _where_the_time_goes(result: LatencyResult) -> list[str]:
+    """The gap to yamllint, split into what vnuma cannot avoid and what is its own code."""
+    o = ["### Where vnuma's time goes", ""]
+    probe = result.probe
+    if probe is None or probe.error or not probe.figures:
+        why = probe.error if probe is not None else "not run"
+        return [*o, f"`bench/startup_probe.py`: {why or 'no figures'}", ""]
+    f = probe.figures
+
+    def ms(key: str) -> str:
+        value = f.get(key)
+        return _fmt_seconds(value / 1000) if value is not None else "—"
+
+    o.append(
+        f"`python bench/startup_probe.py lint {INTENT} --host {HOST}` in {probe.python},"
+        f" median of {probe.runs} runs: the same command inside one process, split by"
+        " clocks around its steps and counters on `dataclasses._process_class` and"
+        " `re._compile`."
+    )
+    o.append("")
+    o.append("| step | median |")
+    o.append("|---|---:|")
+    o.append(
+        f"| probe start: `json`, `contextlib`, `dataclasses`, `re` imported | {ms('probe_setup_ms')} |"
+    )
+    o.append(f"| `import compiler.cli` (argparse, pathlib, diagnostics) | {ms('import_cli_ms')} |")
+    o.append(
+        f"| `main(['lint', ...])`: the rest of vnuma, PyYAML and lxml imported on use,"
+        f" the host and intent parsed, checked, reported | {ms('command_ms')} |"
+    )
+    o.append(
+        f"| of which creating {f.get('dataclasses', 0):.0f} dataclasses (at import) |"
+        f" {ms('dataclass_ms')} |"
+    )
+    o.append(
+        f"| of which compiling regular expressions ({f.get('regex_compiles', 0):.0f} calls,"
+        f" PyYAML's included) | {ms('regex_ms')} |"
+    )
+    o.append("")
+    installed = _median(result, "vnuma", "installed")
+    floor = _median(result, "floor", "import")
+    yamllint = _median(result, "yamllint")
+    if installed and floor and yamllint:
+        own, room = installed - floor, yamllint - floor
+        creation = f.get("dataclass_ms", 0.0) / 1000
+        o.append(
+            f"The floor row (interpreter start plus the modules vnuma needs from outside,"
+            f" in its own venv) takes {_fmt_seconds(floor)}; installed vnuma takes"
+            f" {_fmt_seconds(installed)}, so its own code costs {_fmt_seconds(own)}, of"
+            f" which {_fmt_seconds(creation)} is creating its dataclasses. yamllint takes"
+            f" {_fmt_seconds(yamllint)}: ≤ 1× yamllint leaves vnuma's own code"
+            f" {_fmt_seconds(room)}"
+            + (
+                f", less than creating the dataclasses alone ({_fmt_seconds(creation)})."
+                if room < creation
+                else "."
+            )
+        )
+        o.append("")
+    return o
 
 
 def render_markdown(result: LatencyResult) -> str:
@@ -315,6 +462,7 @@ def render_markdown(result: LatencyResult) -> str:
     for label, goal, ratio, verdict in ratio_rows(result):
         a(f"| {label} | {goal} | {ratio} | {verdict} |")
     a("")
+    o.extend(_where_the_time_goes(result))
     a("### Import budget")
     a("")
     if result.import_error:

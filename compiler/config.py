@@ -32,6 +32,16 @@ SEVERITIES = {severity.label: severity for severity in Severity}
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOOL_VNUMA = re.compile(rb"tool\s*\.\s*vnuma\b")
+# Every TOML spelling of a tool.vnuma table matches one of these (a superset: a match in
+# a comment or a string only costs a real parse): a backslash-u escape, which can spell
+# either key; a dotted path or header, quoted or not (`[tool.vnuma]`, `[["tool".'vnuma'.x]]`,
+# `tool.vnuma.select = ...`); an inline `tool = {...}`; or, when a bare `[tool]` header
+# exists, a key `vnuma` on any line. Compiled on first use, by the re module's cache.
+_ESCAPE = rb"\\[uU]"
+_DOTTED_TOOL_VNUMA = rb"""tool["']?\s*\.\s*["']?vnuma"""
+_INLINE_TOOL = rb"""tool["']?\s*=\s*\{"""
+_BARE_TOOL_HEADER = rb"""(?m)^\s*\[\s*["']?tool["']?\s*\]"""
+_VNUMA_KEY = rb"""(?m)^\s*["']?vnuma["']?\s*[.=]"""
 _ANY_DIRS = "(?:[^/]+/)*"
 
 
@@ -248,8 +258,10 @@ def _has_vnuma_table(pyproject: Path) -> bool:
         raw = pyproject.read_bytes()
     except OSError:
         return False
-    if b"vnuma" not in raw:
-        return False  # most projects' pyproject.toml: no need to parse it at all
+    if not _may_define_tool_vnuma(raw):
+        # most projects' pyproject.toml, and one that names vnuma only as a project,
+        # dependency or script: no need to parse it (tomllib costs ~5 ms of startup)
+        return False
     import tomllib
 
     try:
@@ -257,6 +269,17 @@ def _has_vnuma_table(pyproject: Path) -> bool:
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
         return _TOOL_VNUMA.search(raw) is not None
     return isinstance(tool, dict) and "vnuma" in tool
+
+
+def _may_define_tool_vnuma(raw: bytes) -> bool:
+    """False only when no TOML document with these bytes can have a tool.vnuma table."""
+    if re.search(_ESCAPE, raw):
+        return True
+    if b"vnuma" not in raw:
+        return False
+    if re.search(_DOTTED_TOOL_VNUMA, raw) or re.search(_INLINE_TOOL, raw):
+        return True
+    return bool(re.search(_BARE_TOOL_HEADER, raw) and re.search(_VNUMA_KEY, raw))
 
 
 def _reject_unknown(

@@ -532,3 +532,87 @@ def test_host_mapping_lookup_agrees_with_the_plain_definition(globs, path) -> No
     config = LintConfig(source=None, root=root, hosts=hosts)
     file = root.joinpath(*path)
     assert config.host_for(file) == _naive_host_for(config, file)
+
+
+# --- pyproject.toml pre-scan: parse only files that may define tool.vnuma ----------------
+
+DEFINES_TOOL_VNUMA = [
+    "[tool.vnuma]\n",
+    "[tool.vnuma.severity]\nVN207 = 'error'\n",
+    "[[tool.vnuma.hosts]]\nfiles = ['a/*']\nsnapshot = 'h.xml'\n",
+    "[ tool . vnuma ]\n",
+    "[\"tool\".'vnuma']\n",
+    "tool.vnuma.select = ['VN']\n",
+    "tool . \"vnuma\" = {}\n",
+    "[tool]\nvnuma = {select = ['VN']}\n",
+    "[tool]\n'vnuma'.select = ['VN']\n",
+    "[ 'tool' ]\nruff = {}\n  vnuma.ignore = []\n",
+    "tool = {vnuma = {}}\n",
+    "tool={ruff={}, vnuma={}}\n",
+    '["tool"."vn\\u0075ma"]\n',
+    '"\\u0074ool".vnuma = {}\n',
+    '[project]\nname = "x"\n[tool]\n"vnuma" = {}\n',
+]
+
+NO_TOOL_VNUMA = [
+    "",
+    '[project]\nname = "vnuma"\ndependencies = ["vnuma>=0.1", "lxml"]\n',
+    '[project.scripts]\nvnuma = "compiler.cli:main"\n[tool.ruff]\nline-length = 100\n',
+    "[tool.ruff]\nvnuma = 1\n",  # a key vnuma, but under tool.ruff
+    '[project]\ndescription = "configure vnuma in pyproject"\n',
+]
+
+
+@pytest.mark.parametrize("text", DEFINES_TOOL_VNUMA)
+def test_every_spelling_of_tool_vnuma_is_discovered(tmp_path: Path, text: str) -> None:
+    import tomllib
+
+    assert "vnuma" in tomllib.loads(text)["tool"]  # the case itself is right
+    found = write(tmp_path / "pyproject.toml", text)
+    assert discover_config(tmp_path) == found.resolve()
+
+
+@pytest.mark.parametrize("text", NO_TOOL_VNUMA)
+def test_pyproject_naming_vnuma_without_the_table_is_skipped(tmp_path: Path, text: str) -> None:
+    from compiler.config import _may_define_tool_vnuma
+
+    write(tmp_path / "pyproject.toml", text)
+    assert discover_config(tmp_path) is None
+    if "vnuma" in text and "[tool.ruff]\nvnuma" not in text:
+        assert not _may_define_tool_vnuma(text.encode())  # skipped without parsing
+
+
+_TOML_PIECES = st.sampled_from(
+    [
+        "[tool]\n",
+        "[tool.ruff]\n",
+        "[tool.vnuma]\n",
+        "[project.scripts]\n",
+        "[[tool.vnuma.hosts]]\n",
+        "vnuma = {}\n",
+        "vnuma.select = []\n",
+        "'vnuma' = 1\n",
+        "tool.vnuma.ignore = []\n",
+        "tool = {vnuma = {}}\n",
+        'name = "vnuma"\n',
+        "x = 1\n",
+        "# tool.vnuma in a comment\n",
+        "s = '''\n[tool.vnuma]\n'''\n",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TOML_PIECES, max_size=6))
+def test_pre_scan_never_misses_a_table_tomllib_finds(pieces: list[str]) -> None:
+    import tomllib
+
+    from compiler.config import _may_define_tool_vnuma
+
+    text = "".join(pieces)
+    try:
+        tool = tomllib.loads(text).get("tool")
+    except tomllib.TOMLDecodeError:
+        return
+    if isinstance(tool, dict) and "vnuma" in tool:
+        assert _may_define_tool_vnuma(text.encode())
