@@ -219,7 +219,8 @@ def perfect_matching(
     if len(needs) > len(nodes):
         return False
     owner: dict[int, int] = {}
-    allowed = {need.index: [n for n in compatible[need.index] if n in set(nodes)] for need in needs}
+    free = set(nodes)
+    allowed = {need.index: [n for n in compatible[need.index] if n in free] for need in needs}
 
     def augment(index: int, seen: set[int]) -> bool:
         for node in allowed[index]:
