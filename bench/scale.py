@@ -162,6 +162,11 @@ def _child(intent_path: Path, host_path: Path, reps: int, xml_out: Path) -> dict
     from compiler.verify import find_schema_dir, verify_domain_xml
 
     imports = time.perf_counter() - start
+    import compiler
+
+    where = Path(compiler.__file__).resolve().parent
+    if where != REPO / "compiler":  # e.g. an installed vnuma shadowing this checkout
+        return {"error": f"imported compiler from {where}, not {REPO / 'compiler'}"}
     shown_intent, shown_host = display_path(intent_path), display_path(host_path)
     output_name = str(xml_out)
     runs: list[dict[str, float]] = []
