@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """vnuma benchmarks; writes bench/RESULTS.md.
 
-    python bench/run.py [--sections latency,fleet,placement] [--quick] [--nova-timeout S]
+    python bench/run.py [--sections latency,fleet,placement,scale] [--quick] [--nova-timeout S]
                         [--no-nova] [--no-peers] [--output PATH]
 
 Sections (one module each, each with a function returning rows and one rendering its
 Markdown): latency (`latency.py`, single-file `vnuma lint` against check-jsonschema and
 yamllint), fleet (`fleet.py`, `vnuma lint` on generated repositories against
-virt-xml-validate) and placement (`placement.py`, vnuma's solver against OpenStack Nova's
-`numa_fit_instance_to_host`). Nova is installed on demand into `bench/.venv-nova`, the
-lint peers into `bench/.venv-peers` (both git-ignored); when that fails the section says
-why and only vnuma is measured. Without the placement section the default output is
-`bench/RESULTS-lint.md`, so the placement results in `bench/RESULTS.md` are kept.
+virt-xml-validate), placement (`placement.py`, vnuma's solver against OpenStack Nova's
+`numa_fit_instance_to_host`) and scale (`scale.py`, a 512-vCPU, 32-cell guest compiled
+for a 64-node, 1,024-CPU host, stage by stage and as a whole process). Nova is installed
+on demand into `bench/.venv-nova`, the lint peers into `bench/.venv-peers` (both
+git-ignored); when that fails the section says why and only vnuma is measured. Without
+the placement section the default output is `bench/RESULTS-lint.md`, so the placement
+results in `bench/RESULTS.md` are kept.
 """
 
 from __future__ import annotations
@@ -38,8 +40,9 @@ import latency  # noqa: E402
 import nova_env  # noqa: E402
 import peers_env  # noqa: E402
 import placement  # noqa: E402
+import scale  # noqa: E402
 
-SECTIONS = ("latency", "fleet", "placement")
+SECTIONS = ("latency", "fleet", "placement", "scale")
 
 
 def cpu_model() -> str:
@@ -118,7 +121,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quick",
         action="store_true",
         help="placement: N in {8, 16}, M in {4, 8}, 3 repetitions; latency: 3 runs;"
-        " fleet: 200 files (CI smoke)",
+        " fleet: 200 files; scale: full size, 3 repetitions (CI smoke)",
     )
     ap.add_argument(
         "--nova-timeout",
@@ -199,6 +202,12 @@ def main(argv: list[str] | None = None) -> int:
                     for r in rows
                     if r.parallel is not None and (r.parallel.error or r.identical is False)
                 ]
+            elif section == "scale":
+                result_s = scale.run_scale(
+                    quick=args.quick, workdir=Path(tmp) / "scale", reps=args.reps, log=log
+                )
+                body.append(scale.render_markdown(result_s))
+                failed += result_s.failed
             else:
                 try:
                     placement.import_vnuma_api()

@@ -1,4 +1,5 @@
-"""The benchmark under bench/: its host generator (fast) and a --quick run without Nova (slow)."""
+"""The benchmark under bench/: its host generator, the scale section's intents and Markdown
+(fast), and a --quick run without Nova (slow)."""
 
 from __future__ import annotations
 
@@ -107,6 +108,73 @@ def test_quick_benchmark_without_nova(tmp_path: Path) -> None:
     assert len(fleet_rows) == 1, text
     assert "error" not in fleet_rows[0], fleet_rows[0]
     assert re.search(r"\| [\d.]+ [µm]?s \| [\d.]+ [µm]?s \| \d+ MiB \|", fleet_rows[0])
+
+    # scale: full size also with --quick; both guests compiled, verdicts rendered
+    assert "## Scale: 64-node, 1,024-CPU host; 512-vCPU, 32-cell guest" in text, text
+    scale_text = text[text.index("## Scale:") :]
+    for guest in ("auto", "explicit"):
+        assert re.search(
+            rf"^\| {guest} \| whole process, .* \| (met|\*\*not met\*\*) \|$", scale_text, re.M
+        ), scale_text
+        assert not re.search(rf"^\| {guest}\b.*error", scale_text, re.M), scale_text
+    sizes = [line for line in scale_text.splitlines() if "| 64 / 1,024 |" in line]
+    assert len(sizes) == 2 and all("| 512 | 512 | 32 | 32 |" in line for line in sizes), sizes
+
+
+def _load_scale():
+    """bench/scale.py with bench/ on the path (it imports topology and placement)."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        return importlib.import_module("scale")
+    finally:
+        sys.path.remove(str(BENCH))
+
+
+def test_scale_intents_model(tmp_path: Path) -> None:
+    """The scale section's two guests are valid intents of 512 vCPUs in 32 cells."""
+    from compiler.load.intent import load_intent
+    from compiler.pipeline import intent_from_raw
+
+    scale = _load_scale()
+    intents = {}
+    for case in scale.make_cases():
+        path = tmp_path / f"{case.key}.yaml"
+        path.write_text(case.intent, encoding="utf-8")
+        intent, diagnostics = intent_from_raw(load_intent(path))
+        assert intent is not None and diagnostics == [], diagnostics
+        assert intent.vcpus == 512 and intent.needs_placement
+        intents[case.key] = intent
+    assert set(intents) == {"auto", "explicit"}
+    assert intents["auto"].cell_count == 32
+    explicit = intents["explicit"]
+    assert [sorted(c.host_nodes) for c in explicit.cells] == [[i] for i in range(32)]
+    assert [len(c.cpus) for c in explicit.cells] == [16] * 32
+
+
+def test_scale_markdown_verdicts() -> None:
+    """Rendering only (no timing): over 0.5 s is **not met**, an error row says so."""
+    scale = _load_scale()
+    auto, explicit = scale.make_cases()
+    stages = dict.fromkeys(scale.STAGE_KEYS, 0.01)
+    fast = scale.Row(auto, imports=0.05, runs=[stages] * 3, pipeline=[0.09], process=[0.3])
+    fast.placement_ran, fast.same_output = True, True
+    slow = scale.Row(explicit, imports=0.05, runs=[stages] * 3, pipeline=[0.09], process=[0.7])
+    slow.same_output = True
+    result = scale.ScaleResult([fast, slow], "bytecode note", 2, 1, interpreter=0.045)
+    text = scale.render_markdown(result)
+    assert "| auto | whole process, `python -m compiler compile` (median) | 300 ms | met |" in text
+    assert (
+        "| explicit | whole process, `python -m compiler compile` (median) | 700 ms | **not met** |"
+        in text
+    )
+    assert "| auto | in-process total, cold (imports + first run) | 140 ms | met |" in text
+    assert "| place | `compiler.place.place` | 10 ms | 10 ms | not run | not run |" in text
+    assert result.failed == []
+    broken = scale.Row(explicit, error="VN201 boom")
+    result = scale.ScaleResult([fast, broken], "bytecode note", 2, 1)
+    text = scale.render_markdown(result)
+    assert "| explicit | — | error | **not met** (error) |" in text
+    assert result.failed == ["scale explicit"]
 
 
 def test_fleet_generator(tmp_path: Path) -> None:
