@@ -11,9 +11,9 @@ virt-xml-validate), placement (`placement.py`, vnuma's solver against OpenStack 
 `numa_fit_instance_to_host`) and scale (`scale.py`, a 512-vCPU, 32-cell guest compiled
 for a 64-node, 1,024-CPU host, stage by stage and as a whole process). Nova is installed
 on demand into `bench/.venv-nova`, the lint peers into `bench/.venv-peers` (both
-git-ignored); when that fails the section says why and only vnuma is measured. Without
-the placement section the default output is `bench/RESULTS-lint.md`, so the placement
-results in `bench/RESULTS.md` are kept.
+git-ignored); when that fails the section says why and only vnuma is measured. For
+a subset of the sections the default output is `bench/RESULTS-partial.md` (git-ignored),
+so a partial run never overwrites the full report in `bench/RESULTS.md`.
 """
 
 from __future__ import annotations
@@ -148,8 +148,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--output",
         type=Path,
         default=None,
-        help="where to write the report (default bench/RESULTS.md, or bench/RESULTS-lint.md"
-        " without the placement section)",
+        help="where to write the report (default bench/RESULTS.md for all sections,"
+        " bench/RESULTS-partial.md for a subset)",
     )
     args = ap.parse_args(argv)
     args.sections = [s.strip() for s in args.sections.split(",") if s.strip()]
@@ -157,7 +157,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown or not args.sections:
         ap.error(f"--sections: unknown {', '.join(unknown) or '(empty)'}; choose from {SECTIONS}")
     if args.output is None:
-        name = "RESULTS.md" if "placement" in args.sections else "RESULTS-lint.md"
+        name = "RESULTS.md" if set(args.sections) == set(SECTIONS) else "RESULTS-partial.md"
         args.output = BENCH / name
     return args
 

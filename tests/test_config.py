@@ -543,7 +543,7 @@ DEFINES_TOOL_VNUMA = [
     "[ tool . vnuma ]\n",
     "[\"tool\".'vnuma']\n",
     "tool.vnuma.select = ['VN']\n",
-    "tool . \"vnuma\" = {}\n",
+    'tool . "vnuma" = {}\n',
     "[tool]\nvnuma = {select = ['VN']}\n",
     "[tool]\n'vnuma'.select = ['VN']\n",
     "[ 'tool' ]\nruff = {}\n  vnuma.ignore = []\n",
