@@ -99,18 +99,30 @@ class LintConfig:
         relpath = self.relative(path)
         if relpath is None or relpath in ("", "."):
             return None
-        for_file, for_directory = self._host_patterns
+        for_file, _ = self._host_patterns
         first = _first_mapping(for_file, relpath)
-        for parent in PurePosixPath(relpath).parents:
-            if str(parent) != ".":
-                found = _first_mapping(for_directory, str(parent))
-                if found is not None and (first is None or found < first):
-                    first = found
+        for parent in _parent_directories(relpath):
+            found = self._directory_mapping(parent)
+            if found is not None and (first is None or found < first):
+                first = found
         return self.hosts[first].snapshot if first is not None else None
 
     @cached_property
     def _host_patterns(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
         return _host_patterns(self.hosts)  # compiled once per configuration
+
+    @cached_property
+    def _directory_mappings(self) -> dict[str, int | None]:
+        return {}
+
+    def _directory_mapping(self, directory: str) -> int | None:
+        """The first mapping whose glob matches the directory: a fleet's files share a few
+        directories, so each is matched against the alternation of every glob once."""
+        found = self._directory_mappings.get(directory, -1)
+        if found == -1:
+            found = _first_mapping(self._host_patterns[1], directory)
+            self._directory_mappings[directory] = found
+        return found
 
     def is_excluded(self, path: Path) -> bool:
         if not self.exclude:
@@ -405,6 +417,14 @@ def _host_patterns(
         re.compile("|".join(for_file)) if for_file else None,
         re.compile("|".join(for_directory)) if for_directory else None,
     )
+
+
+def _parent_directories(relpath: str) -> Iterable[str]:
+    """``PurePosixPath(relpath).parents`` without ".", for a normalised relative posix path."""
+    end = relpath.rfind("/")
+    while end > 0:
+        yield relpath[:end]
+        end = relpath.rfind("/", 0, end)
 
 
 def _first_mapping(pattern: re.Pattern[str] | None, text: str) -> int | None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 JsonPath = tuple[str | int, ...]
 
@@ -58,6 +59,55 @@ def format_json_path(path: JsonPath) -> str:
     return out
 
 
+class DeferredSpans(MutableMapping[JsonPath, Span]):
+    """Spans located on first lookup: each path holds a token that ``resolve`` turns into
+    its span (or None: no position), so a file without findings never pays for locating
+    every value. Pickles (for -j workers) and copies as a plain dict of resolved spans."""
+
+    def __init__(self, resolve: Callable[[Any], Span | None]) -> None:
+        self._resolve = resolve
+        self._entries: dict[JsonPath, Any] = {}  # a Span once resolved, else its token
+
+    def defer(self, path: JsonPath, token: Any) -> None:
+        self._entries[path] = token
+
+    def defer_default(self, path: JsonPath, token: Any) -> None:
+        """``defer`` unless the path already has an entry (like ``dict.setdefault``)."""
+        self._entries.setdefault(path, token)
+
+    def __getitem__(self, path: JsonPath) -> Span:
+        entry = self._entries[path]
+        if not isinstance(entry, Span):
+            entry = self._resolve(entry)
+            if entry is None:
+                del self._entries[path]
+                raise KeyError(path)
+            self._entries[path] = entry
+        return entry
+
+    def __contains__(self, path: object) -> bool:
+        try:
+            self[path]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
+
+    def __setitem__(self, path: JsonPath, span: Span) -> None:
+        self._entries[path] = span
+
+    def __delitem__(self, path: JsonPath) -> None:
+        del self._entries[path]
+
+    def __iter__(self) -> Iterator[JsonPath]:
+        return iter([path for path in list(self._entries) if path in self])
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return dict, (dict(self.items()),)
+
+
 @dataclass
 class PositionMap:
     """Where each JSON path of a loaded document sits in its source text.
@@ -66,8 +116,8 @@ class PositionMap:
     of the mapping key that introduces it (used to point at unknown keys).
     """
 
-    values: dict[JsonPath, Span] = field(default_factory=dict)
-    keys: dict[JsonPath, Span] = field(default_factory=dict)
+    values: MutableMapping[JsonPath, Span] = field(default_factory=dict)
+    keys: MutableMapping[JsonPath, Span] = field(default_factory=dict)
 
     def locate(self, path: JsonPath, *, prefer_key: bool = False) -> Span | None:
         """Span of ``path``, or of its nearest located ancestor."""

@@ -341,7 +341,7 @@ def _lint_intent(result: FileResult) -> None:
     from compiler.load.intent import load_intent
     from compiler.pipeline import intent_from_raw
 
-    raw = load_intent(result.path, result.shown)
+    raw = load_intent(result.path, result.shown, real_path=resolved(result.path))
     if raw.data is not None and not _looks_like_intent(raw.data):
         result.note = "not a vnuma intent (no vcpus, numatune, cells or hugepages key)"
         return

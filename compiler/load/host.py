@@ -135,7 +135,8 @@ def _parse_cell(cell: Any) -> HostCell:
         for size in (_size_kib(p, "size"),)
     )
     distances = {_req_int(s, "id"): _req_int(s, "value") for s in cell.findall("distances/sibling")}
-    cpus = tuple(_parse_cpu(c) for c in cell.findall("cpus/cpu"))
+    siblings: dict[str, frozenset[int]] = {}  # the threads of a core share one string
+    cpus = tuple(_parse_cpu(c, siblings) for c in cell.findall("cpus/cpu"))
     return HostCell(
         id=_req_int(cell, "id"),
         memory_kib=_memory_kib(memory) if memory is not None else None,
@@ -156,13 +157,18 @@ def _free_memory_kib(cell: Any) -> int | None:
     return _scaled(found[0], _req_int(found[0], "value"))
 
 
-def _parse_cpu(cpu: Any) -> HostCPU:
+def _parse_cpu(cpu: Any, parsed: dict[str, frozenset[int]]) -> HostCPU:
     siblings_text = cpu.get("siblings")
     cpu_id = _req_int(cpu, "id")
-    try:
-        siblings = parse_cpuset(siblings_text) if siblings_text else frozenset({cpu_id})
-    except CpusetError as exc:
-        raise _BadSnapshot(f"<cpu id='{cpu_id}'> siblings: {exc.message}", cpu) from exc
+    if not siblings_text:
+        siblings = frozenset({cpu_id})
+    elif siblings_text in parsed:
+        siblings = parsed[siblings_text]
+    else:
+        try:
+            siblings = parsed[siblings_text] = parse_cpuset(siblings_text)
+        except CpusetError as exc:
+            raise _BadSnapshot(f"<cpu id='{cpu_id}'> siblings: {exc.message}", cpu) from exc
     return HostCPU(
         id=cpu_id,
         socket_id=_opt_int(cpu, "socket_id"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.diagnostics import Diagnostic, JsonPath, PositionMap, Span
+from compiler.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
 from compiler.load.text import decode_utf8, read_bytes
 from compiler.rules import make_diagnostic
 
@@ -15,6 +15,8 @@ INTENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 MAX_YAML_NODES = 100_000
 MAX_DEPTH = 64
 PYTHON_TAG = "tag:yaml.org,2002:python/"
+# Scalars whose SafeLoader constructor is a plain function of the node (no state).
+_PLAIN_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "bool", "null", "float"))
 
 
 @dataclass(frozen=True)
@@ -37,13 +39,17 @@ def intent_format(path: Path) -> str | None:
     return INTENT_SUFFIXES.get(path.suffix.lower())
 
 
-def load_intent(path: Path, display: str | None = None) -> RawDocument:
-    """Raises UnreadableInput when the file cannot be read; everything else is a diagnostic."""
+def load_intent(
+    path: Path, display: str | None = None, *, real_path: Path | None = None
+) -> RawDocument:
+    """Raises UnreadableInput when the file cannot be read; everything else is a diagnostic.
+
+    ``real_path``: ``path.resolve()`` when the caller already knows it."""
     shown = display or str(path)
     fmt = intent_format(path) or "yaml"
     data = read_bytes(path)
     text, problem = decode_utf8(data)
-    base_dir = path.resolve().parent
+    base_dir = (real_path or path.resolve()).parent
     if problem is not None:
         span = Span(problem.line, problem.column, problem.line, problem.column + 1)
         diag = make_diagnostic("VN001", problem.message, shown, span, hint="save the file as UTF-8")
@@ -91,19 +97,30 @@ class _Unbuildable(Exception):
 
 
 class _YamlBuilder:
-    """Builds plain data from composed nodes: keeps positions, reports duplicate keys."""
+    """Builds plain data from composed nodes: keeps positions, reports duplicate keys.
+
+    Positions are the nodes themselves until a lookup turns one into a span (most
+    files have no finding to place)."""
 
     def __init__(self, loader: Any, shown: str) -> None:
+        import yaml
+
         self.loader = loader
         self.shown = shown
-        self.positions = PositionMap()
+        self.values = DeferredSpans(_node_span)
+        self.keys = DeferredSpans(_node_span)
+        self.positions = PositionMap(self.values, self.keys)
         self.diagnostics: list[Diagnostic] = []
         self.count = 0
         self.open_nodes: set[int] = set()
+        self.yaml_error = yaml.YAMLError
+        self.mapping_node = yaml.MappingNode
+        self.sequence_node = yaml.SequenceNode
+        self.scalar_node = yaml.ScalarNode
+        constructors = loader.yaml_constructors
+        self.plain_constructors = {tag: constructors[tag] for tag in _PLAIN_TAGS}
 
     def build(self, node: Any, path: JsonPath) -> Any:
-        import yaml
-
         self.count += 1
         if self.count > MAX_YAML_NODES:
             raise _Unbuildable(
@@ -114,14 +131,14 @@ class _YamlBuilder:
             raise _Unbuildable(
                 f"YAML document is nested deeper than {MAX_DEPTH} levels", _node_span(node)
             )
-        self.positions.values[path] = _node_span(node)
-        if str(node.tag).startswith(PYTHON_TAG):
+        self.values.defer(path, node)
+        if node.tag.startswith(PYTHON_TAG):
             raise _Unbuildable(
                 f"YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: "
                 "intents are plain data",
                 _node_span(node),
             )
-        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        if isinstance(node, self.mapping_node | self.sequence_node):
             if id(node) in self.open_nodes:
                 raise _Unbuildable(
                     "YAML alias refers to a node that contains it (recursive structure)",
@@ -129,53 +146,63 @@ class _YamlBuilder:
                 )
             self.open_nodes.add(id(node))
             try:
-                if isinstance(node, yaml.MappingNode):
+                if isinstance(node, self.mapping_node):
                     return self._mapping(node, path)
                 return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
             finally:
                 self.open_nodes.discard(id(node))
         try:
-            return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
+            return self._scalar(node)
+        except self.yaml_error as exc:
             message = f"cannot read value: {getattr(exc, 'problem', None) or exc}"
             self.diagnostics.append(make_diagnostic("VN001", message, self.shown, _node_span(node)))
             return None
 
-    def _mapping(self, node: Any, path: JsonPath) -> dict[str, Any]:
-        import yaml
+    def _scalar(self, node: Any) -> Any:
+        """``loader.construct_object(node)``; a plain str/int/bool/null/float scalar calls
+        its constructor directly. Should that raise, construct_object runs it again so
+        the loader's own bookkeeping (and what a later alias of the node reports) is the
+        same as without the shortcut."""
+        constructor = self.plain_constructors.get(node.tag)
+        if constructor is not None:
+            try:
+                return constructor(self.loader, node)
+            except Exception:  # construct_object below raises it again
+                pass
+        return self.loader.construct_object(node, deep=True)
 
+    def _mapping(self, node: Any, path: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        first_seen: dict[str, Span] = {}
+        first_seen: dict[str, Any] = {}  # key -> its first key node
         for key_node, value_node in node.value:
-            key_span = _node_span(key_node)
-            if isinstance(key_node, yaml.ScalarNode):
+            if isinstance(key_node, self.scalar_node):
                 try:
-                    key = str(self.loader.construct_object(key_node))
-                except yaml.YAMLError as exc:
+                    key = str(self._scalar(key_node))
+                except self.yaml_error as exc:
                     problem = getattr(exc, "problem", None) or exc
                     self.diagnostics.append(
                         make_diagnostic(
-                            "VN001", f"cannot read key: {problem}", self.shown, key_span
+                            "VN001", f"cannot read key: {problem}", self.shown, _node_span(key_node)
                         )
                     )
                     continue
             else:
                 key = "<complex key>"
             if key in first_seen:
-                line = first_seen[key].line
+                line = first_seen[key].start_mark.line + 1
                 self.diagnostics.append(
                     make_diagnostic(
                         "VN007",
                         f"duplicate key {key!r} (first defined on line {line})",
                         self.shown,
-                        key_span,
+                        _node_span(key_node),
                         hint="YAML keeps only the last value; remove one of them",
                         json_path=(*path, key),
                     )
                 )
                 continue
-            first_seen[key] = key_span
-            self.positions.keys[(*path, key)] = key_span
+            first_seen[key] = key_node
+            self.keys.defer((*path, key), key_node)
             result[key] = self.build(value_node, (*path, key))
         return result
 

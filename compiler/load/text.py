@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 # A 1,024-CPU host's `virsh capabilities` is about 0.3 MiB; 16 MiB leaves ample room and
 # still bounds what a hostile file can make vnuma read. VNUMA_MAX_INPUT_BYTES overrides it.
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 MAX_BYTES_VARIABLE = "VNUMA_MAX_INPUT_BYTES"
+_CHUNK = 1 << 20
 
 
 def max_input_bytes() -> int:
@@ -33,7 +35,7 @@ def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
     max_bytes = max_bytes if max_bytes is not None else max_input_bytes()
     try:
         with path.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
+            data = _read_at_most(handle, max_bytes + 1)
     except FileNotFoundError as exc:
         raise UnreadableInput(f"{path}: no such file") from exc
     except IsADirectoryError as exc:
@@ -45,6 +47,24 @@ def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
             f"{path}: larger than the {max_bytes} byte limit (set {MAX_BYTES_VARIABLE} to change it)"
         )
     return data
+
+
+def _read_at_most(handle: BinaryIO, limit: int) -> bytes:
+    """Up to ``limit`` bytes. ``read(limit)`` would allocate ``limit`` bytes for every
+    file; the first read asks for the file's size (+1 to see the end), later ones, for
+    files that grow or report no size (pipes), for what is left in chunks."""
+    size = os.fstat(handle.fileno()).st_size
+    request = min(size + 1, limit)
+    parts: list[bytes] = []
+    total = 0
+    while total < limit:
+        part = handle.read(min(request, limit - total))
+        if not part:
+            break
+        parts.append(part)
+        total += len(part)
+        request = _CHUNK
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def decode_utf8(data: bytes) -> tuple[str, DecodeProblem | None]:

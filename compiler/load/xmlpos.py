@@ -4,7 +4,8 @@ lxml's ``sourceline`` is the line where a start tag *ends* and carries no column
 locator scans the source once for start tags (skipping comments, CDATA and processing
 instructions), pairs them with the parsed elements in document order, and then finds
 attributes inside each start tag. If the pairing ever disagrees with lxml (it should
-not), it falls back to whole-line spans.
+not), it falls back to whole-line spans. The scan runs on the first lookup: most files
+have no finding and need no position at all.
 """
 
 from __future__ import annotations
@@ -25,12 +26,26 @@ _ATTRIBUTE = re.compile(
 _TAG_END = re.compile(r"\s*/?>")
 
 
+XmlRef = tuple[Any, str | None, bool]
+"""What to locate: (element, None, False) its name, (element, name, False) an attribute,
+(element, None, True) its text. A plain tuple: a lifted domain makes a few dozen."""
+
+
 class XmlLocator:
     def __init__(self, text: str, root: Any) -> None:
         self._text = text
-        self._line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
-        self._offsets: dict[Any, int] = {}
-        self._pair(root)
+        self._root = root
+        self._paired = False
+        self._line_starts: list[int] = []
+        self._offset_of: dict[Any, int] = {}
+
+    @property
+    def _offsets(self) -> dict[Any, int]:
+        if not self._paired:
+            self._paired = True
+            self._line_starts = [0] + [m.end() for m in re.finditer(r"\n", self._text)]
+            self._pair(self._root)
+        return self._offset_of
 
     def _pair(self, root: Any) -> None:
         starts = [
@@ -43,9 +58,17 @@ class XmlLocator:
             return
         for element, offset in zip(elements, starts, strict=True):
             if self._line_of(offset) > (element.sourceline or 0):
-                self._offsets.clear()
+                self._offset_of.clear()
                 return
-            self._offsets[element] = offset
+            self._offset_of[element] = offset
+
+    def locate(self, ref: XmlRef) -> Span | None:
+        element, attribute, text = ref
+        if text:
+            return self.text(element)
+        if attribute is not None:
+            return self.attribute(element, attribute)
+        return self.element(element)
 
     def _line_of(self, offset: int) -> int:
         return bisect.bisect_right(self._line_starts, offset)

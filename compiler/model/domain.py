@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from compiler.cpusets import CpusetError, parse_cpuset
-from compiler.diagnostics import Diagnostic, JsonPath, PositionMap, Span
+from compiler.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
 from compiler.load.document import XmlDocument
 from compiler.model.intent import (
     CpuTopology,
@@ -54,29 +54,25 @@ class _Lifter:
         self.doc = doc
         self.root = doc.root
         self.locator = doc.locator
-        self.positions = PositionMap()
+        self.values = DeferredSpans(self.locator.locate)
+        self.keys = DeferredSpans(self.locator.locate)
+        self.positions = PositionMap(self.values, self.keys)
         self.diagnostics: list[Diagnostic] = []
         self.fatal = False
 
     # --- positions and reporting ------------------------------------------------
 
+    # Positions are located when a finding asks for them (DeferredSpans).
+
     def at(self, path: JsonPath, element: Any, attribute: str | None = None) -> None:
         if element is None:
             return
-        self.positions.keys.setdefault(path, self.locator.element(element))
-        span = (
-            self.locator.attribute(element, attribute)
-            if attribute is not None
-            else self.locator.element(element)
-        )
-        if span is not None:
-            self.positions.values[path] = span
+        self.keys.defer_default(path, (element, None, False))
+        self.values.defer(path, (element, attribute, False))
 
     def at_text(self, path: JsonPath, element: Any) -> None:
-        span = self.locator.text(element)
-        if span is not None:
-            self.positions.values[path] = span
-            self.positions.keys.setdefault(path, self.locator.element(element))
+        self.values.defer(path, (element, None, True))
+        self.keys.defer_default(path, (element, None, False))
 
     def report(
         self,

@@ -63,20 +63,20 @@ class HostCell:
     def pool(self, size_kib: int) -> PagePool | None:
         return next((pool for pool in self.pages if pool.size_kib == size_kib), None)
 
-    @property
+    @cached_property
     def base_page_kib(self) -> int:
         """The node's ordinary page size: its smallest pool, unless the snapshot lists only
         huge page pools (a sysfs tree without meminfo); no base page exceeds 64 KiB."""
         smallest = min((pool.size_kib for pool in self.pages), default=4)
         return smallest if smallest <= MAX_BASE_PAGE_KIB else 4
 
-    @property
+    @cached_property
     def hugepage_reserved_kib(self) -> int:
         """Memory set aside in huge page pools: not available to ordinary (small-page) guests."""
         base = self.base_page_kib
         return sum(pool.total_kib for pool in self.pages if pool.size_kib != base)
 
-    @property
+    @cached_property
     def small_page_kib(self) -> int | None:
         if self.memory_kib is None:
             return None
@@ -109,6 +109,15 @@ class HostTopology:
 
     def cell(self, node_id: int) -> HostCell | None:
         return self._by_id.get(node_id)
+
+    @cached_property
+    def cpu_ids(self) -> frozenset[int]:
+        return frozenset().union(*(cell.cpu_ids for cell in self.cells))
+
+    @cached_property
+    def node_of_cpu(self) -> dict[int, int]:
+        """Host CPU id -> the node it is on."""
+        return {cpu.id: cell.id for cell in self.cells for cpu in cell.cpus}
 
     def cells_of(self, node_ids: frozenset[int]) -> list[HostCell]:
         """The host cells among ``node_ids`` (ids the host lacks are skipped)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -294,6 +295,14 @@ class Intent:
 
     def bindings(self) -> Iterator[Binding]:
         """Each cell's binding (its memnode, else the guest nodeset); the whole guest without cells."""
+        return iter(self._bindings)
+
+    @cached_property
+    def _bindings(self) -> tuple[Binding, ...]:
+        # built once: a dozen rules walk the bindings of every guest
+        return tuple(self._each_binding())
+
+    def _each_binding(self) -> Iterator[Binding]:
         nodeset = self.effective_nodeset
         if not self.cells:
             if nodeset is not None:

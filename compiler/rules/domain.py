@@ -163,7 +163,7 @@ def vcpu_pinned_off_cell_nodes(ctx: CheckContext) -> Iterator[Finding]:
     """
     host, intent = ctx.host, ctx.intent
     assert host is not None
-    node_of = {cpu.id: cell.id for cell in host.cells for cpu in cell.cpus}
+    node_of = host.node_of_cpu
     for pin in intent.domain.pins:
         cell = _cell_of_vcpu(intent, pin.vcpu)
         nodes = _memory_nodes(intent, cell)
@@ -209,7 +209,7 @@ def pin_to_missing_host_cpu(ctx: CheckContext) -> Iterator[Finding]:
     """
     host, intent = ctx.host, ctx.intent
     assert host is not None
-    present = frozenset().union(*(cell.cpu_ids for cell in host.cells))
+    present = host.cpu_ids
     if not present:
         return
     targets = [

@@ -405,8 +405,10 @@ def strict_binding_exceeds_free_memory(ctx: CheckContext) -> Iterator[Finding]:
     for first, group in _groups(bindings):
         need = sum(b.memory_kib for b in group)
         free = _free_small_memory(host, first.nodes)
+        if free is None or need <= free:
+            continue
         total = _small_page_capacity(host, first.nodes)
-        if free is None or need <= free or (total is not None and need > total):
+        if total is not None and need > total:
             continue
         yield Finding(
             "VN209",
