@@ -15,8 +15,6 @@ INTENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 MAX_YAML_NODES = 100_000
 MAX_DEPTH = 64
 PYTHON_TAG = "tag:yaml.org,2002:python/"
-# Scalars whose SafeLoader constructor is a plain function of the node (no state).
-_PLAIN_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "bool", "null", "float"))
 
 
 @dataclass(frozen=True)
@@ -117,8 +115,6 @@ class _YamlBuilder:
         self.mapping_node = yaml.MappingNode
         self.sequence_node = yaml.SequenceNode
         self.scalar_node = yaml.ScalarNode
-        constructors = loader.yaml_constructors
-        self.plain_constructors = {tag: constructors[tag] for tag in _PLAIN_TAGS}
 
     def build(self, node: Any, path: JsonPath) -> Any:
         self.count += 1
@@ -152,24 +148,11 @@ class _YamlBuilder:
             finally:
                 self.open_nodes.discard(id(node))
         try:
-            return self._scalar(node)
+            return self.loader.construct_object(node, deep=True)
         except self.yaml_error as exc:
             message = f"cannot read value: {getattr(exc, 'problem', None) or exc}"
             self.diagnostics.append(make_diagnostic("VN001", message, self.shown, _node_span(node)))
             return None
-
-    def _scalar(self, node: Any) -> Any:
-        """``loader.construct_object(node)``; a plain str/int/bool/null/float scalar calls
-        its constructor directly. Should that raise, construct_object runs it again so
-        the loader's own bookkeeping (and what a later alias of the node reports) is the
-        same as without the shortcut."""
-        constructor = self.plain_constructors.get(node.tag)
-        if constructor is not None:
-            try:
-                return constructor(self.loader, node)
-            except Exception:  # construct_object below raises it again
-                pass
-        return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: Any, path: JsonPath) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -177,7 +160,7 @@ class _YamlBuilder:
         for key_node, value_node in node.value:
             if isinstance(key_node, self.scalar_node):
                 try:
-                    key = str(self._scalar(key_node))
+                    key = str(self.loader.construct_object(key_node))
                 except self.yaml_error as exc:
                     problem = getattr(exc, "problem", None) or exc
                     self.diagnostics.append(
