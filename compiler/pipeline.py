@@ -53,13 +53,15 @@ class CompileOutcome:
 
 def display_path(path: Path) -> str:
     """The path as a user would type it: relative to the working directory when inside it."""
-    path = Path(os.path.normpath(path))
-    if not path.is_absolute():
-        return str(path)
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    # strings, not Path.relative_to: lint calls this for every file of a fleet
+    text = os.path.normpath(path)
+    if not os.path.isabs(text) or text.startswith("//"):  # POSIX keeps a leading "//" root
+        return text
+    cwd = os.getcwd()
+    if text == cwd:
+        return "."
+    inside = cwd if cwd.endswith(os.sep) else cwd + os.sep
+    return text[len(inside) :] if text.startswith(inside) else text
 
 
 def compile_intent(options: CompileOptions) -> CompileOutcome:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from compiler.cpusets import CpusetError, format_cpuset, parse_cpuset
 from compiler.sizes import SizeError, format_kib, parse_size_kib
@@ -69,3 +74,58 @@ def test_format_cpuset_round_trips() -> None:
     assert format_cpuset(frozenset({5})) == "5"
     for text in ("0-3,8,10-11", "1,3,5", "0-127"):
         assert format_cpuset(parse_cpuset(text)) == text
+
+
+# --- display_path: how a file is named in diagnostics ------------------------------------
+
+_SEGMENTS = st.lists(st.sampled_from(["a", "b", "..", ".", "", "main", "x.yaml"]), max_size=5)
+
+
+def _by_pathlib(path: str) -> str:
+    """The definition display_path implements with strings."""
+    parsed = Path(os.path.normpath(path))
+    if not parsed.is_absolute():
+        return str(parsed)
+    try:
+        return str(parsed.relative_to(Path.cwd()))
+    except ValueError:
+        return str(parsed)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cwd=_SEGMENTS, path=_SEGMENTS, absolute=st.booleans(), slashes=st.sampled_from(["/", "//"]))
+def test_display_path_matches_its_pathlib_definition(
+    tmp_path_factory: pytest.TempPathFactory,
+    cwd: list[str],
+    path: list[str],
+    absolute: bool,
+    slashes: str,
+) -> None:
+    from compiler.pipeline import display_path
+
+    base = tmp_path_factory.getbasetemp()
+    work = base.joinpath(*[s for s in cwd if s not in ("", ".", "..")])
+    work.mkdir(parents=True, exist_ok=True)
+    text = "/".join(path)
+    if absolute:
+        text = slashes + str(base).lstrip("/") + "/" + text
+    old = os.getcwd()
+    os.chdir(work)
+    try:
+        assert display_path(Path(text)) == _by_pathlib(text)
+        assert display_path(text) == _by_pathlib(text)  # type: ignore[arg-type]
+    finally:
+        os.chdir(old)
+
+
+@pytest.mark.parametrize("cwd", ["/", "/tmp"])
+def test_display_path_at_the_root_and_outside(cwd: str) -> None:
+    from compiler.pipeline import display_path
+
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        for text in ["/", "/tmp", "/tmp/x/../y", "//x/y", "///x/y", "rel/../a"]:
+            assert display_path(Path(text)) == _by_pathlib(text)
+    finally:
+        os.chdir(old)
