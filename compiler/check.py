@@ -64,8 +64,13 @@ def _locate(intent: Intent, finding: Finding) -> Diagnostic:
 
 
 def run_admission(host: HostTopology, guests: list[Intent]) -> list[Diagnostic]:
-    """Whole-host checks; each finding becomes one diagnostic in every guest's file it names."""
-    if not host.cells or len(guests) == 0:
+    """Whole-host checks; each finding becomes one diagnostic in every guest's file it names.
+
+    Admission is about guests together: what one guest overcommits alone is its own
+    per-guest finding (VN203, VN206, VN209, ...), and every admission rule stays silent
+    for it. So a host with one guest is not admitted at all (a pre-commit run on one file
+    skips the max-flow module)."""
+    if not host.cells or len(guests) < 2:
         return []
     context = AdmissionContext(host, tuple(guests))
     diagnostics: list[Diagnostic] = []

@@ -208,3 +208,46 @@ def test_intents_host_key_does_not_place_guests_together(tmp_path: Path) -> None
         (tmp_path / f"{name}.yaml").write_text(intent.format(host=host), encoding="utf-8")
     report = lint(LintOptions(paths=(tmp_path,), config=default_config(tmp_path)))
     assert [d.code for d in report.diagnostics] == []
+
+
+def test_one_guest_alone_is_never_an_admission_finding(tmp_path: Path) -> None:
+    """run_admission skips a host with one guest: no admission rule may fire for one,
+    even when it overcommits every resource (its per-guest rules report that)."""
+    from compiler.check import AdmissionContext
+    from compiler.load.document import load_xml_document
+    from compiler.load.host import load_host
+    from compiler.model.domain import lift_domain
+    from compiler.rules import all_rules
+
+    host_text = (HOSTS / "2s-xeon.xml").read_text(encoding="utf-8")
+    free = '<?vnuma-free-memory unit="GiB" value="1"?>'
+    host_text = host_text.replace("<cell id='0'>", "<cell id='0'>" + free, 1)
+    host_text = host_text.replace("<cell id='1'>", "<cell id='1'>" + free, 1)
+    (tmp_path / "caps.xml").write_text(host_text, encoding="utf-8")
+    host, _ = load_host(tmp_path / "caps.xml", "caps.xml")
+    assert host is not None
+    greedy = {
+        "small.xml": domain("g", {0: 2, 1: 2}, [("0", 500, 0), ("1", 500, 1)]),
+        "pages.xml": domain("p", {0: 2}, [("0", 500, 0)], pages="<page size='1' unit='GiB'/>"),
+    }
+    admission_rules = [rule for rule in all_rules() if rule.admission is not None]
+    assert {rule.code for rule in admission_rules} >= {"VN501", "VN502", "VN503", "VN504"}
+    for name, text in greedy.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        document = load_xml_document(path, name)
+        guest, _ = lift_domain(document)
+        assert guest is not None
+        alone = AdmissionContext(host, (guest,))
+        for rule in admission_rules:
+            assert rule.admission is not None
+            assert list(rule.admission(alone)) == [], (rule.code, name)
+        # ... while its own per-guest rules do report it
+        alone_dir = tmp_path / f"alone-{path.stem}"
+        alone_dir.mkdir()
+        (alone_dir / name).write_text(text, encoding="utf-8")
+        options = LintOptions(
+            paths=(alone_dir,), config=default_config(alone_dir), host_path=tmp_path / "caps.xml"
+        )
+        own = {d.code for d in lint(options).diagnostics}
+        assert own & {"VN203", "VN206", "VN209"}, (name, own)

@@ -153,17 +153,27 @@ def taken_by(xml: str, mode: str) -> Taken:
 def capacities(host: HostSpec, spec: IntentSpec, taken: Taken = Taken()) -> dict[int, Capacity]:
     """What each node offers the guest: free small-page memory (else total minus pools)
     minus numatune.reserve, free huge pages (else the pool), CPUs minus cpu.reserved;
-    less what guests already placed hold there."""
-    held_memory, held_pages = dict(taken.memory), dict(taken.pages)
+    less what guests already placed hold there (huge pages a placed guest cannot get
+    from its own node's pool come from the others')."""
+    held_memory = dict(taken.memory)
+    pools = {
+        node.id: {size: dict(node.free_pages).get(size, count) for size, count in node.pools}
+        for node in host.nodes
+    }
+    for (where, size), count in taken.pages:
+        # the kernel falls back to other nodes' pools when the preferred one runs out
+        # (or the node has none): its own first, then the roomiest (lowest id on ties)
+        others = sorted((n for n in pools if n != where), key=lambda n: -pools[n].get(size, 0))
+        for node in [where, *others]:
+            take = min(count, max(pools.get(node, {}).get(size, 0), 0))
+            if take:
+                pools[node][size] -= take
+                count -= take
     out = {}
     for node in host.nodes:
         small = node.free_kib if node.free_kib is not None else node.memory_kib - node.pool_kib
         memory = max(max(small - spec.reserve_kib, 0) - held_memory.get(node.id, 0), 0)
-        free_pages = dict(node.free_pages)
-        pages = {
-            size: max(free_pages.get(size, count) - held_pages.get((node.id, size), 0), 0)
-            for size, count in node.pools
-        }
+        pages = {size: max(pools[node.id][size], 0) for size, _ in node.pools}
         usable = node.cpu_ids - spec.reserved - taken.cpus
         cores = tuple(core for core in node.cores() if set(core) <= usable)
         out[node.id] = Capacity(memory, pages, usable, cores, bool(node.cpus))
