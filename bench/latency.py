@@ -95,6 +95,7 @@ class LatencyResult:
     runs: int
     bytecode: str = ""  # how vnuma's bytecode was prepared
     probe: Probe | None = None
+    import_python: str = ""  # which interpreter the import budget ran in
 
 
 def _console_script() -> Path | None:
@@ -249,21 +250,35 @@ def parse_importtime(stderr: str) -> tuple[list[ImportCost], int | None]:
     return sorted(costs, key=lambda c: -c.cumulative_us), total
 
 
-def import_budget() -> tuple[list[ImportCost], int | None, str]:
-    cmd = [sys.executable, "-X", "importtime", "-m", "compiler", "lint", INTENT, "--host", HOST]
+def _probe_python(timings: list[Timing]) -> tuple[str, dict[str, str], str]:
+    """(interpreter, environment, description) for in-process measurements: vnuma's own
+    venv when it was installed (no `.pth` files of the benchmark's Python), else the
+    benchmark's Python on this checkout."""
+    installed = next(
+        (t for t in timings if t.tool == "vnuma" and not t.checkout and t.command), None
+    )
+    if installed is not None:
+        return str(Path(installed.command[0]).parent / "python"), _installed_env(), "vnuma's venv"
+    return sys.executable, _env(), "the benchmark's Python, this checkout"
+
+
+def import_budget(timings: list[Timing]) -> tuple[list[ImportCost], int | None, str, str]:
+    python, env, label = _probe_python(timings)
+    cmd = [python, "-X", "importtime", "-m", "compiler", "lint", INTENT, "--host", HOST]
     proc = None
     for _ in range(2):  # the first run warms the page cache and bytecode
         try:
             proc = subprocess.run(
-                cmd, cwd=REPO, capture_output=True, text=True, timeout=120, env=_env()
+                cmd, cwd=REPO, capture_output=True, text=True, timeout=120, env=env
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return [], None, f"{type(exc).__name__}: {exc}"
+            return [], None, f"{type(exc).__name__}: {exc}", label
     assert proc is not None
     costs, total = parse_importtime(proc.stderr)
     if not costs:
-        return [], None, f"no importtime lines (exit {proc.returncode}): {_tail(proc.stderr)}"
-    return costs[:TOP_IMPORTS], total, ""
+        error = f"no importtime lines (exit {proc.returncode}): {_tail(proc.stderr)}"
+        return [], None, error, label
+    return costs[:TOP_IMPORTS], total, "", label
 
 
 def run_latency(
@@ -285,25 +300,17 @@ def run_latency(
             f"latency {timing.label}: "
             + (_fmt_seconds(timing.seconds) if timing.seconds is not None else timing.error)
         )
-    imports, total, error = import_budget()
+    imports, total, error, where = import_budget(timings)
     probe = startup_probe(timings, runs)
-    return LatencyResult(timings, imports, total, error, peers.describe(), runs, bytecode, probe)
+    return LatencyResult(
+        timings, imports, total, error, peers.describe(), runs, bytecode, probe, where
+    )
 
 
 def startup_probe(timings: list[Timing], runs: int) -> Probe:
     """``startup_probe.py`` in vnuma's venv (its installed copy), else in the benchmark's
     Python on this checkout; medians of every figure over ``runs`` runs after a warm-up."""
-    installed = next(
-        (t for t in timings if t.tool == "vnuma" and not t.checkout and t.command), None
-    )
-    if installed is not None:
-        python, env, label = (
-            str(Path(installed.command[0]).parent / "python"),
-            _installed_env(),
-            "vnuma's venv",
-        )
-    else:
-        python, env, label = sys.executable, _env(), "the benchmark's Python, this checkout"
+    python, env, label = _probe_python(timings)
     probe = Probe(label)
     samples: dict[str, list[float]] = {}
     for i in range(runs + 1):
@@ -470,10 +477,11 @@ def render_markdown(result: LatencyResult) -> str:
         return "\n".join(o) + "\n"
     total = _fmt_seconds(result.import_total_us / 1e6) if result.import_total_us else "—"
     a(
-        f"`python -X importtime -m compiler lint {INTENT} --host {HOST}`, one run after a"
-        f" warm-up; all imports together (sum of self times, `-X importtime` inflates"
-        f" them): {total}. The {TOP_IMPORTS} largest cumulative times (a package includes"
-        " everything it imports; `site` is the interpreter's start, `.pth` files included):"
+        f"`python -X importtime -m compiler lint {INTENT} --host {HOST}` in"
+        f" {result.import_python}, one run after a warm-up; all imports together (sum of"
+        f" self times, `-X importtime` inflates them): {total}. The {TOP_IMPORTS} largest"
+        " cumulative times (a package includes everything it imports; `site` is the"
+        " interpreter's start, `.pth` files included):"
     )
     a("")
     a("| module | cumulative | self |")
