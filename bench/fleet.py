@@ -35,6 +35,8 @@ FULL_SIZES = (1000, 5000, 10000)
 QUICK_SIZES = (200,)
 FULL_SAMPLE = 200
 QUICK_SAMPLE = 20
+FULL_RUNS = 3  # vnuma runs per size and mode (median); the sample is split among them
+QUICK_RUNS = 1
 GOAL = 50.0  # vnuma at least this many times faster per file
 JOBS = 2  # the -j run beside -j 1
 REPO = Path(__file__).resolve().parent.parent
@@ -43,7 +45,8 @@ REPO = Path(__file__).resolve().parent.parent
 @dataclass
 class VnumaRun:
     jobs: int = 1
-    seconds: float | None = None
+    seconds: float | None = None  # median over the runs
+    runs: list[float] = field(default_factory=list)
     max_rss_kib: int | None = None
     exit_code: int | None = None
     findings: Counter[str] = field(default_factory=Counter)
@@ -138,28 +141,41 @@ def run_vnuma(root: Path, jobs: int = 1) -> VnumaRun:
     return run
 
 
-def run_validate(
-    tool: str | None, reason: str, domains: list[Path], sample: int, seed: int
-) -> ValidateRun:
-    if tool is None:
-        return ValidateRun(unavailable=reason)
-    chosen = random.Random(seed).sample(domains, min(sample, len(domains)))
+def validate_times(tool: str, paths: list[Path]) -> tuple[list[float], int, str]:
+    """(wall time per file, how many were invalid, error) for `virt-xml-validate FILE domain`."""
     times = []
     invalid = 0
-    for path in chosen:
+    for path in paths:
         start = time.perf_counter()
         try:
             proc = subprocess.run(
                 [tool, str(path), "domain"], capture_output=True, text=True, timeout=60
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return ValidateRun(error=f"{type(exc).__name__}: {exc}")
+            return times, invalid, f"{type(exc).__name__}: {exc}"
         times.append(time.perf_counter() - start)
         if proc.returncode != 0:
             invalid += 1
-    if not times:
-        return ValidateRun(error="no domain XMLs to validate")
-    return ValidateRun(len(times), statistics.median(times), invalid)
+    return times, invalid, ""
+
+
+def median_run(runs: list[VnumaRun]) -> VnumaRun:
+    """One VnumaRun for several of the same command: median time, largest peak RSS; an
+    error, or output that differs between runs, is reported."""
+    first = runs[0]
+    merged = VnumaRun(first.jobs, exit_code=first.exit_code, output=first.output)
+    merged.findings = first.findings
+    failed = next((r for r in runs if r.error), None)
+    if failed is not None:
+        merged.error = failed.error
+        return merged
+    if any(r.output != first.output for r in runs):
+        merged.error = "output differs between runs of the same command"
+        return merged
+    merged.runs = [r.seconds for r in runs if r.seconds is not None]
+    merged.seconds = statistics.median(merged.runs)
+    merged.max_rss_kib = max(r.max_rss_kib or 0 for r in runs) or None
+    return merged
 
 
 def run_fleet(
@@ -176,12 +192,31 @@ def run_fleet(
     tool, version = virt_xml_validate()
     described = f"{version} ({tool})" if tool else f"not available: {version}"
     rows = []
+    runs = QUICK_RUNS if quick else FULL_RUNS
     for size in sizes:
         root = workdir / f"fleet-{size}"
         fleet = fleet_gen.generate(root, size, seed=size)
-        vnuma = run_vnuma(root)
-        parallel = run_vnuma(root, JOBS)
-        validate = run_validate(tool, version, fleet.domains, sample, seed=size)
+        chosen = random.Random(size).sample(fleet.domains, min(sample, len(fleet.domains)))
+        serial: list[VnumaRun] = []
+        parallel: list[VnumaRun] = []
+        times: list[float] = []
+        validate = ValidateRun(unavailable=version if tool is None else "")
+        for i in range(runs):
+            # interleaved, so a slow spell of the machine hits every tool alike
+            serial.append(run_vnuma(root))
+            parallel.append(run_vnuma(root, JOBS))
+            if tool is not None and not validate.error:
+                chunk_times, invalid, error = validate_times(tool, chosen[i::runs])
+                times += chunk_times
+                validate.invalid += invalid
+                validate.error = error
+        if tool is not None and not validate.error:
+            if times:
+                validate.sampled = len(times)
+                validate.seconds_per_file = statistics.median(times)
+            else:
+                validate.error = "no domain XMLs to validate"
+        vnuma, j_run = median_run(serial), median_run(parallel)
         row = FleetRow(
             size,
             len(fleet.domains),
@@ -189,12 +224,12 @@ def run_fleet(
             vnuma,
             validate,
             len(fleet.hosts),
-            parallel,
+            j_run,
         )
         rows.append(row)
         log(
             f"fleet {size}: vnuma {_fmt_time(vnuma)} ({vnuma.max_rss_kib} KiB),"
-            f" -j {JOBS} {_fmt_time(parallel)}"
+            f" -j {JOBS} {_fmt_time(j_run)}"
             f" | virt-xml-validate {_fmt_validate(validate)}"
         )
         shutil.rmtree(root, ignore_errors=True)
@@ -220,6 +255,13 @@ def _fmt_validate(v: ValidateRun) -> str:
     return _fmt_seconds(v.seconds_per_file) if v.seconds_per_file is not None else "—"
 
 
+def runs_text(rows: list[FleetRow]) -> str:
+    counts = sorted({len(r.vnuma.runs) for r in rows if r.vnuma.runs})
+    if not counts:
+        return "timed runs"
+    return " or ".join(str(c) for c in counts) + (" run" if counts == [1] else " runs")
+
+
 def render_markdown(rows: list[FleetRow], validate_status: str) -> str:
     """The fleet section of RESULTS.md."""
     o: list[str] = []
@@ -238,11 +280,14 @@ def render_markdown(rows: list[FleetRow], validate_status: str) -> str:
     )
     a("")
     a(
-        f"vnuma: `{Path(sys.executable).name} -m compiler lint REPO --format json --quiet`, one"
-        " run per size, wall time of the whole process and its peak RSS (`os.wait4`)."
-        f" virt-xml-validate: {validate_status}; `virt-xml-validate FILE domain`, one process"
-        " per file, median wall time over a random sample of the domain XMLs (*sampled*"
-        " column), extrapolated to the repository's domains (*est. total*). Ratio: per-file"
+        f"vnuma: `{Path(sys.executable).name} -m compiler lint REPO --format json --quiet`,"
+        f" {runs_text(rows)} per size and mode, wall time of the whole process (median) and"
+        " its peak RSS (`os.wait4`, the largest of the runs); every run's output must be"
+        f" the same. virt-xml-validate: {validate_status}; `virt-xml-validate FILE domain`,"
+        " one process per file, median wall time over a random sample of the domain XMLs"
+        " (*sampled* column), extrapolated to the repository's domains (*est. total*). The"
+        " runs are interleaved (`-j 1`, `-j 2`, then a share of the sample, and again) so"
+        " that a slow spell of the machine hits both tools alike. Ratio: per-file"
         f" time of virt-xml-validate / per-file time of vnuma (`-j 1`); goal ≥ {GOAL:g}×."
         f" `-j {JOBS}`: the same command with {JOBS} processes; *same output*: its stdout is"
         " byte-identical to `-j 1`'s. The files' total includes reading the host snapshots."
