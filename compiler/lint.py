@@ -106,6 +106,9 @@ class FileResult:
     host_key: Path | None = None
     host_source: str | None = None
     """"option" (--host), "intent" (its `host:` key) or "config" ([[hosts]] mapping)."""
+    placed_on: Path | None = None
+    """The resolved snapshot --host or a [[hosts]] mapping puts the file on (worked out
+    once: admission groups files by it, the host checks read it)."""
     host_checked: bool = False
     had_guest: bool = False
     """A guest model was built (it is dropped once whole-host admission is done)."""
@@ -145,10 +148,11 @@ def lint(options: LintOptions) -> LintReport:
 
 def _lint(options: LintOptions) -> LintReport:
     configs = ConfigResolver(options.config)
-    files = [
-        FileResult(path, display_path(path), config=configs.for_file(path))
-        for path in discover(options, configs)
-    ]
+    files = []
+    for path in discover(options, configs):
+        config = configs.for_file(path)
+        placed_on = _placed_on(path, config, options)
+        files.append(FileResult(path, display_path(path), config=config, placed_on=placed_on))
     hosts = _HostCache()
     admission = _StreamingAdmission(files, options, hosts)
     if options.jobs > 1 and len(files) > 1:
@@ -179,7 +183,7 @@ _CHUNK = 64  # files per chunk at most; smaller when there are few files per wor
 
 _worker_state: tuple[LintOptions, _HostCache, set[Path]] | None = None
 
-_Task = tuple[list[tuple[int, Path, str, "LintConfig | None"]], bool]
+_Task = tuple[list[tuple[int, Path, str, "LintConfig | None", Path | None]], bool]
 _Loaded = list[tuple[Path, HostTopology | None, list[Diagnostic]]]
 
 
@@ -196,7 +200,7 @@ def _lint_in_processes(
     jobs = min(options.jobs, len(files))
     size = max(1, min(_CHUNK, len(files) // (jobs * 4)))
     tasks: list[_Task] = [
-        ([(i, files[i].path, files[i].shown, files[i].config) for i in indexes], admit)
+        ([_task_item(i, files[i]) for i in indexes], admit)
         for indexes, admit in admission.tasks(size, largest=max(4 * size, -(-len(files) // jobs)))
     ]
     method = "fork" if sys.platform == "linux" else "spawn"
@@ -235,6 +239,12 @@ def _merge(
                 admission.done(index)
 
 
+def _task_item(
+    index: int, result: FileResult
+) -> tuple[int, Path, str, LintConfig | None, Path | None]:
+    return index, result.path, result.shown, result.config, result.placed_on
+
+
 def _worker_start(options: LintOptions) -> None:
     global _worker_state
     _worker_state = (options, _HostCache(), set())
@@ -245,8 +255,8 @@ def _worker_lint(task: _Task) -> tuple[list[tuple[int, FileResult]], _Loaded, bo
     options, hosts, sent = _worker_state
     items, admit = task
     results = []
-    for index, path, shown, config in items:
-        result = FileResult(path, shown, config=config)
+    for index, path, shown, config, placed_on in items:
+        result = FileResult(path, shown, config=config, placed_on=placed_on)
         _lint_file(result, options, hosts)
         results.append((index, result))
     if admit:  # all the files of one host: admit them here, send no models back
@@ -408,12 +418,19 @@ def _check_guest(result: FileResult, options: LintOptions, hosts: _HostCache) ->
 
 def _host_for(result: FileResult, options: LintOptions) -> tuple[Path | None, str | None]:
     if options.host_path is not None:
-        return resolved(options.host_path), "option"
-    assert result.guest is not None and result.config is not None
+        return result.placed_on, "option"
+    assert result.guest is not None
     if result.guest.host_ref is not None:
         return resolved(result.guest.host_ref), "intent"
-    mapped = result.config.host_for(result.path)
-    return (resolved(mapped), "config") if mapped is not None else (None, None)
+    return (result.placed_on, "config") if result.placed_on is not None else (None, None)
+
+
+def _placed_on(path: Path, config: LintConfig, options: LintOptions) -> Path | None:
+    """The snapshot --host, else the file's [[hosts]] mapping, puts it on (resolved)."""
+    if options.host_path is not None:
+        return resolved(options.host_path)
+    mapped = config.host_for(path)
+    return resolved(mapped) if mapped is not None else None
 
 
 class _HostCache:
@@ -463,19 +480,12 @@ class _StreamingAdmission:
 
     def __init__(self, files: list[FileResult], options: LintOptions, hosts: _HostCache) -> None:
         self.files, self.hosts, self.keep = files, hosts, options.keep_models
-        self.group_of = [self._group(result, options) for result in files]
+        self.group_of = [result.placed_on for result in files]
         self.members: dict[Path, list[int]] = {}
         for index, key in enumerate(self.group_of):
             if key is not None:
                 self.members.setdefault(key, []).append(index)
         self.left = {key: len(indexes) for key, indexes in self.members.items()}
-
-    @staticmethod
-    def _group(result: FileResult, options: LintOptions) -> Path | None:
-        if options.host_path is not None:
-            return resolved(options.host_path)
-        mapped = result.config.host_for(result.path) if result.config is not None else None
-        return resolved(mapped) if mapped is not None else None
 
     def done(self, index: int) -> None:
         key = self.group_of[index]
