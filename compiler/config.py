@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from compiler.diagnostics import Severity
@@ -31,14 +31,13 @@ HOST_KEYS = ("files", "snapshot")
 SEVERITIES = {severity.label: severity for severity in Severity}
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_TOOL_VNUMA = re.compile(rb"tool\s*\.\s*vnuma\b")
 # Every TOML spelling of a tool.vnuma table matches one of these (a superset: a match in
 # a comment or a string only costs a real parse): a backslash-u escape, which can spell
 # either key; a dotted path or header, quoted or not (`[tool.vnuma]`, `[["tool".'vnuma'.x]]`,
 # `tool.vnuma.select = ...`); an inline `tool = {...}`; or, when a bare `[tool]` header
 # exists, a key `vnuma` on any line. Compiled on first use, by the re module's cache.
 _ESCAPE = rb"\\[uU]"
-_DOTTED_TOOL_VNUMA = rb"""tool["']?\s*\.\s*["']?vnuma"""
+_DOTTED_TOOL_VNUMA = rb"""tool["']?\s*\.\s*["']?vnuma\b"""
 _INLINE_TOOL = rb"""tool["']?\s*=\s*\{"""
 _BARE_TOOL_HEADER = rb"""(?m)^\s*\[\s*["']?tool["']?\s*\]"""
 _VNUMA_KEY = rb"""(?m)^\s*["']?vnuma["']?\s*[.=]"""
@@ -279,7 +278,7 @@ def _has_vnuma_table(pyproject: Path) -> bool:
     try:
         tool = tomllib.loads(raw.decode("utf-8")).get("tool")
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return _TOOL_VNUMA.search(raw) is not None
+        return re.search(_DOTTED_TOOL_VNUMA, raw) is not None
     return isinstance(tool, dict) and "vnuma" in tool
 
 
@@ -438,7 +437,7 @@ def _path_matcher(relpath: str | None) -> Callable[[str], bool]:
     """Match a glob against a file and, for directory patterns, its parent directories."""
     if relpath is None or relpath in ("", "."):
         return lambda _glob: False
-    parents = [str(parent) for parent in PurePosixPath(relpath).parents if str(parent) != "."]
+    parents = list(_parent_directories(relpath))
 
     def matches(glob: str) -> bool:
         regex, dir_only = _compile(glob)

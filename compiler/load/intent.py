@@ -172,7 +172,7 @@ class _YamlBuilder:
             else:
                 key = "<complex key>"
             if key in first_seen:
-                line = first_seen[key].start_mark.line + 1
+                line = _node_span(first_seen[key]).line
                 self.diagnostics.append(
                     make_diagnostic(
                         "VN007",
