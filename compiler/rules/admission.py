@@ -10,7 +10,7 @@ guests does not get hundreds of messages each naming hundreds of guests.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from compiler.check import AdmissionContext
 from compiler.cpusets import format_cpuset
@@ -28,12 +28,12 @@ if TYPE_CHECKING:
     from compiler.capacity import Demand, Shortfall
 
 
-def _demand(*args: Any) -> Demand:
+def _demand(owner: object, amount: int, nodes: frozenset[int]) -> Demand:
     # The max-flow module is needed only when guests are admitted together, not to lint
     # one file: imported on first use (pre-commit startup).
     from compiler.capacity import Demand
 
-    return Demand(*args)
+    return Demand(owner, amount, nodes)
 
 
 def find_shortfall(demands: list[Demand], capacity: dict[int, int]) -> Shortfall | None:
