@@ -30,6 +30,7 @@ from pathlib import Path
 
 import fleet_gen
 from placement import _fmt_ratio, _fmt_seconds, _tail
+from venvs import checkout_env
 
 FULL_SIZES = (1000, 5000, 10000)
 QUICK_SIZES = (200,)
@@ -117,11 +118,9 @@ def virt_xml_validate() -> tuple[str | None, str]:
 def run_vnuma(root: Path, jobs: int = 1) -> VnumaRun:
     cmd = [sys.executable, "-m", "compiler", "lint", str(root), "--format", "json", "--quiet"]
     cmd += ["-j", str(jobs)]
-    env = dict(os.environ)  # this checkout, not an installed `compiler`
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=root, stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(cmd, cwd=root, stdout=out, stderr=err, env=checkout_env())
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)

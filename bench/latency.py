@@ -34,7 +34,7 @@ from pathlib import Path
 
 import peers_env
 from placement import _fmt_ratio, _fmt_seconds, _tail
-from venvs import install
+from venvs import checkout_env, install
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -199,13 +199,6 @@ def _installed_env() -> dict[str, str]:
     return env
 
 
-def _env() -> dict[str, str]:
-    # the console script must run this checkout, not whatever `compiler` is installed
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-    return env
-
-
 def _time_command(timing: Timing, runs: int) -> None:
     for i in range(runs + 1):  # the first run warms the page cache and is not counted
         start = time.perf_counter()
@@ -216,7 +209,7 @@ def _time_command(timing: Timing, runs: int) -> None:
                 capture_output=True,
                 text=True,
                 timeout=120,
-                env=_env() if timing.checkout else _installed_env(),
+                env=checkout_env() if timing.checkout else _installed_env(),
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             timing.error = f"{type(exc).__name__}: {exc}"
@@ -259,7 +252,7 @@ def _probe_python(timings: list[Timing]) -> tuple[str, dict[str, str], str]:
     )
     if installed is not None:
         return str(Path(installed.command[0]).parent / "python"), _installed_env(), "vnuma's venv"
-    return sys.executable, _env(), "the benchmark's Python, this checkout"
+    return sys.executable, checkout_env(), "the benchmark's Python, this checkout"
 
 
 def import_budget(timings: list[Timing]) -> tuple[list[ImportCost], int | None, str, str]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -46,6 +45,7 @@ if __name__ == "__main__":  # --child: the checkout's `compiler`, even without a
 
 import topology  # noqa: E402
 from placement import _fmt_seconds, _tail  # noqa: E402
+from venvs import checkout_env  # noqa: E402
 
 GOAL_SECONDS = 0.5
 NODES = 64
@@ -327,12 +327,6 @@ class Row:
         return statistics.median(self.pipeline) if self.pipeline else None
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
-    return env
-
-
 def _count_output(row: Row, path: Path) -> None:
     """Facts about the CLI's output, counted with lxml."""
     from lxml import etree
@@ -373,7 +367,7 @@ def run_case(case: Case, host_path: Path, workdir: Path, reps: int, process_runs
     ]
     try:
         proc = subprocess.run(
-            cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env=_env()
+            cmd, cwd=REPO, capture_output=True, text=True, timeout=600, env=checkout_env()
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         row.error = f"in-process run: {type(exc).__name__}: {exc}"
@@ -405,7 +399,7 @@ def run_case(case: Case, host_path: Path, workdir: Path, reps: int, process_runs
         start = time.perf_counter()
         try:
             proc = subprocess.run(
-                cli, cwd=REPO, capture_output=True, text=True, timeout=120, env=_env()
+                cli, cwd=REPO, capture_output=True, text=True, timeout=120, env=checkout_env()
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             row.error = f"`vnuma compile`: {type(exc).__name__}: {exc}"
@@ -445,7 +439,7 @@ def _interpreter_start(runs: int) -> tuple[float | None, str]:
     for i in range(runs + 1):
         start = time.perf_counter()
         try:
-            subprocess.run([sys.executable, "-c", "pass"], cwd=REPO, timeout=60, env=_env())
+            subprocess.run([sys.executable, "-c", "pass"], cwd=REPO, timeout=60, env=checkout_env())
         except (OSError, subprocess.TimeoutExpired) as exc:
             return None, f"{type(exc).__name__}: {exc}"
         if i:
