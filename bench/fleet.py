@@ -116,7 +116,7 @@ def virt_xml_validate() -> tuple[str | None, str]:
 
 
 def run_vnuma(root: Path, jobs: int = 1) -> VnumaRun:
-    cmd = [sys.executable, "-m", "compiler", "lint", str(root), "--format", "json", "--quiet"]
+    cmd = [sys.executable, "-m", "vnuma", "lint", str(root), "--format", "json", "--quiet"]
     cmd += ["-j", str(jobs)]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -279,7 +279,7 @@ def render_markdown(rows: list[FleetRow], validate_status: str) -> str:
     )
     a("")
     a(
-        f"vnuma: `{Path(sys.executable).name} -m compiler lint REPO --format json --quiet`,"
+        f"vnuma: `{Path(sys.executable).name} -m vnuma lint REPO --format json --quiet`,"
         f" {runs_text(rows)} per size and mode, wall time of the whole process (median) and"
         " its peak RSS (`os.wait4`, the largest of the runs); every run's output must be"
         f" the same. virt-xml-validate: {validate_status}; `virt-xml-validate FILE domain`,"

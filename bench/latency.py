@@ -1,7 +1,7 @@
 """Pre-commit latency: one intent file, whole-process wall time, vnuma against two peers.
 
 * ``vnuma lint samples/intents/db-strict.yaml --host samples/hosts/2s-xeon.xml`` through
-  the benchmark's interpreter (``python -m compiler``) and, when there is one, the
+  the benchmark's interpreter (``python -m vnuma``) and, when there is one, the
   ``vnuma`` console script next to it (else on PATH);
 * ``check-jsonschema --schemafile schemas/intent-v1.schema.json`` on the same file
   (schema only) and ``yamllint`` (syntax and style only), both from ``bench/.venv-peers``
@@ -9,7 +9,7 @@
 
 Each command runs N times (15, ``--quick`` 3) after one untimed warm-up run; the table
 shows the median wall time of the whole process (``subprocess.run``, from the
-benchmark's point of view). The import budget is ``python -X importtime -m compiler lint
+benchmark's point of view). The import budget is ``python -X importtime -m vnuma lint
 ...``: its stderr lines parsed, the largest cumulative import times. Two floor rows
 time, in vnuma's own venv, the interpreter start and the imports vnuma cannot do without
 (PyYAML, lxml, argparse, pathlib, dataclasses); ``startup_probe.py`` then splits one run
@@ -144,9 +144,7 @@ def commands(peers: peers_env.PeersEnv, installed: tuple[Path | None, str]) -> l
             "python", "`python -c pass` (interpreter start alone)", [sys.executable, "-c", "pass"]
         )
     ]
-    timings.append(
-        Timing("vnuma", "`python -m compiler`", [sys.executable, "-m", "compiler", *lint])
-    )
+    timings.append(Timing("vnuma", "`python -m vnuma`", [sys.executable, "-m", "vnuma", *lint]))
     script = _console_script()
     if script is not None:
         label = "`vnuma` console script" + (" (pyenv shim)" if "/shims/" in str(script) else "")
@@ -257,7 +255,7 @@ def _probe_python(timings: list[Timing]) -> tuple[str, dict[str, str], str]:
 
 def import_budget(timings: list[Timing]) -> tuple[list[ImportCost], int | None, str, str]:
     python, env, label = _probe_python(timings)
-    cmd = [python, "-X", "importtime", "-m", "compiler", "lint", INTENT, "--host", HOST]
+    cmd = [python, "-X", "importtime", "-m", "vnuma", "lint", INTENT, "--host", HOST]
     proc = None
     for _ in range(2):  # the first run warms the page cache and bytecode
         try:
@@ -394,7 +392,7 @@ def _where_the_time_goes(result: LatencyResult) -> list[str]:
     o.append(
         f"| probe start: `json`, `contextlib`, `dataclasses`, `re` imported | {ms('probe_setup_ms')} |"
     )
-    o.append(f"| `import compiler.cli` (argparse, pathlib, diagnostics) | {ms('import_cli_ms')} |")
+    o.append(f"| `import vnuma.cli` (argparse, pathlib, diagnostics) | {ms('import_cli_ms')} |")
     o.append(
         f"| `main(['lint', ...])`: the rest of vnuma, PyYAML and lxml imported on use,"
         f" the host and intent parsed, checked, reported | {ms('command_ms')} |"
@@ -466,11 +464,11 @@ def render_markdown(result: LatencyResult) -> str:
     a("### Import budget")
     a("")
     if result.import_error:
-        a(f"`python -X importtime -m compiler lint ...`: {result.import_error}")
+        a(f"`python -X importtime -m vnuma lint ...`: {result.import_error}")
         return "\n".join(o) + "\n"
     total = _fmt_seconds(result.import_total_us / 1e6) if result.import_total_us else "—"
     a(
-        f"`python -X importtime -m compiler lint {INTENT} --host {HOST}` in"
+        f"`python -X importtime -m vnuma lint {INTENT} --host {HOST}` in"
         f" {result.import_python}, one run after a warm-up; all imports together (sum of"
         f" self times, `-X importtime` inflates them): {total}. The {TOP_IMPORTS} largest"
         " cumulative times (a package includes everything it imports; `site` is the"

@@ -1,4 +1,4 @@
-"""Placement benchmark: vnuma's solver (`compiler.place.place`) against Nova's
+"""Placement benchmark: vnuma's solver (`vnuma.place.place`) against Nova's
 `nova.virt.hardware.numa_fit_instance_to_host`, on the same synthetic hosts.
 
 Hosts (`topology.py`): N nodes x 16 CPUs (8 cores x 2 threads), 64 GiB each with 32 GiB
@@ -51,22 +51,22 @@ HUGEPAGE_GIB_PER_NODE = topology.HUGEPAGES_PER_NODE * topology.HUGEPAGE_KIB // (
 
 
 class SolverUnavailable(RuntimeError):
-    """vnuma's placement API (compiler.place) cannot be imported yet."""
+    """vnuma's placement API (vnuma.place) cannot be imported yet."""
 
 
 def import_vnuma_api() -> dict[str, Any]:
     """The four vnuma entry points the benchmark uses; SolverUnavailable with the reason."""
     try:
-        from compiler.load.host import load_host
-        from compiler.load.intent import load_intent
-        from compiler.pipeline import intent_from_raw
+        from vnuma.libvirt.capabilities import load_host
+        from vnuma.load.intent import load_intent
+        from vnuma.runner import intent_from_raw
     except ImportError as exc:
         raise SolverUnavailable(f"vnuma is not importable: {exc}") from exc
     try:
-        from compiler.place import place
+        from vnuma.place import place
     except ImportError as exc:
         raise SolverUnavailable(
-            f"vnuma's placement solver is not available (`from compiler.place import place`"
+            f"vnuma's placement solver is not available (`from vnuma.place import place`"
             f" failed: {exc}); the benchmark needs compiler/place/"
         ) from exc
     return {
@@ -377,7 +377,7 @@ def run_placement(
     reps: int | None = None,
     log: Callable[[str], None] = lambda msg: None,
 ) -> list[Row]:
-    """Run every case; raises SolverUnavailable when compiler.place cannot be imported."""
+    """Run every case; raises SolverUnavailable when vnuma.place cannot be imported."""
     api = import_vnuma_api()
     reps = reps or (3 if quick else 9)
     budget = 1.0 if quick else 5.0
@@ -475,7 +475,7 @@ def render_markdown(rows: list[Row], nova_status: str, nova_timeout: float) -> s
     """The placement section of RESULTS.md."""
     o: list[str] = []
     a = o.append
-    a("## Placement: vnuma `compiler.place.place` vs Nova `numa_fit_instance_to_host`")
+    a("## Placement: vnuma `vnuma.place.place` vs Nova `numa_fit_instance_to_host`")
     a("")
     a(
         "Hosts: N nodes × 16 CPUs (8 cores × 2 threads), 64 GiB per node of which 32 GiB are"

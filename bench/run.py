@@ -57,7 +57,7 @@ def cpu_model() -> str:
 
 def vnuma_version() -> str:
     try:
-        from compiler import __version__
+        from vnuma import __version__
     except ImportError:
         return "not importable"
     commit = _git("rev-parse", "--short", "HEAD")

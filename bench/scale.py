@@ -5,7 +5,7 @@ Host: ``topology.capabilities_xml(64)`` (64 nodes x 16 CPUs, 64 GiB per node of 
 pinning on 2 MiB pages (:func:`make_cases`):
 
 * ``auto``: ``cells: 32``, ``nodeset: auto``, ``topology: auto``: the placement stage
-  splits the cells, chooses the host nodes (``compiler.solver``) and pins every vCPU;
+  splits the cells, chooses the host nodes (``vnuma.place.solver``) and pins every vCPU;
 * ``explicit``: 32 cells written out with ``cpus``, ``host_nodes`` and a ``nodeset``
   and an explicit guest topology. The intent language has no per-vCPU host CPU list
   (``cpu.pinning`` is none / node / dedicated), so the placement stage still picks the
@@ -13,11 +13,11 @@ pinning on 2 MiB pages (:func:`make_cases`):
 
 Per case, one fresh Python process (this file with ``--child``) imports the stage
 modules (timed), then runs the pipeline's stages through their public functions, in
-the order ``compiler.pipeline.compile_intent`` runs them, 1 + reps times: the first
+the order ``vnuma.runner.compile_intent`` runs them, 1 + reps times: the first
 run is *cold* (caches empty: schema validator, jinja2 environment and template,
 libvirt's RelaxNG schema), the median is over the other runs. After that it times
 ``compile_intent`` itself (median) and checks that its XML is byte-identical to the
-staged one. The whole process is ``python -m compiler compile INTENT --host HOST -o
+staged one. The whole process is ``python -m vnuma compile INTENT --host HOST -o
 OUT`` through ``subprocess.run``: one untimed warm-up, then the median wall time; its
 output is compared with the staged XML and counted with lxml.
 
@@ -60,18 +60,18 @@ INTERPRETER_RUNS = 5  # `python -c pass`, also with --quick (45 ms each)
 
 # (key, row label, what is called); in the order compile_intent runs them
 STAGES: tuple[tuple[str, str, str], ...] = (
-    ("load", "load intent (YAML)", "`compiler.load.intent.load_intent`"),
-    ("validate", "schema-validate", "`compiler.validate.validate_intent`"),
-    ("model", "model", "`compiler.model.intent.build_intent`"),
-    ("host", "parse host snapshot", "`compiler.load.host.load_host`"),
-    ("place", "place", "`compiler.place.place`"),
-    ("check", "check (rules)", "`compiler.check.run_checks`"),
-    ("plan", "plan", "`compiler.plan.make_plan`"),
-    ("emit", "emit (templates)", "`compiler.emit.render_fragment`"),
+    ("load", "load intent (YAML)", "`vnuma.load.intent.load_intent`"),
+    ("validate", "schema-validate", "`vnuma.schema.validate.validate_intent`"),
+    ("model", "model", "`vnuma.model.intent.build_intent`"),
+    ("host", "parse host snapshot", "`vnuma.libvirt.capabilities.load_host`"),
+    ("place", "place", "`vnuma.place.place`"),
+    ("check", "check (rules)", "`vnuma.rules.check.run_checks`"),
+    ("plan", "plan", "`vnuma.emit.plan.make_plan`"),
+    ("emit", "emit (templates)", "`vnuma.emit.render.render_fragment`"),
     (
         "verify",
         "verify (re-parse, RelaxNG)",
-        "`compiler.verify.find_schema_dir` + `verify_domain_xml`",
+        "`vnuma.emit.verify.find_schema_dir` + `verify_domain_xml`",
     ),
 )
 STAGE_KEYS = tuple(key for key, _, _ in STAGES)
@@ -149,22 +149,22 @@ def make_cases() -> list[Case]:
 def _child(intent_path: Path, host_path: Path, reps: int, xml_out: Path) -> dict[str, Any]:
     """Import the stage modules, run the stages 1 + reps times, then compile_intent."""
     start = time.perf_counter()
-    from compiler.check import run_checks
-    from compiler.diagnostics import Severity
-    from compiler.emit import render_fragment
-    from compiler.load.host import load_host
-    from compiler.load.intent import load_intent
-    from compiler.model.intent import build_intent
-    from compiler.pipeline import CompileOptions, compile_intent, display_path
-    from compiler.place import place
-    from compiler.plan import make_plan
-    from compiler.validate import validate_intent
-    from compiler.verify import find_schema_dir, verify_domain_xml
+    from vnuma.diagnostics import Severity
+    from vnuma.emit.plan import make_plan
+    from vnuma.emit.render import render_fragment
+    from vnuma.emit.verify import find_schema_dir, verify_domain_xml
+    from vnuma.libvirt.capabilities import load_host
+    from vnuma.load.intent import load_intent
+    from vnuma.model.intent import build_intent
+    from vnuma.place import place
+    from vnuma.rules.check import run_checks
+    from vnuma.runner import CompileOptions, compile_intent, display_path
+    from vnuma.schema.validate import validate_intent
 
     imports = time.perf_counter() - start
-    import compiler
+    import vnuma
 
-    where = Path(compiler.__file__).resolve().parent
+    where = Path(vnuma.__file__).resolve().parent
     if where != REPO / "compiler":  # e.g. an installed vnuma shadowing this checkout
         return {"error": f"imported compiler from {where}, not {REPO / 'compiler'}"}
     shown_intent, shown_host = display_path(intent_path), display_path(host_path)
@@ -393,7 +393,7 @@ def run_case(case: Case, host_path: Path, workdir: Path, reps: int, process_runs
         return row
 
     out = workdir / f"scale-{case.key}-cli.xml"
-    cli = [sys.executable, "-m", "compiler", "compile", str(intent_path), "--host", str(host_path)]
+    cli = [sys.executable, "-m", "vnuma", "compile", str(intent_path), "--host", str(host_path)]
     cli += ["-o", str(out)]
     for i in range(process_runs + 1):  # the first run warms the page cache, not counted
         start = time.perf_counter()
@@ -493,7 +493,7 @@ def _met(seconds: float | None) -> str:
 
 
 def _nodes(ids: list[int]) -> str:
-    from compiler.cpusets import format_cpuset
+    from vnuma.cpusets import format_cpuset
 
     return format_cpuset(frozenset(ids)) if ids else "—"
 
@@ -522,7 +522,7 @@ def render_markdown(result: ScaleResult) -> str:
         "In-process: one fresh Python process per guest (`bench/scale.py --child`) imports"
         " the stage modules (*imports*; the harness's own stdlib imports came before), then"
         " calls the stages' public functions, each row naming its function, in the order"
-        " `compiler.pipeline.compile_intent` calls them (*place* because the intent leaves"
+        " `vnuma.runner.compile_intent` calls them (*place* because the intent leaves"
         " something to vnuma, as in the pipeline). *cold* is the first run in that process:"
         " caches empty (schema validator, jinja2 environment and template, libvirt's"
         " RelaxNG schema) and jinja2 / lxml still to be imported by *emit* / *verify*;"
@@ -556,7 +556,7 @@ def render_markdown(result: ScaleResult) -> str:
             + " |"
         )
         a(
-            "| `compile_intent` | `compiler.pipeline.compile_intent` | "
+            "| `compile_intent` | `vnuma.runner.compile_intent` | "
             + " | ".join(f"— | {_fmt(r.pipeline_median)}" for r in ok)
             + " |"
         )
@@ -567,7 +567,7 @@ def render_markdown(result: ScaleResult) -> str:
         else f"not measured: {result.interpreter_error}"
     )
     a(
-        "Whole process: `python -m compiler compile INTENT --host HOST -o OUT` through"
+        "Whole process: `python -m vnuma compile INTENT --host HOST -o OUT` through"
         f" `subprocess.run` (this checkout on `PYTHONPATH`; {result.bytecode}), one untimed"
         f" warm-up run, then the median wall time of {result.process_runs} runs; it includes"
         " the interpreter's start, argument parsing, printing the diagnostics and writing"
@@ -608,7 +608,7 @@ def render_markdown(result: ScaleResult) -> str:
             a(f"| {r.case.key} | — | error | **not met** (error) |")
             continue
         for what, value in (
-            ("whole process, `python -m compiler compile` (median)", r.process_median),
+            ("whole process, `python -m vnuma compile` (median)", r.process_median),
             ("in-process total, cold (imports + first run)", r.cold_total),
             ("in-process total (median)", r.median_total),
         ):

@@ -4,7 +4,7 @@
 
 Run by ``latency.py`` with the interpreter of the venv vnuma is installed in (or the
 benchmark's). Prints one JSON object: milliseconds from the probe's start to
-``compiler.cli`` imported, to the end of ``main`` (the command, which imports the rest
+``vnuma.cli`` imported, to the end of ``main`` (the command, which imports the rest
 lazily), how many dataclasses were created and how long creating them took, and the
 time spent compiling regular expressions (``re`` caches nothing across processes).
 Stdout of the command itself is swallowed. Both counters wrap stdlib functions
@@ -48,13 +48,13 @@ def main(argv: list[str]) -> int:
     _timed(dataclasses, "_process_class", totals, "dataclass")
     _timed(re, "_compile", totals, "regex")
     ready = time.perf_counter()
-    import compiler.cli
+    import vnuma.cli
 
     imported = time.perf_counter()
     code = 0
     with contextlib.redirect_stdout(io.StringIO()):
         try:
-            code = compiler.cli.main(argv) or 0
+            code = vnuma.cli.main(argv) or 0
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
     done = time.perf_counter()

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from compiler import __version__
-from compiler.diagnostics import Severity
+from vnuma import __version__
+from vnuma.diagnostics import Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -292,7 +292,7 @@ def _use_colour(args: argparse.Namespace, stream: Any = None) -> bool:
 
 
 def _print_diagnostics(diagnostics: Sequence[Any], args: argparse.Namespace) -> None:
-    from compiler.formats import render_text
+    from vnuma.report.formats import render_text
 
     text = render_text(diagnostics, colour=_use_colour(args))
     if text:
@@ -300,9 +300,9 @@ def _print_diagnostics(diagnostics: Sequence[Any], args: argparse.Namespace) -> 
 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
-    from compiler.formats import count_summary
-    from compiler.load.text import UnreadableInput
-    from compiler.pipeline import CompileOptions, compile_intent
+    from vnuma.load.text import UnreadableInput
+    from vnuma.report.formats import count_summary
+    from vnuma.runner import CompileOptions, compile_intent
 
     if args.intent.suffix.lower() not in (".yaml", ".yml", ".toml"):
         return _usage(f"{args.intent}: the intent must be a .yaml, .yml or .toml file")
@@ -346,16 +346,16 @@ def _cmd_compile(args: argparse.Namespace) -> int:
 
 
 def _write_atomically(path: Path, text: str, encoding: str = "utf-8") -> None:
-    from compiler.output import write_atomically
+    from vnuma.report.output import write_atomically
 
     write_atomically(path, text.encode(encoding, errors="xmlcharrefreplace"))
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:
-    from compiler.config import ConfigError
-    from compiler.formats import render, resolve_format
-    from compiler.lint import LintOptions, host_rules_note, lint, skipped_notes, summary_line
-    from compiler.load.text import UnreadableInput
+    from vnuma.commands.lint import LintOptions, host_rules_note, lint, skipped_notes, summary_line
+    from vnuma.load.text import UnreadableInput
+    from vnuma.report.config import ConfigError
+    from vnuma.report.formats import render, resolve_format
 
     try:
         options = LintOptions(
@@ -386,8 +386,8 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 def _lint_config(args: argparse.Namespace) -> Any:
     """An explicit configuration, or None to use the closest one to each file."""
-    from compiler.config import default_config, load_config
-    from compiler.rules import all_rules
+    from vnuma.report.config import default_config, load_config
+    from vnuma.rules import all_rules
 
     cwd = Path.cwd()
     if args.isolated:
@@ -398,10 +398,10 @@ def _lint_config(args: argparse.Namespace) -> Any:
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
-    from compiler.fit import fit_hosts, render_json, render_table, snapshot_paths
-    from compiler.load.intent import load_intent
-    from compiler.load.text import UnreadableInput
-    from compiler.pipeline import display_path, intent_from_raw
+    from vnuma.commands.fit import fit_hosts, render_json, render_table, snapshot_paths
+    from vnuma.load.intent import load_intent
+    from vnuma.load.text import UnreadableInput
+    from vnuma.runner import display_path, intent_from_raw
 
     try:
         intent, diagnostics = intent_from_raw(load_intent(args.intent, display_path(args.intent)))
@@ -419,8 +419,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from compiler.load.text import UnreadableInput
-    from compiler.show import ShowError, load_view
+    from vnuma.commands.show import ShowError, load_view
+    from vnuma.load.text import UnreadableInput
 
     try:
         view, diagnostics = load_view(args.host, args.guests)
@@ -432,17 +432,17 @@ def _cmd_show(args: argparse.Namespace) -> int:
         return EXIT_FINDINGS
     failed = any(d.severity >= Severity.ERROR for d in diagnostics)
     if args.output is None:
-        from compiler.render.text import render_text
+        from vnuma.view.text import render_text
 
         sys.stdout.write(render_text(view, colour=_use_colour(args, sys.stdout)))
         return EXIT_FINDINGS if failed else EXIT_OK
     suffix = args.output.suffix.lower()
     if suffix == ".svg":
-        from compiler.render.svg import render_svg
+        from vnuma.view.svg import render_svg
 
         document = render_svg(view)
     elif suffix in (".html", ".htm"):
-        from compiler.render.html import render_html
+        from vnuma.view.html import render_html
 
         document = render_html(view)
     else:
@@ -455,10 +455,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_host(args: argparse.Namespace) -> int:
-    from compiler.hostview import render_json, render_text
-    from compiler.load.host import load_host
-    from compiler.load.text import UnreadableInput
-    from compiler.pipeline import display_path, local_sysfs_root
+    from vnuma.libvirt.capabilities import load_host
+    from vnuma.load.text import UnreadableInput
+    from vnuma.runner import display_path, local_sysfs_root
+    from vnuma.view.host import render_json, render_text
 
     if args.snapshot is not None and args.sysfs_root is not None:
         return _usage("give a snapshot file or --sysfs-root, not both")
@@ -466,7 +466,7 @@ def _cmd_host(args: argparse.Namespace) -> int:
         if args.snapshot is not None:
             host, diagnostics = load_host(args.snapshot, display_path(args.snapshot))
         else:
-            from compiler.load.sysfs import load_sysfs, resolve_sysfs_root
+            from vnuma.load.sysfs import load_sysfs, resolve_sysfs_root
 
             root = resolve_sysfs_root(args.sysfs_root or local_sysfs_root())
             host, diagnostics = load_sysfs(root, f"sysfs {root}")
@@ -480,9 +480,9 @@ def _cmd_host(args: argparse.Namespace) -> int:
 
 
 def _cmd_capture(args: argparse.Namespace) -> int:
-    from compiler.capture import CaptureError, capture_libvirt, capture_sysfs
-    from compiler.load.host import load_host_bytes
-    from compiler.pipeline import local_sysfs_root
+    from vnuma.commands.capture import CaptureError, capture_libvirt, capture_sysfs
+    from vnuma.libvirt.capabilities import load_host_bytes
+    from vnuma.runner import local_sysfs_root
 
     if args.sysfs_root is not None and args.connect is not None:
         return _usage("--sysfs-root reads sysfs; it cannot be combined with --connect")
@@ -517,14 +517,14 @@ def _cmd_capture(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from compiler.resources import intent_schema_path
+    from vnuma.resources import intent_schema_path
 
     sys.stdout.write(intent_schema_path().read_text(encoding="utf-8"))
     return EXIT_OK
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    from compiler.rules import all_rules
+    from vnuma.rules import all_rules
 
     wanted = args.code.strip()
     for found in all_rules():
@@ -539,10 +539,10 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
-    from compiler.rules import all_rules
+    from vnuma.rules import all_rules
 
     if args.format == "markdown":
-        from compiler.ruledocs import render_markdown
+        from vnuma.report.ruledocs import render_markdown
 
         sys.stdout.write(render_markdown())
         return EXIT_OK

@@ -216,8 +216,8 @@ def lint_corpus(corpus: Path) -> list[Row]:
     """Lint every manifest domain alone against the mocked host (one lint() per file, so
     the whole-host VN5xx rules never treat the corpus as guests of one host)."""
     _importable()
-    from compiler.config import default_config
-    from compiler.lint import LintOptions, lint
+    from vnuma.commands.lint import LintOptions, lint
+    from vnuma.report.config import default_config
 
     config = default_config(corpus)
     host = corpus / HOST
@@ -298,9 +298,9 @@ def _provenance(corpus: Path, rows: list[Row]) -> str:
 
 def _host_lines(corpus: Path) -> list[str]:
     _importable()
-    from compiler.cpusets import format_cpuset
-    from compiler.load.host import load_host
-    from compiler.sizes import format_kib
+    from vnuma.cpusets import format_cpuset
+    from vnuma.libvirt.capabilities import load_host
+    from vnuma.sizes import format_kib
 
     host, _ = load_host(corpus / HOST, HOST)
     assert host is not None, f"{HOST} is not a usable host snapshot"

@@ -21,13 +21,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from compiler.load.host import load_host  # noqa: E402
-from compiler.load.intent import load_intent  # noqa: E402
-from compiler.pipeline import intent_from_raw  # noqa: E402
-from compiler.place import place  # noqa: E402
-from compiler.render.html import render_html  # noqa: E402
-from compiler.render.svg import render_svg  # noqa: E402
-from compiler.view import HostView, build_view  # noqa: E402
+from vnuma.libvirt.capabilities import load_host  # noqa: E402
+from vnuma.load.intent import load_intent  # noqa: E402
+from vnuma.place import place  # noqa: E402
+from vnuma.runner import intent_from_raw  # noqa: E402
+from vnuma.view.html import render_html  # noqa: E402
+from vnuma.view.model import HostView, build_view  # noqa: E402
+from vnuma.view.svg import render_svg  # noqa: E402
 
 HOST = "samples/hosts/2s-xeon.xml"
 INTENT = "samples/intents/auto-dedicated.yaml"

@@ -45,7 +45,7 @@ class CliResult:
 @pytest.fixture
 def run_cli(capsys):
     """Run `vnuma ARGS` in-process; never lets an exception escape unnoticed."""
-    from compiler.cli import main
+    from vnuma.cli import main
 
     def run(*args: str | Path) -> CliResult:
         code = main([str(a) for a in args])

@@ -1,7 +1,7 @@
 """Hypothesis strategies for placement tests: small host snapshots and intents.
 
 A `HostSpec` renders to a `virsh capabilities` document (the format
-`compiler.load.host.load_host` reads, as in `samples/hosts/*.xml`); an `IntentSpec`
+`vnuma.libvirt.capabilities.load_host` reads, as in `samples/hosts/*.xml`); an `IntentSpec`
 renders to an intent YAML. Both keep their own plain description of what they hold,
 so the tests can compute what placement *should* answer without asking the compiler.
 """

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler.cpusets import format_cpuset, parse_cpuset
+from vnuma.cpusets import format_cpuset, parse_cpuset
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from vnuma.commands.lint import LintOptions, lint
+from vnuma.diagnostics import Diagnostic
+from vnuma.model.capacity import Demand, find_shortfall
+from vnuma.report.config import default_config
 
-from compiler.capacity import Demand, find_shortfall
-from compiler.config import default_config
-from compiler.diagnostics import Diagnostic
-from compiler.lint import LintOptions, lint
 from tests.conftest import HOSTS
 
 GIB = 1024 * 1024
@@ -213,11 +213,11 @@ def test_intents_host_key_does_not_place_guests_together(tmp_path: Path) -> None
 def test_one_guest_alone_is_never_an_admission_finding(tmp_path: Path) -> None:
     """run_admission skips a host with one guest: no admission rule may fire for one,
     even when it overcommits every resource (its per-guest rules report that)."""
-    from compiler.check import AdmissionContext
-    from compiler.load.document import load_xml_document
-    from compiler.load.host import load_host
-    from compiler.model.domain import lift_domain
-    from compiler.rules import all_rules
+    from vnuma.libvirt.capabilities import load_host
+    from vnuma.libvirt.domain import lift_domain
+    from vnuma.load.document import load_xml_document
+    from vnuma.rules import all_rules
+    from vnuma.rules.check import AdmissionContext
 
     host_text = (HOSTS / "2s-xeon.xml").read_text(encoding="utf-8")
     free = '<?vnuma-free-memory unit="GiB" value="1"?>'

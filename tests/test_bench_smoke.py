@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from vnuma.libvirt.capabilities import load_host
 
-from compiler.load.host import load_host
 from tests.conftest import REPO, explain_process, run_process
 
 BENCH = REPO / "bench"
@@ -72,9 +72,9 @@ def test_summed_distance() -> None:
 @pytest.mark.slow
 def test_quick_benchmark_without_nova(tmp_path: Path) -> None:
     try:
-        import compiler.place  # noqa: F401
+        import vnuma.place  # noqa: F401
     except ImportError as exc:
-        pytest.skip(f"compiler.place is not importable yet ({exc}); the benchmark needs it")
+        pytest.skip(f"vnuma.place is not importable yet ({exc}); the benchmark needs it")
     output = tmp_path / "RESULTS.md"
     result = run_process(
         [sys.executable, "bench/run.py", "--quick", "--no-nova", "--output", str(output)],
@@ -132,8 +132,8 @@ def _load_scale():
 
 def test_scale_intents_model(tmp_path: Path) -> None:
     """The scale section's two guests are valid intents of 512 vCPUs in 32 cells."""
-    from compiler.load.intent import load_intent
-    from compiler.pipeline import intent_from_raw
+    from vnuma.load.intent import load_intent
+    from vnuma.runner import intent_from_raw
 
     scale = _load_scale()
     intents = {}
@@ -162,13 +162,13 @@ def test_scale_markdown_verdicts() -> None:
     slow.same_output = True
     result = scale.ScaleResult([fast, slow], "bytecode note", 2, 1, interpreter=0.045)
     text = scale.render_markdown(result)
-    assert "| auto | whole process, `python -m compiler compile` (median) | 300 ms | met |" in text
+    assert "| auto | whole process, `python -m vnuma compile` (median) | 300 ms | met |" in text
     assert (
-        "| explicit | whole process, `python -m compiler compile` (median) | 700 ms | **not met** |"
+        "| explicit | whole process, `python -m vnuma compile` (median) | 700 ms | **not met** |"
         in text
     )
     assert "| auto | in-process total, cold (imports + first run) | 140 ms | met |" in text
-    assert "| place | `compiler.place.place` | 10 ms | 10 ms | not run | not run |" in text
+    assert "| place | `vnuma.place.place` | 10 ms | 10 ms | not run | not run |" in text
     assert result.failed == []
     broken = scale.Row(explicit, error="VN201 boom")
     result = scale.ScaleResult([fast, broken], "bytecode note", 2, 1)
@@ -188,7 +188,7 @@ def test_fleet_generator(tmp_path: Path) -> None:
 
     def lint_codes(root: Path) -> list[str]:
         result = run_process(
-            [sys.executable, "-m", "compiler", "lint", str(root), "--format", "json", "-q"],
+            [sys.executable, "-m", "vnuma", "lint", str(root), "--format", "json", "-q"],
             cwd=root,
         )
         assert result.returncode in (0, 1), explain_process(result)

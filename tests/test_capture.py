@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from vnuma.commands.capture import FreeState, annotate, capabilities_xml
+from vnuma.libvirt.capabilities import load_host, load_host_bytes
+from vnuma.libvirt.hoststate import FREE_MEMORY_PI, FREE_PAGES_PI, STATE_PI
+from vnuma.load.xmlsafe import parse_xml
+from vnuma.model.host import HostTopology
 
-from compiler.capture import FreeState, annotate, capabilities_xml
-from compiler.hoststate import FREE_MEMORY_PI, FREE_PAGES_PI, STATE_PI
-from compiler.load.host import load_host, load_host_bytes
-from compiler.load.xmlsafe import parse_xml
-from compiler.model.host import HostTopology
 from tests.conftest import HOSTS, SHARED_CORPUS
 
 try:

@@ -183,12 +183,12 @@ def test_explicit_missing_schema_dir_is_noted(run_cli, tmp_path) -> None:
 
 
 def test_internal_errors_exit_two_without_traceback(run_cli, monkeypatch) -> None:
-    import compiler.pipeline
+    import vnuma.runner
 
     def explode(options):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(compiler.pipeline, "compile_intent", explode)
+    monkeypatch.setattr(vnuma.runner, "compile_intent", explode)
     result = run_cli("compile", INTENTS / "db-strict.yaml")
     assert result.code == 2
     assert "internal error while processing" in result.err and "please report" in result.err
@@ -197,7 +197,7 @@ def test_internal_errors_exit_two_without_traceback(run_cli, monkeypatch) -> Non
 
 def test_python_dash_m_compiler_works() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "compiler", "compile", str(INTENTS / "db-strict.toml")],
+        [sys.executable, "-m", "vnuma", "compile", str(INTENTS / "db-strict.toml")],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -6,8 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from vnuma.runner import CompileOptions, compile_intent
 
-from compiler.pipeline import CompileOptions, compile_intent
 from tests.conftest import HOSTS, INTENTS, SAMPLES
 
 SAMPLE_INTENTS = sorted(INTENTS.glob("*.y*ml")) + sorted(INTENTS.glob("*.toml"))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from compiler.config import (
+from vnuma.diagnostics import Severity
+from vnuma.report.config import (
     ConfigError,
     HostMapping,
     LintConfig,
@@ -17,8 +17,7 @@ from compiler.config import (
     glob_match,
     load_config,
 )
-from compiler.diagnostics import Severity
-from compiler.rules import all_rules
+from vnuma.rules import all_rules
 
 KNOWN = [rule.code for rule in all_rules()]
 
@@ -493,7 +492,7 @@ def test_glob_match(pattern: str, relpath: str, expected: bool) -> None:
 
 def _naive_host_for(config, path):
     """The plain definition: the first mapping any of whose globs matches the file."""
-    from compiler.config import _path_matcher
+    from vnuma.report.config import _path_matcher
 
     matches = _path_matcher(config.relative(path))
     for mapping in config.hosts:
@@ -525,7 +524,7 @@ _SEGMENTS = ["vms", "hv1", "hv2", "db", "a.xml", "b.yaml", "*", "**", "*.xml", "
     ),
 )
 def test_host_mapping_lookup_agrees_with_the_plain_definition(globs, path) -> None:
-    from compiler.config import HostMapping, LintConfig
+    from vnuma.report.config import HostMapping, LintConfig
 
     root = Path("/repo")
     hosts = tuple(HostMapping(Path(f"/repo/hosts/{i}.xml"), tuple(g)) for i, g in enumerate(globs))
@@ -557,7 +556,7 @@ DEFINES_TOOL_VNUMA = [
 NO_TOOL_VNUMA = [
     "",
     '[project]\nname = "vnuma"\ndependencies = ["vnuma>=0.1", "lxml"]\n',
-    '[project.scripts]\nvnuma = "compiler.cli:main"\n[tool.ruff]\nline-length = 100\n',
+    '[project.scripts]\nvnuma = "vnuma.cli:main"\n[tool.ruff]\nline-length = 100\n',
     "[tool.ruff]\nvnuma = 1\n",  # a key vnuma, but under tool.ruff
     '[project]\ndescription = "configure vnuma in pyproject"\n',
 ]
@@ -574,7 +573,7 @@ def test_every_spelling_of_tool_vnuma_is_discovered(tmp_path: Path, text: str) -
 
 @pytest.mark.parametrize("text", NO_TOOL_VNUMA)
 def test_pyproject_naming_vnuma_without_the_table_is_skipped(tmp_path: Path, text: str) -> None:
-    from compiler.config import _may_define_tool_vnuma
+    from vnuma.report.config import _may_define_tool_vnuma
 
     write(tmp_path / "pyproject.toml", text)
     assert discover_config(tmp_path) is None
@@ -607,7 +606,7 @@ _TOML_PIECES = st.sampled_from(
 def test_pre_scan_never_misses_a_table_tomllib_finds(pieces: list[str]) -> None:
     import tomllib
 
-    from compiler.config import _may_define_tool_vnuma
+    from vnuma.report.config import _may_define_tool_vnuma
 
     text = "".join(pieces)
     try:

@@ -107,7 +107,7 @@ def test_failing_row_flagged_by_libvirts_rule(rows, file: str) -> None:
 
 
 def test_tables_name_real_rows_and_rules(rows) -> None:
-    from compiler.rules import all_rules
+    from vnuma.rules import all_rules
 
     codes = {rule.code for rule in all_rules()}
     by_file = {r.file: r for r in rows}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from compiler.ruledocs import render_markdown
-from compiler.rules import all_rules
+from vnuma.report.ruledocs import render_markdown
+from vnuma.rules import all_rules
+
 from tests.conftest import REPO
 
 

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from vnuma.commands.lint import LintOptions, lint
+from vnuma.diagnostics import Diagnostic, Severity
+from vnuma.report.config import default_config
 
-from compiler.config import default_config
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.lint import LintOptions, lint
 from tests.conftest import HOSTS, REPO
 
 E, W = Severity.ERROR, Severity.WARNING

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft4Validator
 from jsonschema.validators import validator_for
-
-from compiler import __version__
-from compiler.diagnostics import Severity, Span
-from compiler.formats import (
+from vnuma import __version__
+from vnuma.diagnostics import Severity, Span
+from vnuma.report.formats import (
     FORMATS,
     artifact_uri,
     doc_sections,
@@ -25,7 +24,7 @@ from compiler.formats import (
     render_text,
     resolve_format,
 )
-from compiler.rules import all_rules, get_rule, make_diagnostic
+from vnuma.rules import all_rules, get_rule, make_diagnostic
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 

@@ -1,6 +1,6 @@
 """Property-based fuzzing of the CLI: every input gets a verdict, never an exception.
 
-Four input kinds are generated with hypothesis and fed to `compiler.cli.main` in-process:
+Four input kinds are generated with hypothesis and fed to `vnuma.cli.main` in-process:
 
 * byte-level mutations of the intent samples (`samples/**/*.yaml|.toml`);
 * byte-level mutations of the XML samples (host snapshots, domains, negative samples and,
@@ -41,8 +41,7 @@ import yaml
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 from lxml import etree
-
-from compiler.cli import main
+from vnuma.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"

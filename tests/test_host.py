@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-
-from compiler.cli import main
-from compiler.load.host import load_host
+from vnuma.cli import main
+from vnuma.libvirt.capabilities import load_host
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples" / "hosts"

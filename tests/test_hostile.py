@@ -204,12 +204,12 @@ def test_size_limit_is_configurable(run_cli, tmp_path, monkeypatch) -> None:
 def test_internal_error_names_the_file_and_hides_the_traceback(
     run_cli, tmp_path, monkeypatch
 ) -> None:
-    import compiler.check
+    import vnuma.rules.check
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(compiler.check, "run_checks", boom)
+    monkeypatch.setattr(vnuma.rules.check, "run_checks", boom)
     result = run_cli("compile", INTENTS / "db-strict.yaml")
     assert result.code == 2
     assert "internal error while processing" in result.err and "db-strict.yaml" in result.err

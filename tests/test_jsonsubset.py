@@ -1,4 +1,4 @@
-"""compiler.jsonsubset against jsonschema (the reference): same errors, same diagnostics.
+"""vnuma.schema.jsonsubset against jsonschema (the reference): same errors, same diagnostics.
 
 vnuma validates intents with its own validator for the keywords the intent schema uses
 (importing jsonschema costs more than a whole pre-commit run). Random intent-like
@@ -17,10 +17,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from vnuma.diagnostics import PositionMap
+from vnuma.schema.jsonsubset import UnsupportedSchema, Validator
+from vnuma.schema.validate import intent_schema, schema_errors, validate_intent
 
-from compiler.diagnostics import PositionMap
-from compiler.jsonsubset import UnsupportedSchema, Validator
-from compiler.validate import intent_schema, schema_errors, validate_intent
 from tests.conftest import INTENTS
 
 SCHEMA = intent_schema()

@@ -12,8 +12,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from vnuma.runner import CompileOptions, compile_intent
 
-from compiler.pipeline import CompileOptions, compile_intent
 from tests.conftest import INTENTS, SAMPLES
 
 VIRSH = shutil.which("virsh")

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from vnuma.cpusets import parse_cpuset
+from vnuma.runner import CompileOptions, compile_intent
 
-from compiler.cpusets import parse_cpuset
-from compiler.pipeline import CompileOptions, compile_intent
 from tests.conftest import INTENTS, REPO, SAMPLES
 
 try:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from vnuma.libvirt.capabilities import load_host
+from vnuma.load.sysfs import load_sysfs
+from vnuma.model.host import HostTopology
 
-from compiler.load.host import load_host
-from compiler.load.sysfs import load_sysfs
-from compiler.model.host import HostTopology
 from tests.conftest import HOSTS
 from tests.sysfs_trees import epyc_nps4, write_tree, xeon_2s
 

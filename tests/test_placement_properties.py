@@ -30,18 +30,18 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from lxml import etree
+from vnuma.commands.lint import LintOptions, lint
+from vnuma.diagnostics import Severity
+from vnuma.libvirt.capabilities import load_host
+from vnuma.libvirt.domain import lift_domain
+from vnuma.load.document import load_xml_document
+from vnuma.load.intent import load_intent
+from vnuma.model.host import HostTopology
+from vnuma.model.intent import Intent
+from vnuma.place import PlacementResult, place
+from vnuma.report.config import default_config
+from vnuma.runner import CompileOptions, CompileOutcome, compile_intent, intent_from_raw
 
-from compiler.config import default_config
-from compiler.diagnostics import Severity
-from compiler.lint import LintOptions, lint
-from compiler.load.document import load_xml_document
-from compiler.load.host import load_host
-from compiler.load.intent import load_intent
-from compiler.model.domain import lift_domain
-from compiler.model.host import HostTopology
-from compiler.model.intent import Intent
-from compiler.pipeline import CompileOptions, CompileOutcome, compile_intent, intent_from_raw
-from compiler.place import PlacementResult, place
 from tests.strategies import (
     KIB_PER_GIB,
     CellSpec,
@@ -720,7 +720,7 @@ def test_guest_placed_beside_another_is_admitted_many(scenario) -> None:
 COMPILE_ALL = """
 import json, sys
 from pathlib import Path
-from compiler.pipeline import CompileOptions, compile_intent
+from vnuma.runner import CompileOptions, compile_intent
 out = {}
 for case in sorted(Path(sys.argv[1]).iterdir()):
     outcome = compile_intent(

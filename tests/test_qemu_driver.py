@@ -49,8 +49,8 @@ def virsh(*args: str | Path, timeout: int = 60) -> subprocess.CompletedProcess[s
 
 
 def vnuma(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """`python -m compiler ARGS` from this checkout, as a user would run it."""
-    return run_process([sys.executable, "-m", "compiler", *map(str, args)], cwd=REPO)
+    """`python -m vnuma ARGS` from this checkout, as a user would run it."""
+    return run_process([sys.executable, "-m", "vnuma", *map(str, args)], cwd=REPO)
 
 
 @pytest.fixture(scope="module")
@@ -347,7 +347,7 @@ def test_argv_parser_reads_json_and_keyval_backends() -> None:
 def test_sysfs_and_libvirt_describe_this_machine_alike(host: Host, tmp_path: Path) -> None:
     """`vnuma capture --sysfs` (no libvirt) and the QEMU driver's capabilities of the same
     machine give the same nodes, CPUs, core ids, siblings, distances, memory and pools."""
-    from compiler.load.host import load_host
+    from vnuma.libvirt.capabilities import load_host
 
     if not Path("/sys/devices/system/cpu").is_dir():
         pytest.skip("no Linux sysfs here")

@@ -14,17 +14,17 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+from vnuma.libvirt.capabilities import load_host
+from vnuma.load.intent import load_intent
+from vnuma.model.host import HostTopology
+from vnuma.model.intent import Intent
+from vnuma.place import place
+from vnuma.rules import make_diagnostic
+from vnuma.runner import intent_from_raw
+from vnuma.view.html import render_html
+from vnuma.view.model import HostView, build_view
+from vnuma.view.svg import render_svg
 
-from compiler.load.host import load_host
-from compiler.load.intent import load_intent
-from compiler.model.host import HostTopology
-from compiler.model.intent import Intent
-from compiler.pipeline import intent_from_raw
-from compiler.place import place
-from compiler.render.html import render_html
-from compiler.render.svg import render_svg
-from compiler.rules import make_diagnostic
-from compiler.view import HostView, build_view
 from tests.conftest import HOSTS, INTENTS, REPO, run_process
 
 SVG_NS = "http://www.w3.org/2000/svg"

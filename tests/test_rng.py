@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from vnuma.emit.verify import find_schema_dir, verify_domain_xml
+from vnuma.runner import CompileOptions, compile_intent
 
-from compiler.pipeline import CompileOptions, compile_intent
-from compiler.verify import find_schema_dir, verify_domain_xml
 from tests.conftest import INTENTS, REPO, SAMPLES
 
 SCHEMAS = find_schema_dir(None)

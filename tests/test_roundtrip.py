@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from vnuma.commands.lint import LintOptions, lint
+from vnuma.libvirt.capabilities import load_host
+from vnuma.libvirt.domain import lift_domain
+from vnuma.load.document import load_xml_document
+from vnuma.load.intent import load_intent
+from vnuma.model.intent import Intent
+from vnuma.place import place
+from vnuma.report.config import default_config
+from vnuma.runner import CompileOptions, compile_intent, intent_from_raw
 
-from compiler.config import default_config
-from compiler.lint import LintOptions, lint
-from compiler.load.document import load_xml_document
-from compiler.load.host import load_host
-from compiler.load.intent import load_intent
-from compiler.model.domain import lift_domain
-from compiler.model.intent import Intent
-from compiler.pipeline import CompileOptions, compile_intent, intent_from_raw
-from compiler.place import place
 from tests.conftest import INTENTS, SAMPLES
 
 SAMPLE_INTENTS = sorted(INTENTS.glob("*.y*ml")) + sorted(INTENTS.glob("*.toml"))

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from vnuma.diagnostics import Diagnostic, Severity
+from vnuma.emit.verify import find_schema_dir
+from vnuma.rules import all_rules
+from vnuma.runner import CompileOptions, compile_intent
 
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.pipeline import CompileOptions, compile_intent
-from compiler.rules import all_rules
-from compiler.verify import find_schema_dir
 from tests.conftest import HOSTS
 
 VALID = """\

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from compiler.render.text import render_text
-from compiler.show import load_view
+from vnuma.commands.show import load_view
+from vnuma.view.text import render_text
+
 from tests.conftest import HOSTS, INTENTS, SAMPLES
 
 XEON = HOSTS / "2s-xeon.xml"

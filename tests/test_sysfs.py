@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from vnuma.libvirt.capabilities import load_host
+from vnuma.load.sysfs import SYSFS_ROOT, load_sysfs, resolve_sysfs_root
+from vnuma.load.text import UnreadableInput
+from vnuma.model.host import HostCPU, HostTopology
 
-from compiler.load.host import load_host
-from compiler.load.sysfs import SYSFS_ROOT, load_sysfs, resolve_sysfs_root
-from compiler.load.text import UnreadableInput
-from compiler.model.host import HostCPU, HostTopology
 from tests.conftest import HOSTS, SHARED_CORPUS
 from tests.sysfs_trees import Machine, Node, Pool, Tree, epyc_nps4, laptop_1n, write_tree, xeon_2s
 

@@ -1,4 +1,4 @@
-"""Tests for the TOML position scanner (compiler.load.toml_positions)."""
+"""Tests for the TOML position scanner (vnuma.load.toml_positions)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from compiler.diagnostics import Span
-from compiler.load.toml_positions import toml_positions
+from vnuma.diagnostics import Span
+from vnuma.load.toml_positions import toml_positions
 
 EXAMPLE = """\
 version = 1

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from compiler.cpusets import CpusetError, format_cpuset, parse_cpuset
-from compiler.sizes import SizeError, format_kib, parse_size_kib
+from vnuma.cpusets import CpusetError, format_cpuset, parse_cpuset
+from vnuma.sizes import SizeError, format_kib, parse_size_kib
 
 
 @pytest.mark.parametrize(
@@ -101,7 +100,7 @@ def test_display_path_matches_its_pathlib_definition(
     absolute: bool,
     slashes: str,
 ) -> None:
-    from compiler.pipeline import display_path
+    from vnuma.runner import display_path
 
     base = tmp_path_factory.getbasetemp()
     work = base.joinpath(*[s for s in cwd if s not in ("", ".", "..")])
@@ -120,7 +119,7 @@ def test_display_path_matches_its_pathlib_definition(
 
 @pytest.mark.parametrize("cwd", ["/", "/tmp"])
 def test_display_path_at_the_root_and_outside(cwd: str) -> None:
-    from compiler.pipeline import display_path
+    from vnuma.runner import display_path
 
     old = os.getcwd()
     os.chdir(cwd)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from compiler.verify import find_schema_dir, verify_domain_xml
+from vnuma.emit.verify import find_schema_dir, verify_domain_xml
 
 SCHEMAS = find_schema_dir(None)
 needs_rng = pytest.mark.skipif(SCHEMAS is None, reason="libvirt RelaxNG schemas not installed")

@@ -59,14 +59,16 @@ def outside(tmp_path: Path) -> Path:
 def test_wheel_contains_data_files(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-    assert "compiler/_data/schemas/intent-v1.schema.json" in names, sorted(names)
-    assert "compiler/_data/templates/domain.xml.j2" in names, sorted(names)
-    assert "compiler/cli.py" in names
+    assert "vnuma/_data/schemas/intent-v1.schema.json" in names, sorted(names)
+    assert "vnuma/_data/templates/domain.xml.j2" in names, sorted(names)
+    assert "vnuma/cli.py" in names
+    # PyPI's unrelated `compiler` package installs a top-level compiler/: never collide
+    assert not any(name.startswith("compiler/") for name in names), sorted(names)
 
 
 def test_installed_package_is_the_wheel(venv: Path, outside: Path) -> None:
     result = run_process(
-        [str(venv / "bin" / "python"), "-c", "import compiler; print(compiler.__file__)"],
+        [str(venv / "bin" / "python"), "-c", "import vnuma; print(vnuma.__file__)"],
         cwd=outside,
     )
     assert result.returncode == 0, explain_process(result)
@@ -99,12 +101,12 @@ def test_schema_command(venv: Path, outside: Path) -> None:
     assert "2020-12" in schema["$schema"]
 
 
-def test_python_m_compiler_host(venv: Path, outside: Path) -> None:
+def test_python_m_vnuma_host(venv: Path, outside: Path) -> None:
     result = run_process(
         [
             str(venv / "bin" / "python"),
             "-m",
-            "compiler",
+            "vnuma",
             "host",
             str(REPO / "samples" / "hosts" / "epyc-nps4.xml"),
         ],

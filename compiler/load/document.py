@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from compiler.diagnostics import Diagnostic, Span
-from compiler.load.text import decode_utf8, read_bytes
-from compiler.load.xmlpos import XmlLocator
-from compiler.load.xmlsafe import parse_xml
-from compiler.rules import make_diagnostic
+from vnuma.diagnostics import Diagnostic, Span
+from vnuma.load.text import decode_utf8, read_bytes
+from vnuma.load.xmlpos import XmlLocator
+from vnuma.load.xmlsafe import parse_xml
+from vnuma.rules import make_diagnostic
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
-from compiler.load.text import decode_utf8, read_bytes
-from compiler.rules import make_diagnostic
+from vnuma.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
+from vnuma.load.text import decode_utf8, read_bytes
+from vnuma.rules import make_diagnostic
 
 INTENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 MAX_YAML_NODES = 100_000
@@ -207,7 +207,7 @@ _TOML_POS_RE = re.compile(r"\(at line (\d+), column (\d+)\)")
 def _load_toml(text: str, shown: str) -> tuple[Any, PositionMap, list[Diagnostic]]:
     import tomllib
 
-    from compiler.load.toml_positions import toml_positions
+    from vnuma.load.toml_positions import toml_positions
 
     try:
         data = tomllib.loads(text)

@@ -18,7 +18,7 @@ import contextlib
 import re
 import tomllib
 
-from compiler.diagnostics import JsonPath, PositionMap, Span
+from vnuma.diagnostics import JsonPath, PositionMap, Span
 
 __all__ = ["toml_positions"]
 

@@ -14,7 +14,7 @@ import bisect
 import re
 from typing import Any
 
-from compiler.diagnostics import Span
+from vnuma.diagnostics import Span
 
 _MARKUP = re.compile(
     r"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>|<!.*?>|<(?P<end>/)?(?P<name>[^\s/>!?]+)",

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from compiler.diagnostics import Span
+from vnuma.diagnostics import Span
 
 _POSITION_SUFFIX = re.compile(r",? line \d+, column \d+$")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)

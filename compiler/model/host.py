@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from compiler.diagnostics import Span
+from vnuma.diagnostics import Span
 
 MAX_BASE_PAGE_KIB = 64  # 4 KiB on x86, 4/16/64 KiB on arm64, 64 KiB on ppc64
 

@@ -9,10 +9,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from compiler.cpusets import CpusetError, parse_cpuset
-from compiler.diagnostics import Diagnostic, JsonPath, PositionMap
-from compiler.rules import make_diagnostic
-from compiler.sizes import SizeError, parse_size_kib
+from vnuma.cpusets import CpusetError, parse_cpuset
+from vnuma.diagnostics import Diagnostic, JsonPath, PositionMap
+from vnuma.rules import make_diagnostic
+from vnuma.sizes import SizeError, parse_size_kib
 
 
 class MemMode(enum.StrEnum):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from compiler.cpusets import format_cpuset
-from compiler.diagnostics import JsonPath
-from compiler.model.host import HostTopology
-from compiler.model.intent import CpuTopology, GuestCell, Intent, Pinning, ThreadPolicy, VcpuPin
-from compiler.place.nodes import NodeState
+from vnuma.cpusets import format_cpuset
+from vnuma.diagnostics import JsonPath
+from vnuma.model.host import HostTopology
+from vnuma.model.intent import CpuTopology, GuestCell, Intent, Pinning, ThreadPolicy, VcpuPin
+from vnuma.place.nodes import NodeState
 
 
 class CpuPlacement(ABC):

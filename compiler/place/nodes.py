@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from compiler.cpusets import format_cpuset
-from compiler.model.host import HostCell, HostTopology
-from compiler.model.intent import Intent, Pinning, ThreadPolicy
-from compiler.sizes import format_kib
+from vnuma.cpusets import format_cpuset
+from vnuma.model.host import HostCell, HostTopology
+from vnuma.model.intent import Intent, Pinning, ThreadPolicy
+from vnuma.sizes import format_kib
 
 # --- host capacity ---------------------------------------------------------------------
 

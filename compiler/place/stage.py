@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from compiler.cpusets import format_cpuset
-from compiler.diagnostics import Diagnostic, JsonPath, Severity
-from compiler.model.host import HostTopology
-from compiler.model.intent import (
+from vnuma.cpusets import format_cpuset
+from vnuma.diagnostics import Diagnostic, JsonPath, Severity
+from vnuma.model.host import HostTopology
+from vnuma.model.intent import (
     GuestCell,
     Intent,
     MemMode,
@@ -32,17 +32,17 @@ from compiler.model.intent import (
     Pinning,
     ThreadPolicy,
 )
-from compiler.place.cpus import CpuPlacement
-from compiler.place.nodes import (
+from vnuma.place.cpus import CpuPlacement
+from vnuma.place.nodes import (
     CellNeed,
     grouped_reasons,
     match_cells,
     node_states,
     shortfall,
 )
-from compiler.rules import make_diagnostic
-from compiler.sizes import format_kib
-from compiler.solver import Choice, Problem, choose
+from vnuma.place.solver import Choice, Problem, choose
+from vnuma.rules import make_diagnostic
+from vnuma.sizes import format_kib
 
 MIB = 1024
 LOCAL_DISTANCE = 10

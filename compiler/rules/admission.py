@@ -12,32 +12,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from compiler.check import AdmissionContext
-from compiler.cpusets import format_cpuset
-from compiler.diagnostics import JsonPath, Severity
-from compiler.model.host import HostTopology
-from compiler.model.intent import Binding, Intent
-from compiler.rules import AdmissionFinding, admission_rule
-from compiler.sizes import format_kib
+from vnuma.cpusets import format_cpuset
+from vnuma.diagnostics import JsonPath, Severity
+from vnuma.model.host import HostTopology
+from vnuma.model.intent import Binding, Intent
+from vnuma.rules import AdmissionFinding, admission_rule
+from vnuma.rules.check import AdmissionContext
+from vnuma.sizes import format_kib
 
 MAX_NAMED = 5
 """Guests named in an admission message; the others are counted."""
 
 
 if TYPE_CHECKING:
-    from compiler.capacity import Demand, Shortfall
+    from vnuma.model.capacity import Demand, Shortfall
 
 
 def _demand(owner: object, amount: int, nodes: frozenset[int]) -> Demand:
     # The max-flow module is needed only when guests are admitted together, not to lint
     # one file: imported on first use (pre-commit startup).
-    from compiler.capacity import Demand
+    from vnuma.model.capacity import Demand
 
     return Demand(owner, amount, nodes)
 
 
 def find_shortfall(demands: list[Demand], capacity: dict[int, int]) -> Shortfall | None:
-    from compiler.capacity import find_shortfall as find
+    from vnuma.model.capacity import find_shortfall as find
 
     return find(demands, capacity)
 

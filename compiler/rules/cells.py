@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.check import CheckContext
-from compiler.cpusets import format_cpuset
-from compiler.diagnostics import Severity
-from compiler.model.intent import Intent
-from compiler.rules import Finding, rule
-from compiler.sizes import format_kib
+from vnuma.cpusets import format_cpuset
+from vnuma.diagnostics import Severity
+from vnuma.model.intent import Intent
+from vnuma.rules import Finding, rule
+from vnuma.rules.check import CheckContext
+from vnuma.sizes import format_kib
 
 LOCAL_DISTANCE = 10
 LIBVIRT_DEFAULT_REMOTE_DISTANCE = 20

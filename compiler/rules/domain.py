@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.check import CheckContext
-from compiler.cpusets import format_cpuset
-from compiler.diagnostics import Severity
-from compiler.model.intent import GuestCell, Intent, MemMode
-from compiler.rules import Finding, rule
-from compiler.sizes import format_kib
+from vnuma.cpusets import format_cpuset
+from vnuma.diagnostics import Severity
+from vnuma.model.intent import GuestCell, Intent, MemMode
+from vnuma.rules import Finding, rule
+from vnuma.rules.check import CheckContext
+from vnuma.sizes import format_kib
 
 # Architectures where libvirt allows memory hotplug without guest NUMA cells.
 HOTPLUG_WITHOUT_CELLS_ARCHES = ("ppc64", "ppc64le", "s390x")

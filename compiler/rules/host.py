@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.check import CheckContext
-from compiler.cpusets import format_cpuset
-from compiler.diagnostics import JsonPath, Severity
-from compiler.model.host import HostTopology
-from compiler.model.intent import Binding, GuestCell, Intent
-from compiler.rules import Finding, rule
-from compiler.sizes import format_kib
+from vnuma.cpusets import format_cpuset
+from vnuma.diagnostics import JsonPath, Severity
+from vnuma.model.host import HostTopology
+from vnuma.model.intent import Binding, GuestCell, Intent
+from vnuma.rules import Finding, rule
+from vnuma.rules.check import CheckContext
+from vnuma.sizes import format_kib
 
 
 def _named_nodes(intent: Intent) -> Iterator[tuple[frozenset[int], JsonPath]]:

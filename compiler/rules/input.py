@@ -1,7 +1,7 @@
 """Codes reported while reading and validating input files and verifying output."""
 
-from compiler.diagnostics import Severity
-from compiler.rules import declare
+from vnuma.diagnostics import Severity
+from vnuma.rules import declare
 
 declare(
     "VN001",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from compiler.check import CheckContext
-from compiler.cpusets import format_cpuset
-from compiler.diagnostics import Severity
-from compiler.model.intent import MemMode
-from compiler.rules import Finding, rule
+from vnuma.cpusets import format_cpuset
+from vnuma.diagnostics import Severity
+from vnuma.model.intent import MemMode
+from vnuma.rules import Finding, rule
+from vnuma.rules.check import CheckContext
 
 
 @rule("VN113", "restrictive-mode-mismatch", Severity.ERROR)

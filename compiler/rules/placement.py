@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from compiler.diagnostics import Severity
-from compiler.rules import declare
+from vnuma.diagnostics import Severity
+from vnuma.rules import declare
 
 declare(
     "VN601",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.diagnostics import Diagnostic
-from compiler.model.host import HostTopology
-from compiler.model.intent import Intent
-from compiler.rules import AdmissionFinding, Finding, Rule, all_rules, make_diagnostic
+from vnuma.diagnostics import Diagnostic
+from vnuma.model.host import HostTopology
+from vnuma.model.intent import Intent
+from vnuma.rules import AdmissionFinding, Finding, Rule, all_rules, make_diagnostic
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from compiler.cpusets import format_cpuset
-from compiler.sizes import format_kib
-from compiler.view import CellPlacementView, CpuView, GuestView, HostView, NodeView, PoolView
+from vnuma.cpusets import format_cpuset
+from vnuma.sizes import format_kib
+from vnuma.view.model import CellPlacementView, CpuView, GuestView, HostView, NodeView, PoolView
 
 MAX_WIDTH = 1600
 MARGIN = 16

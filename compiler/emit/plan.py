@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compiler.cpusets import format_cpuset
-from compiler.model.intent import GuestCell, Intent
+from vnuma.cpusets import format_cpuset
+from vnuma.model.intent import GuestCell, Intent
 
 LOCAL_DISTANCE = 10
 LIBVIRT_DEFAULT_REMOTE_DISTANCE = 20

@@ -6,11 +6,11 @@ import json
 from functools import cache
 from typing import Any
 
-from compiler.cpusets import CpusetError, parse_cpuset
-from compiler.diagnostics import Diagnostic, JsonPath, PositionMap
-from compiler.resources import intent_schema_path
-from compiler.rules import make_diagnostic
-from compiler.sizes import SizeError, bare_number_hint, is_bare_number, parse_size_kib
+from vnuma.cpusets import CpusetError, parse_cpuset
+from vnuma.diagnostics import Diagnostic, JsonPath, PositionMap
+from vnuma.resources import intent_schema_path
+from vnuma.rules import make_diagnostic
+from vnuma.sizes import SizeError, bare_number_hint, is_bare_number, parse_size_kib
 
 SUPPORTED_VERSION = 1
 
@@ -23,7 +23,7 @@ def intent_schema() -> dict[str, Any]:
 @cache
 def _validator() -> Any:
     # not jsonschema: importing it costs more than a whole pre-commit run (see jsonsubset)
-    from compiler.jsonsubset import Validator
+    from vnuma.schema.jsonsubset import Validator
 
     return Validator(intent_schema())
 

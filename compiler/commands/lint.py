@@ -14,19 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compiler.config import (
+from vnuma.diagnostics import Diagnostic, Severity
+from vnuma.load.text import UnreadableInput
+from vnuma.model.host import HostTopology
+from vnuma.model.intent import Intent
+from vnuma.report.config import (
     ConfigError,
     LintConfig,
     forget_resolved,
     remember_resolved,
     resolved,
 )
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.load.text import UnreadableInput
-from compiler.model.host import HostTopology
-from compiler.model.intent import Intent
-from compiler.pipeline import display_path
-from compiler.suppress import Suppression, apply_suppressions, find_suppressions
+from vnuma.report.suppress import Suppression, apply_suppressions, find_suppressions
+from vnuma.runner import display_path
 
 INTENT_SUFFIXES = (".yaml", ".yml", ".toml")
 DOMAIN_SUFFIXES = (".xml",)
@@ -83,8 +83,8 @@ class ConfigResolver:
         return self._by_dir[directory]
 
     def _load(self, directory: Path) -> LintConfig:
-        from compiler.config import default_config, discover_config, load_config
-        from compiler.rules import all_rules
+        from vnuma.report.config import default_config, discover_config, load_config
+        from vnuma.rules import all_rules
 
         source = discover_config(directory)
         if source is None:
@@ -348,8 +348,8 @@ def _lint_file(result: FileResult, options: LintOptions, hosts: _HostCache) -> N
 
 
 def _lint_intent(result: FileResult) -> None:
-    from compiler.load.intent import load_intent
-    from compiler.pipeline import intent_from_raw
+    from vnuma.load.intent import load_intent
+    from vnuma.runner import intent_from_raw
 
     raw = load_intent(result.path, result.shown, real_path=resolved(result.path))
     if raw.data is not None and not _looks_like_intent(raw.data):
@@ -369,8 +369,8 @@ def _looks_like_intent(data: Any) -> bool:
 
 
 def _lint_domain(result: FileResult) -> None:
-    from compiler.load.document import load_xml_document
-    from compiler.model.domain import lift_domain
+    from vnuma.libvirt.domain import lift_domain
+    from vnuma.load.document import load_xml_document
 
     doc = load_xml_document(result.path, result.shown)
     if doc.root is None and not _DOMAIN_TEXT.search(doc.text):
@@ -393,7 +393,7 @@ def _lint_domain(result: FileResult) -> None:
 
 
 def _check_guest(result: FileResult, options: LintOptions, hosts: _HostCache) -> None:
-    from compiler.check import run_checks
+    from vnuma.rules.check import run_checks
 
     guest = result.guest
     assert guest is not None
@@ -404,7 +404,7 @@ def _check_guest(result: FileResult, options: LintOptions, hosts: _HostCache) ->
     if guest.needs_placement:
         if not result.host_checked:
             return  # auto nodes, cells: N and pinning are decided against a host
-        from compiler.place import place
+        from vnuma.place import place
 
         assert host is not None
         placed = place(guest, host)
@@ -448,8 +448,8 @@ class _HostCache:
         return self.hosts[path]
 
     def _load(self, path: Path, result: FileResult) -> HostTopology | None:
-        from compiler.load.host import load_host
-        from compiler.pipeline import unreadable_host_diagnostic
+        from vnuma.libvirt.capabilities import load_host
+        from vnuma.runner import unreadable_host_diagnostic
 
         try:
             host, diagnostics = load_host(path, display_path(path))
@@ -533,7 +533,7 @@ def _release(result: FileResult, keep_model: bool) -> None:
 
 def _admission(files: list[FileResult], hosts: _HostCache) -> None:
     """Check together every guest placed on the same host by --host or a [[hosts]] mapping."""
-    from compiler.check import run_admission
+    from vnuma.rules.check import run_admission
 
     by_host: dict[Path, list[FileResult]] = {}
     for result in files:
@@ -557,7 +557,7 @@ def _admission(files: list[FileResult], hosts: _HostCache) -> None:
 
 
 def _configured(result: FileResult, config: LintConfig) -> list[Diagnostic]:
-    from compiler.rules import get_rule
+    from vnuma.rules import get_rule
 
     def may_fire(code: str) -> bool:
         rule = get_rule(code)

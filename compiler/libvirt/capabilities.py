@@ -5,20 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from compiler.cpusets import CpusetError, parse_cpuset
-from compiler.diagnostics import Diagnostic
-from compiler.hoststate import (
+from vnuma.cpusets import CpusetError, parse_cpuset
+from vnuma.diagnostics import Diagnostic
+from vnuma.libvirt.hoststate import (
     FORMAT_VERSION,
     FREE_MEMORY_PI,
     FREE_PAGES_PI,
     STATE_PI,
     unescape_value,
 )
-from compiler.load.text import read_bytes
-from compiler.load.xmlsafe import element_span, parse_xml
-from compiler.model.host import HostCell, HostCPU, HostTopology, PagePool
-from compiler.rules import make_diagnostic
-from compiler.xmlvalues import parse_uint, scaled_kib
+from vnuma.libvirt.values import parse_uint, scaled_kib
+from vnuma.load.text import read_bytes
+from vnuma.load.xmlsafe import element_span, parse_xml
+from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool
+from vnuma.rules import make_diagnostic
 
 
 class _BadSnapshot(Exception):
@@ -105,7 +105,7 @@ def _pseudo_attribute(instruction: Any, name: str) -> str | None:
 
 
 def _state_of(root: Any) -> Any:
-    """The `vnuma-host-state` instruction (see compiler.hoststate), checked for its version."""
+    """The `vnuma-host-state` instruction (see vnuma.libvirt.hoststate), checked for its version."""
     state = next(iter(root.xpath(f"processing-instruction('{STATE_PI}')")), None)
     if state is None:
         return None

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from compiler.cpusets import format_cpuset
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.model.host import HostTopology
-from compiler.model.intent import Intent, Pinning
+from vnuma.cpusets import format_cpuset
+from vnuma.diagnostics import Diagnostic, Severity
+from vnuma.model.host import HostTopology
+from vnuma.model.intent import Intent, Pinning
 
 # Colour-blind-safe palette (Okabe-Ito), one colour per guest in order.
 GUEST_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")

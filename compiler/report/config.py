@@ -20,7 +20,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from compiler.diagnostics import Severity
+from vnuma.diagnostics import Severity
 
 CONFIG_FILE = "vnuma.toml"
 PYPROJECT = "pyproject.toml"

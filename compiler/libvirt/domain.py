@@ -12,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from compiler.cpusets import CpusetError, parse_cpuset
-from compiler.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
-from compiler.load.document import XmlDocument
-from compiler.model.intent import (
+from vnuma.cpusets import CpusetError, parse_cpuset
+from vnuma.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
+from vnuma.libvirt.values import parse_uint, scaled_kib
+from vnuma.load.document import XmlDocument
+from vnuma.model.intent import (
     CpuTopology,
     DomainExtras,
     GuestCell,
@@ -30,8 +31,7 @@ from compiler.model.intent import (
     Placement,
     VcpuPin,
 )
-from compiler.rules import make_diagnostic
-from compiler.xmlvalues import parse_uint, scaled_kib
+from vnuma.rules import make_diagnostic
 
 SYSTEM_PAGE_KIB = 4
 # The page size libvirt uses for `<hugepages/>` without `<page>`: the host's default

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from compiler.diagnostics import Diagnostic, Span
-from compiler.rules import all_rules, make_diagnostic
+from vnuma.diagnostics import Diagnostic, Span
+from vnuma.rules import all_rules, make_diagnostic
 
 _HASH_COMMENT = re.compile(r"#\s*vnuma:\s*disable\s*=\s*(?P<codes>[A-Za-z0-9_, ]+)")
 _XML_COMMENT = re.compile(r"<!--\s*vnuma:\s*disable\s*=\s*(?P<codes>[A-Za-z0-9_, ]+?)\s*-->")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from compiler.cpusets import format_cpuset
-from compiler.model.host import HostCell, HostTopology
-from compiler.sizes import format_kib
+from vnuma.cpusets import format_cpuset
+from vnuma.model.host import HostCell, HostTopology
+from vnuma.sizes import format_kib
 
 
 def _pools(cell: HostCell) -> str:

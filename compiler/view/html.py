@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape
 
-from compiler.render.svg import RED, render_svg
-from compiler.sizes import format_kib
-from compiler.view import GuestView, HostView, NodeView, PoolView
+from vnuma.sizes import format_kib
+from vnuma.view.model import GuestView, HostView, NodeView, PoolView
+from vnuma.view.svg import RED, render_svg
 
 _STYLE = """
 body { font-family: sans-serif; margin: 1.5rem; color: #1F2937; background: #FFFFFF; }

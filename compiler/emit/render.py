@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from compiler.plan import DomainPlan
-from compiler.resources import templates_dir
-from compiler.xmlvalues import parse_uint, scaled_kib
+from vnuma.emit.plan import DomainPlan
+from vnuma.libvirt.values import parse_uint, scaled_kib
+from vnuma.resources import templates_dir
 
 # libvirt's order of <domain> children (virDomainDefFormatInternal).
 DOMAIN_ORDER = (

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.load.text import UnreadableInput
-from compiler.model.intent import Intent
-from compiler.pipeline import display_path
+from vnuma.diagnostics import Diagnostic, Severity
+from vnuma.load.text import UnreadableInput
+from vnuma.model.intent import Intent
+from vnuma.runner import display_path
 
 
 @dataclass
@@ -47,10 +47,10 @@ def fit_hosts(intent: Intent, hosts: Iterable[Path]) -> list[HostFit]:
 
 
 def _fit_one(intent: Intent, path: Path) -> HostFit:
-    from compiler.check import run_checks
-    from compiler.cpusets import format_cpuset
-    from compiler.load.host import load_host
-    from compiler.place import place
+    from vnuma.cpusets import format_cpuset
+    from vnuma.libvirt.capabilities import load_host
+    from vnuma.place import place
+    from vnuma.rules.check import run_checks
 
     shown = display_path(path)
     host, problems = load_host(path, shown)

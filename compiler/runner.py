@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.load.text import UnreadableInput, read_bytes
-from compiler.model.host import HostTopology
+from vnuma.diagnostics import Diagnostic, Severity
+from vnuma.load.text import UnreadableInput, read_bytes
+from vnuma.model.host import HostTopology
 
 if TYPE_CHECKING:
-    from compiler.load.intent import RawDocument
-    from compiler.model.intent import Intent
+    from vnuma.load.intent import RawDocument
+    from vnuma.model.intent import Intent
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,8 @@ def display_path(path: Path) -> str:
 
 def compile_intent(options: CompileOptions) -> CompileOutcome:
     """Raises UnreadableInput for files that cannot be read (the CLI's exit status 2)."""
-    from compiler.check import run_checks
-    from compiler.load.intent import load_intent
+    from vnuma.load.intent import load_intent
+    from vnuma.rules.check import run_checks
 
     outcome = CompileOutcome()
     shown = display_path(options.intent_path)
@@ -91,8 +91,8 @@ def compile_intent(options: CompileOptions) -> CompileOutcome:
 def _place(
     intent: Intent, host: HostTopology | None, options: CompileOptions, outcome: CompileOutcome
 ) -> Intent | None:
-    from compiler.place import place
-    from compiler.rules import make_diagnostic
+    from vnuma.place import place
+    from vnuma.rules import make_diagnostic
 
     if host is None or not host.cells:
         outcome.diagnostics.append(
@@ -117,10 +117,10 @@ def load_occupied(
     paths: tuple[Path, ...], host: HostTopology, outcome: CompileOutcome
 ) -> list[Intent]:
     """Guests already placed on the host: domain XML as written, intents placed in order."""
-    from compiler.load.document import load_xml_document
-    from compiler.load.intent import load_intent
-    from compiler.model.domain import lift_domain
-    from compiler.place import place
+    from vnuma.libvirt.domain import lift_domain
+    from vnuma.load.document import load_xml_document
+    from vnuma.load.intent import load_intent
+    from vnuma.place import place
 
     guests: list[Intent] = []
     for path in paths:
@@ -143,8 +143,8 @@ def load_occupied(
 
 def intent_from_raw(raw: RawDocument) -> tuple[Intent | None, list[Diagnostic]]:
     """validate -> model for a loaded intent document; None when any stage found errors."""
-    from compiler.model.intent import build_intent
-    from compiler.validate import validate_intent
+    from vnuma.model.intent import build_intent
+    from vnuma.schema.validate import validate_intent
 
     diagnostics = list(raw.diagnostics)
     if any(d.severity >= Severity.ERROR for d in diagnostics):
@@ -161,7 +161,7 @@ def intent_from_raw(raw: RawDocument) -> tuple[Intent | None, list[Diagnostic]]:
 def _load_host_for(
     intent: Intent, options: CompileOptions, outcome: CompileOutcome
 ) -> HostTopology | None:
-    from compiler.load.host import load_host
+    from vnuma.libvirt.capabilities import load_host
 
     path = options.host_path or intent.host_ref
     if path is None and (options.local_host or options.sysfs_root is not None):
@@ -184,7 +184,7 @@ def _load_host_for(
 
 def local_sysfs_root() -> Path:
     """/sys/devices/system, or VNUMA_SYSFS_ROOT (containers, tests)."""
-    from compiler.load.sysfs import SYSFS_ROOT
+    from vnuma.load.sysfs import SYSFS_ROOT
 
     return Path(os.environ.get("VNUMA_SYSFS_ROOT") or SYSFS_ROOT)
 
@@ -192,7 +192,7 @@ def local_sysfs_root() -> Path:
 def _load_local_host(options: CompileOptions, outcome: CompileOutcome) -> HostTopology | None:
     """This machine's topology, read from sysfs. An explicit --sysfs-root that cannot be
     read is a usage error; a machine without sysfs just compiles without host checks."""
-    from compiler.load.sysfs import load_sysfs, resolve_sysfs_root
+    from vnuma.load.sysfs import load_sysfs, resolve_sysfs_root
 
     try:
         root = resolve_sysfs_root(options.sysfs_root or local_sysfs_root())
@@ -216,7 +216,7 @@ def _load_local_host(options: CompileOptions, outcome: CompileOutcome) -> HostTo
 
 def unreadable_host_diagnostic(intent: Intent, problem: UnreadableInput) -> Diagnostic:
     """VN012: the intent's own `host:` names a snapshot that cannot be read."""
-    from compiler.rules import make_diagnostic
+    from vnuma.rules import make_diagnostic
 
     return make_diagnostic(
         "VN012",
@@ -229,8 +229,8 @@ def unreadable_host_diagnostic(intent: Intent, problem: UnreadableInput) -> Diag
 
 
 def _load_base_domain(options: CompileOptions, outcome: CompileOutcome) -> Any:
-    from compiler.load.xmlsafe import element_span, parse_xml
-    from compiler.rules import make_diagnostic
+    from vnuma.load.xmlsafe import element_span, parse_xml
+    from vnuma.rules import make_diagnostic
 
     assert options.domain_path is not None
     shown = display_path(options.domain_path)
@@ -278,11 +278,11 @@ def xml_declaration(data: bytes) -> tuple[str | None, str]:
 def _emit_and_verify(
     intent: Intent, base_root: Any, options: CompileOptions, outcome: CompileOutcome
 ) -> None:
-    from compiler.emit import MergeConflict, merge_into_domain, render_fragment
-    from compiler.load.xmlsafe import element_span
-    from compiler.plan import make_plan
-    from compiler.rules import make_diagnostic
-    from compiler.verify import find_schema_dir, validate_base_domain, verify_domain_xml
+    from vnuma.emit.plan import make_plan
+    from vnuma.emit.render import MergeConflict, merge_into_domain, render_fragment
+    from vnuma.emit.verify import find_schema_dir, validate_base_domain, verify_domain_xml
+    from vnuma.load.xmlsafe import element_span
+    from vnuma.rules import make_diagnostic
 
     plan = make_plan(intent)
     schema_dir = find_schema_dir(options.schema_dir)

@@ -1,7 +1,7 @@
 """`vnuma capture`: a host snapshot from libvirt (with free memory) or from Linux sysfs.
 
 Both write a `virsh capabilities` document; the free memory and free huge pages libvirt
-reports per node are added as processing instructions (see compiler.hoststate), so the
+reports per node are added as processing instructions (see vnuma.libvirt.hoststate), so the
 file still validates against libvirt's capability.rng and reads as plain capabilities.
 """
 
@@ -14,18 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from lxml import etree
-
-from compiler.cpusets import format_cpuset
-from compiler.hoststate import (
+from vnuma.cpusets import format_cpuset
+from vnuma.libvirt.hoststate import (
     FORMAT_VERSION,
     FREE_MEMORY_PI,
     FREE_PAGES_PI,
     STATE_PI,
     escape_value,
 )
-from compiler.load.xmlsafe import parse_xml
-from compiler.model.host import HostCell, HostTopology
-from compiler.xmlvalues import parse_uint, scaled_kib
+from vnuma.libvirt.values import parse_uint, scaled_kib
+from vnuma.load.xmlsafe import parse_xml
+from vnuma.model.host import HostCell, HostTopology
 
 INSTALL_HINT = (
     "libvirt-python is not installed: `pip install 'vnuma[libvirt]'` (it builds against the "
@@ -238,8 +237,8 @@ def _cell_element(cell: HostCell) -> Any:
 
 
 def capture_sysfs(root: Path | None, display: str | None = None) -> tuple[bytes, HostTopology]:
-    from compiler.load.sysfs import SYSFS_ROOT, load_sysfs, resolve_sysfs_root
-    from compiler.load.text import UnreadableInput
+    from vnuma.load.sysfs import SYSFS_ROOT, load_sysfs, resolve_sysfs_root
+    from vnuma.load.text import UnreadableInput
 
     try:
         resolved = resolve_sysfs_root(root or SYSFS_ROOT)

@@ -7,8 +7,8 @@ vCPUs floating over it, `!` two guests pinned on it.
 
 from __future__ import annotations
 
-from compiler.sizes import format_kib
-from compiler.view import CpuView, HostView, NodeView
+from vnuma.sizes import format_kib
+from vnuma.view.model import CpuView, HostView, NodeView
 
 BAR_WIDTH = 40
 _ANSI = ("34", "33", "32", "35", "36", "31", "93")

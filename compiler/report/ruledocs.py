@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compiler.rules import Rule, all_rules
+from vnuma.rules import Rule, all_rules
 
 FAMILIES = (
     ("VN0", "Input, configuration and merge"),

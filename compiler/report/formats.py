@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
-from compiler import __version__
-from compiler.diagnostics import Diagnostic, Severity, Span
-from compiler.rules import Rule, all_rules
+from vnuma import __version__
+from vnuma.diagnostics import Diagnostic, Severity, Span
+from vnuma.rules import Rule, all_rules
 
 FORMATS = ("text", "json", "sarif", "github")
 

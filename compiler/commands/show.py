@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from compiler.diagnostics import Diagnostic, Severity
-from compiler.model.host import HostTopology
-from compiler.model.intent import Intent
-from compiler.pipeline import display_path, intent_from_raw
-from compiler.view import HostView, build_view
+from vnuma.diagnostics import Diagnostic, Severity
+from vnuma.model.host import HostTopology
+from vnuma.model.intent import Intent
+from vnuma.runner import display_path, intent_from_raw
+from vnuma.view.model import HostView, build_view
 
 
 class ShowError(Exception):
@@ -22,8 +22,8 @@ class ShowError(Exception):
 
 def load_view(host_path: Path, guest_paths: Sequence[Path]) -> tuple[HostView, list[Diagnostic]]:
     """Raises UnreadableInput for unreadable files, ShowError for unusable ones."""
-    from compiler.check import run_admission, run_checks
-    from compiler.load.host import load_host
+    from vnuma.libvirt.capabilities import load_host
+    from vnuma.rules.check import run_admission, run_checks
 
     host, problems = load_host(host_path, display_path(host_path))
     if host is None or not host.cells:
@@ -45,10 +45,10 @@ def _guest(
     path: Path, host: HostTopology, placed: list[Intent]
 ) -> tuple[Intent | None, list[Diagnostic]]:
     """An intent is placed beside the guests before it; a domain XML is shown as written."""
-    from compiler.load.document import load_xml_document
-    from compiler.load.intent import load_intent
-    from compiler.model.domain import lift_domain
-    from compiler.place import place
+    from vnuma.libvirt.domain import lift_domain
+    from vnuma.load.document import load_xml_document
+    from vnuma.load.intent import load_intent
+    from vnuma.place import place
 
     shown = display_path(path)
     if path.suffix.lower() == ".xml":

@@ -1,0 +1,1 @@
+"""Emit stage: plan the libvirt elements, render them with the templates, merge, verify."""

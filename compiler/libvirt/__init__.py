@@ -1,0 +1,1 @@
+"""libvirt's XML: the capabilities and domain documents vnuma reads and writes."""

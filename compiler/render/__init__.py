@@ -1,1 +1,0 @@
-"""Renderers for `vnuma show`: terminal text, SVG and HTML."""

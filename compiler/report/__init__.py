@@ -1,0 +1,1 @@
+"""Reporters: text, JSON, SARIF, GitHub; configuration, suppressions, rule docs."""

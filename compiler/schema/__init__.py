@@ -1,0 +1,1 @@
+"""Validate stage: the intent JSON Schema, checked by a fast subset validator."""

@@ -1,0 +1,1 @@
+"""Views: what the stages computed, drawn as text, SVG or HTML."""
