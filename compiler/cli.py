@@ -286,9 +286,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _use_colour(args: argparse.Namespace, stream: Any = None) -> bool:
-    if args.color != "auto":
-        return args.color == "always"
-    return (stream or sys.stderr).isatty() and "NO_COLOR" not in os.environ
+    colour: str = args.color
+    if colour != "auto":
+        return colour == "always"
+    interactive: bool = (stream or sys.stderr).isatty()
+    return interactive and "NO_COLOR" not in os.environ
 
 
 def _print_diagnostics(diagnostics: Sequence[Any], args: argparse.Namespace) -> None:
@@ -372,9 +374,9 @@ def _cmd_lint(args: argparse.Namespace) -> int:
     if not args.quiet:
         for note in skipped_notes(report):
             print(f"note: {note}", file=sys.stderr)
-    note = host_rules_note(report)
-    if note:
-        print(f"note: {note}", file=sys.stderr)
+    without_host = host_rules_note(report)
+    if without_host:
+        print(f"note: {without_host}", file=sys.stderr)
     summary = summary_line(report) if fmt == "text" else ""
     output = render(fmt, report.diagnostics, colour=_use_colour(args, sys.stdout), summary=summary)
     sys.stdout.write(output)
@@ -386,32 +388,32 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 def _lint_config(args: argparse.Namespace) -> Any:
     """An explicit configuration, or None to use the closest one to each file."""
+    from vnuma import codes
     from vnuma.report.config import default_config, load_config
-    from vnuma.rules import all_rules
 
     cwd = Path.cwd()
     if args.isolated:
         return default_config(cwd)
     if args.config is None:
         return None
-    return load_config(args.config, cwd=cwd, known_codes=[r.code for r in all_rules()])
+    return load_config(args.config, cwd=cwd, known_codes=[c.code for c in codes.ALL])
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     from vnuma.commands.fit import fit_hosts, render_json, render_table, snapshot_paths
-    from vnuma.load.intent import load_intent
     from vnuma.load.text import UnreadableInput
-    from vnuma.runner import display_path, intent_from_raw
+    from vnuma.runner import load_guest_file, report_file
 
     try:
-        intent, diagnostics = intent_from_raw(load_intent(args.intent, display_path(args.intent)))
+        loaded = load_guest_file(args.intent)
+        intent = loaded.written
         if intent is None:
-            _print_diagnostics(diagnostics, args)
+            _print_diagnostics(report_file(loaded), args)
             return EXIT_FINDINGS
         given = list(args.host) or ([intent.host_ref] if intent.host_ref else [])
         if not given:
             return _usage("give host snapshots with --host (files or directories)")
-        fits = fit_hosts(intent, snapshot_paths(given))
+        fits = fit_hosts(loaded, snapshot_paths(given))
     except UnreadableInput as exc:
         return _usage(str(exc))
     sys.stdout.write(render_json(fits) if args.format == "json" else render_table(fits))
@@ -539,16 +541,15 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
-    from vnuma.rules import all_rules
+    from vnuma import codes
 
     if args.format == "markdown":
         from vnuma.report.ruledocs import render_markdown
 
         sys.stdout.write(render_markdown())
         return EXIT_OK
-    rules = all_rules()
-    width = max(len(r.name) for r in rules)
-    for found in rules:
+    width = max(len(c.name) for c in codes.ALL)
+    for found in codes.ALL:
         print(
             f"{found.code}  {found.name.ljust(width)}  {found.severity.label.ljust(7)}  {found.summary}"
         )

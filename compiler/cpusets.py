@@ -65,18 +65,17 @@ def _checked(ids: set[int], original: str, limit: int) -> frozenset[int]:
 def format_cpuset(ids: frozenset[int] | set[int]) -> str:
     """Compact, deterministic libvirt form: '0-3,8,10-11'."""
     ordered = sorted(ids)
+    if not ordered:
+        return ""
     parts: list[str] = []
-    start = prev = None
-    for cur in ordered:
-        if start is None:
-            start = prev = cur
-        elif cur == prev + 1:
+    start = prev = ordered[0]
+    for cur in ordered[1:]:
+        if cur == prev + 1:
             prev = cur
         else:
             parts.append(_run(start, prev))
             start = prev = cur
-    if start is not None:
-        parts.append(_run(start, prev))
+    parts.append(_run(start, prev))
     return ",".join(parts)
 
 

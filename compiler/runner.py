@@ -1,54 +1,48 @@
-"""The compile pipeline: load -> validate -> model -> check -> plan -> emit -> verify."""
+"""The guest runner: the one caller of the stages, for every command.
+
+    load -> validate -> model -> place -> check -> admit -> emit -> verify
+
+A guest file (an intent, or a domain XML) is loaded and modelled by :func:`load_guest_file`
+(one loader per kind, one XML policy). The guests of one host are then seated by
+:func:`seat_guests`, in one documented order, each placed beside the ones before it; each
+is checked alone against the host, and the host admits them together. `compile`,
+`compile --occupied`, `lint`, `show` and `fit` differ only in which files they hand to
+the runner and how they report: they never run a stage themselves, so they never
+disagree.
+
+Seating order (deterministic): guests already fixed (domain XML, intents that bind every
+node and pin) first, then the intents that leave something to vnuma, by path; each auto
+intent is placed beside all the guests seated before it. Files that name the same guest
+(same `<uuid>`, or the same name when nothing tells them apart: an intent and the domain
+XML compiled from it) are one guest on the host: the domain XML stands for it, because it
+is what `virsh define` was given; the intent is still checked on its own, placed beside
+the others but not beside its own XML.
+"""
 
 from __future__ import annotations
 
-import codecs
 import os
-import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vnuma import codes
 from vnuma.diagnostics import Diagnostic, Severity
-from vnuma.load.text import UnreadableInput, read_bytes
+from vnuma.load.discover import DOMAIN_SUFFIXES, INTENT_SUFFIXES
+from vnuma.load.text import UnreadableInput
 from vnuma.model.host import HostTopology
 
 if TYPE_CHECKING:
+    from vnuma.load.document import XmlDocument
     from vnuma.load.intent import RawDocument
+    from vnuma.model.capacity import HostLoad
     from vnuma.model.intent import Intent
+    from vnuma.report.config import LintConfig
+    from vnuma.report.suppress import Suppression
 
 
-@dataclass(frozen=True)
-class CompileOptions:
-    intent_path: Path
-    host_path: Path | None = None
-    domain_path: Path | None = None
-    schema_dir: Path | None = None
-    output_name: str = "<stdout>"
-    local_host: bool = False
-    """Without --host or `host:`, check against the machine vnuma runs on (sysfs)."""
-    sysfs_root: Path | None = None
-    """The sysfs tree for the local host (default /sys/devices/system); implies local_host."""
-    occupied: tuple[Path, ...] = ()
-    """Guests already on the host (domain XML or intents): placement avoids their
-    dedicated CPUs and bound memory."""
-
-
-@dataclass
-class CompileOutcome:
-    xml: str | None = None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    trace: list[str] = field(default_factory=list)
-    """The placement stage's decisions, for --explain."""
-    encoding: str = "utf-8"
-    """How to encode `xml` when writing it: the base domain's declared encoding."""
-    declaration: str | None = None
-    """The base domain's `<?xml ...?>` line, written back as it was."""
-
-    @property
-    def has_errors(self) -> bool:
-        return any(d.severity >= Severity.ERROR for d in self.diagnostics)
+# --- paths ---------------------------------------------------------------------------------
 
 
 def display_path(path: Path) -> str:
@@ -64,81 +58,139 @@ def display_path(path: Path) -> str:
     return text[len(inside) :] if text.startswith(inside) else text
 
 
-def compile_intent(options: CompileOptions) -> CompileOutcome:
-    """Raises UnreadableInput for files that cannot be read (the CLI's exit status 2)."""
-    from vnuma.load.intent import load_intent
-    from vnuma.rules.check import run_checks
+def local_sysfs_root() -> Path:
+    """/sys/devices/system, or VNUMA_SYSFS_ROOT (containers, tests)."""
+    from vnuma.load.sysfs import SYSFS_ROOT
 
-    outcome = CompileOutcome()
-    shown = display_path(options.intent_path)
-    intent, diagnostics = intent_from_raw(load_intent(options.intent_path, shown))
-    outcome.diagnostics.extend(diagnostics)
-    if intent is None:
-        return outcome
-    host = _load_host_for(intent, options, outcome)
-    if intent.needs_placement or options.occupied:
-        intent = _place(intent, host, options, outcome)
-        if intent is None:
-            return outcome
-    outcome.diagnostics.extend(run_checks(intent, host))
-    base_root = _load_base_domain(options, outcome) if options.domain_path else None
-    if outcome.has_errors:
-        return outcome
-    _emit_and_verify(intent, base_root, options, outcome)
-    return outcome
+    return Path(os.environ.get("VNUMA_SYSFS_ROOT") or SYSFS_ROOT)
 
 
-def _place(
-    intent: Intent, host: HostTopology | None, options: CompileOptions, outcome: CompileOutcome
-) -> Intent | None:
-    from vnuma.place import place
-    from vnuma.rules import make_diagnostic
+# --- load -> validate -> model: one guest file ------------------------------------------------
 
-    if host is None or not host.cells:
-        outcome.diagnostics.append(
-            make_diagnostic(
-                "VN601",
-                "the intent leaves host nodes, cells or CPU pinning to vnuma, which needs a host "
-                "snapshot with NUMA cells",
-                intent.path,
-                intent.positions.locate(()),
-                hint="pass --host CAPS.xml or set `host:` in the intent",
-            )
+
+@dataclass
+class GuestFile:
+    """One guest file as the stages saw it: what it says, what it became, what was found.
+
+    ``written`` is the model of what the file says (an intent, or a domain XML lifted into
+    the same model); ``guest`` is the resolved guest the host checks and admission see
+    (``written`` itself when nothing was left to place; None when it could not be placed,
+    or no host was known to place it on)."""
+
+    path: Path
+    shown: str
+    kind: str = "skipped"
+    """"intent", "domain", or "skipped" (not a guest file; ``note`` says why)."""
+    note: str | None = None
+    written: Intent | None = None
+    guest: Intent | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    suppressions: list[Suppression] = field(default_factory=list)
+    host_checked: bool = False
+    """Checked against a host snapshot with NUMA cells."""
+    same_as: str | None = None
+    """The file that stands for this guest on its host (the same guest, see the module)."""
+    trace: list[str] = field(default_factory=list)
+    """The placement stage's decisions, for --explain."""
+    nodes: tuple[int, ...] = ()
+    """The host node placement chose for each guest cell (empty: nothing was placed)."""
+    distance: int | None = None
+    """Summed pairwise host distance between those nodes."""
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity >= Severity.ERROR for d in self.diagnostics)
+
+    def fresh(self) -> GuestFile:
+        """The file as loaded, before any host saw it (to try it on another host)."""
+        return GuestFile(
+            self.path,
+            self.shown,
+            self.kind,
+            self.note,
+            self.written,
+            self.written,
+            suppressions=self.suppressions,
         )
-        return None
-    occupied = load_occupied(options.occupied, host, outcome)
-    result = place(intent, host, occupied)
-    outcome.diagnostics.extend(result.diagnostics)
-    outcome.trace.extend(result.trace)
-    return result.intent if result.ok else None
 
 
-def load_occupied(
-    paths: tuple[Path, ...], host: HostTopology, outcome: CompileOutcome
-) -> list[Intent]:
-    """Guests already placed on the host: domain XML as written, intents placed in order."""
+def load_guest_file(
+    path: Path, shown: str | None = None, *, real: Path | None = None, discovering: bool = False
+) -> GuestFile:
+    """load -> validate -> model for one guest file, chosen by its suffix.
+
+    ``discovering`` (lint walking a tree): files that are not intents or domains at all
+    are skipped with a note instead of being reported. Raises UnreadableInput."""
+    result = GuestFile(path, shown if shown is not None else display_path(path))
+    suffix = path.suffix.lower()
+    if suffix in DOMAIN_SUFFIXES:
+        _load_domain(result, discovering)
+    elif suffix in INTENT_SUFFIXES:
+        _load_intent(result, real, discovering)
+    else:
+        result.note = "not a .yaml, .yml, .toml or .xml file"
+    result.guest = result.written
+    return result
+
+
+# For a file that does not parse: does its text look like an intent or a domain at all?
+# (Kubernetes multi-document YAML or Helm templates must be skipped, not reported.)
+_INTENT_MARKERS = frozenset({"vcpus", "numatune", "cells", "hugepages"})
+
+
+def _load_intent(result: GuestFile, real: Path | None, discovering: bool) -> None:
+    import re
+
+    from vnuma.load.intent import load_intent
+    from vnuma.report.suppress import find_suppressions
+
+    raw = load_intent(result.path, result.shown, real_path=real)
+    if discovering:
+        if raw.data is not None and not _looks_like_intent(raw.data):
+            result.note = "not a vnuma intent (no vcpus, numatune, cells or hugepages key)"
+            return
+        pattern = r"^\s*[\"']?(vcpus|numatune|cells|hugepages)[\"']?\s*[:=]"
+        if raw.data is None and not re.search(pattern, raw.text, re.MULTILINE):
+            result.note = (
+                f"not a vnuma intent (and not a single valid {raw.format.upper()} document)"
+            )
+            return
+    result.kind = "intent"
+    result.suppressions = find_suppressions(raw.text, "hash")
+    result.written, diagnostics = intent_from_raw(raw)
+    result.diagnostics.extend(diagnostics)
+
+
+def _looks_like_intent(data: Any) -> bool:
+    return isinstance(data, dict) and bool(_INTENT_MARKERS & set(map(str, data)))
+
+
+def _load_domain(result: GuestFile, discovering: bool) -> None:
+    import re
+
     from vnuma.libvirt.domain import lift_domain
     from vnuma.load.document import load_xml_document
-    from vnuma.load.intent import load_intent
-    from vnuma.place import place
+    from vnuma.report.suppress import find_suppressions
 
-    guests: list[Intent] = []
-    for path in paths:
-        shown = display_path(path)
-        if path.suffix.lower() == ".xml":
-            doc = load_xml_document(path, shown)
-            outcome.diagnostics.extend(doc.diagnostics)
-            guest, problems = lift_domain(doc) if doc.root is not None else (None, [])
-        else:
-            guest, problems = intent_from_raw(load_intent(path, shown))
-            if guest is not None and guest.needs_placement:
-                placed = place(guest, host, guests)
-                problems = [*problems, *placed.diagnostics]
-                guest = placed.intent if placed.ok else None
-        outcome.diagnostics.extend(problems)
-        if guest is not None:
-            guests.append(guest)
-    return guests
+    doc = load_xml_document(result.path, result.shown)
+    if discovering:
+        if doc.root is None and not re.search(r"<domain[\s>]", doc.text):
+            result.note = "not a libvirt domain (and not well-formed XML)"
+            return
+        if doc.root is not None and doc.root_tag != "domain":
+            result.note = (
+                "a host capabilities snapshot, not a domain"
+                if doc.root_tag == "capabilities"
+                else f"not a libvirt domain (root element <{doc.root_tag}>)"
+            )
+            return
+    result.kind = "domain"
+    result.suppressions = find_suppressions(doc.text, "xml")
+    result.diagnostics.extend(doc.diagnostics)
+    if doc.root is None:
+        return
+    result.written, diagnostics = lift_domain(doc)
+    result.diagnostics.extend(diagnostics)
 
 
 def intent_from_raw(raw: RawDocument) -> tuple[Intent | None, list[Diagnostic]]:
@@ -158,35 +210,439 @@ def intent_from_raw(raw: RawDocument) -> tuple[Intent | None, list[Diagnostic]]:
     return intent, diagnostics
 
 
-def _load_host_for(
-    intent: Intent, options: CompileOptions, outcome: CompileOutcome
-) -> HostTopology | None:
-    from vnuma.libvirt.capabilities import load_host
+# --- host snapshots ------------------------------------------------------------------------
 
-    path = options.host_path or intent.host_ref
+
+class HostSnapshots:
+    """The host snapshots one run reads: each read once, its own problems reported once."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[Path, HostTopology | None] = {}
+        self.reported: dict[Path, list[Diagnostic]] = {}
+
+    def get(self, path: Path) -> HostTopology | None:
+        """``path`` resolved. Raises UnreadableInput."""
+        if path not in self.hosts:
+            from vnuma.libvirt.capabilities import load_host
+
+            try:
+                host, diagnostics = load_host(path, display_path(path))
+            except UnreadableInput:
+                self.hosts[path] = None
+                self.reported[path] = []
+                raise
+            self.hosts[path], self.reported[path] = host, diagnostics
+        return self.hosts[path]
+
+    def for_guest(self, file: GuestFile, path: Path) -> HostTopology | None:
+        """The snapshot an intent's own `host:` names: unreadable is the file's VN012."""
+        try:
+            return self.get(path)
+        except UnreadableInput as exc:
+            if file.written is not None and file.written.host_ref is not None:
+                file.diagnostics.append(unreadable_host_diagnostic(file.written, exc))
+                return None
+            raise
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [d for found in self.reported.values() for d in found]
+
+
+def unreadable_host_diagnostic(intent: Intent, problem: UnreadableInput) -> Diagnostic:
+    """VN012: the intent's own `host:` names a snapshot that cannot be read."""
+    from vnuma.codes import make_diagnostic
+
+    return make_diagnostic(
+        codes.VN012,
+        f"host snapshot cannot be read: {problem}",
+        intent.path,
+        intent.positions.locate(("host",)),
+        hint="fix the path (it is relative to the intent) or pass --host",
+        json_path=("host",),
+    )
+
+
+# --- place -> check -> admit: the guests of one host --------------------------------------
+
+
+def seating_order(files: Sequence[GuestFile]) -> list[GuestFile]:
+    """Fixed guests first (domain XML, fully bound intents), then auto intents by path."""
+
+    def key(file: GuestFile) -> tuple[bool, str]:
+        auto = file.written is not None and file.written.needs_placement
+        return auto, os.path.normpath(os.path.abspath(file.path)) if auto else ""
+
+    return sorted(files, key=key)  # stable: fixed guests keep the order they came in
+
+
+def identify_guests(files: Sequence[GuestFile]) -> list[Diagnostic]:
+    """Mark the files that name the same guest (``same_as``); VN505 for two different
+    guests that claim one name or one uuid (libvirt would refuse the second define)."""
+    guests = [f for f in files if f.written is not None]
+    found: list[Diagnostic] = []
+    by_uuid: dict[str, GuestFile] = {}
+    by_name: dict[str, list[GuestFile]] = {}
+    for file in guests:
+        written = file.written
+        assert written is not None
+        uuid = written.domain.uuid
+        if uuid is not None:
+            first = by_uuid.setdefault(uuid, file)
+            if first is not file:
+                first_name = first.written.name if first.written else None
+                if written.name is not None and written.name != first_name:
+                    found.append(
+                        _taken(
+                            file,
+                            ("uuid",),
+                            f"another guest on this host has uuid {uuid} ({first.shown}, named "
+                            f"'{first_name}'): libvirt refuses the second define (\"domain "
+                            f"'{first_name}' is already defined with uuid {uuid}\")",
+                        )
+                    )
+                else:
+                    file.same_as = first.shown
+                continue
+        if written.name is not None:
+            by_name.setdefault(written.name, []).append(file)
+    for name, named in by_name.items():
+        if len(named) < 2:
+            continue
+        domains = [f for f in named if f.kind == "domain"]
+        intents = [f for f in named if f.kind == "intent"]
+        stands = domains[0] if domains else intents[0]
+        for file in named:
+            if file is stands or file.same_as is not None:
+                continue
+            other_uuid = stands.written.domain.uuid if stands.written else None
+            own_uuid = file.written.domain.uuid if file.written else None
+            twins = file.kind != stands.kind and (own_uuid is None or other_uuid is None)
+            if twins:
+                file.same_as = stands.shown
+                continue
+            found.append(
+                _taken(
+                    file,
+                    ("name",),
+                    f"another guest on this host is named '{name}' ({stands.shown}): libvirt "
+                    f"refuses the second define (\"domain '{name}' already exists with uuid "
+                    f'{other_uuid or "…"}")',
+                )
+            )
+    return found
+
+
+def _taken(file: GuestFile, key: tuple[str, ...], message: str) -> Diagnostic:
+    from vnuma.codes import make_diagnostic
+
+    assert file.written is not None
+    diag = make_diagnostic(
+        codes.VN505,
+        message,
+        file.shown,
+        file.written.positions.locate(key),
+        hint="rename one of the guests, give copies of one guest the same <uuid>, or map "
+        "one to another host",
+        json_path=None if file.kind == "domain" else key,
+    )
+    file.diagnostics.append(diag)
+    return diag
+
+
+def seat_guests(host: HostTopology, files: Sequence[GuestFile]) -> list[GuestFile]:
+    """Place and check the guests of one host, in seating order, each beside the guests
+    seated before it (not beside its own twin); returns the seating order."""
+    identify_guests(files)
+    order = seating_order(files)
+    seated: list[GuestFile] = []
+    for file in order:
+        beside = [
+            other.guest
+            for other in seated
+            if other.guest is not None and other.shown != file.same_as and other.same_as is None
+        ]
+        place_and_check(file, host, beside)
+        seated.append(file)
+    return order
+
+
+def place_and_check(file: GuestFile, host: HostTopology | None, beside: Sequence[Intent]) -> None:
+    """place (when the intent leaves something to vnuma: fixed guests are never moved) ->
+    check."""
+    from vnuma.rules.check import run_checks
+
+    written = file.written
+    if written is None:
+        return
+    file.host_checked = host is not None and bool(host.cells)
+    if written.needs_placement:
+        if not file.host_checked:
+            file.guest = None  # auto nodes, cells: N and pins are decided against a host
+            return
+        assert host is not None
+        from vnuma.place import place
+
+        placed = place(written, host, beside)
+        file.diagnostics.extend(placed.diagnostics)
+        file.trace.extend(placed.trace)
+        file.nodes = placed.nodes
+        file.distance = placed.distance if placed.nodes else None
+        file.guest = placed.intent if placed.ok else None
+    if file.guest is not None:
+        file.diagnostics.extend(run_checks(file.guest, host))
+
+
+def admit(
+    host: HostTopology, files: Sequence[GuestFile], *, want_load: bool = False
+) -> HostLoad | None:
+    """Whole-host admission: each guest once (twins stand aside); each finding goes to the
+    file of every guest it names. Returns the capacity model's layout of the guests on
+    the host (computed when two guests are admitted together, or when ``want_load``)."""
+    from vnuma.rules.check import run_admission
+
+    standing = [f for f in files if f.guest is not None and f.same_as is None]
+    guests = [f.guest for f in standing if f.guest is not None]
+    load = None
+    if want_load or (len(guests) > 1 and host.cells):
+        from vnuma.model.capacity import host_load
+
+        load = host_load(host, guests)
+    by_shown = {f.shown: f for f in standing}
+    for diag in run_admission(host, guests, load):
+        by_shown[diag.path].diagnostics.append(diag)
+    return load
+
+
+@dataclass(frozen=True)
+class HostOutcome:
+    order: list[GuestFile]
+    """The files in seating order."""
+    load: HostLoad | None
+    """The capacity model's layout of the guests (see :func:`admit`)."""
+
+
+def run_host(
+    host: HostTopology, files: Sequence[GuestFile], *, want_load: bool = False
+) -> HostOutcome:
+    """seat (place + check each) -> admit: the whole-host part of the spine."""
+    order = seat_guests(host, files)
+    return HostOutcome(order, admit(host, order, want_load=want_load))
+
+
+# --- configuration and suppressions: the same for every command ------------------------------
+
+
+def configured(file: GuestFile, config: LintConfig) -> list[Diagnostic]:
+    """The file's diagnostics after select/ignore/per-file-ignores, its suppression
+    comments (unused ones are VN015) and severity overrides."""
+    from dataclasses import replace
+
+    from vnuma.report.suppress import apply_suppressions
+    from vnuma.rules import needs_host
+
+    def may_fire(code: str) -> bool:
+        return config.is_enabled(code, file.path) and (file.host_checked or not needs_host(code))
+
+    enabled = [d for d in file.diagnostics if config.is_enabled(d.code, file.path)]
+    kept = apply_suppressions(enabled, file.suppressions, file.shown, may_fire=may_fire)
+    result = []
+    for diag in kept:
+        if not config.is_enabled(diag.code, file.path):
+            continue
+        severity = config.severity_for(diag.code, diag.severity)
+        result.append(diag if severity == diag.severity else replace(diag, severity=severity))
+    return result
+
+
+def report_file(file: GuestFile, config: LintConfig | None = None) -> list[Diagnostic]:
+    """The file's diagnostics as every command reports them: configured by ``config`` (the
+    closest configuration to the file when None), sorted."""
+    if config is None:
+        config = closest_config(file.path)
+    return sorted(configured(file, config), key=Diagnostic.sort_key)
+
+
+def closest_config(path: Path) -> LintConfig:
+    """The configuration `vnuma lint` would use for the file (ruff semantics)."""
+    from vnuma.report.config import default_config, discover_config, load_config
+
+    source = discover_config(path.resolve().parent)
+    if source is None:
+        return default_config(Path.cwd())
+    return load_config(source, cwd=Path.cwd(), known_codes=[entry.code for entry in codes.ALL])
+
+
+def configured_elsewhere(diagnostics: Iterable[Diagnostic], config: LintConfig) -> list[Diagnostic]:
+    """Diagnostics of files that carry no suppressions (host snapshots): selection and
+    severity only."""
+    from dataclasses import replace
+
+    result = []
+    for diag in diagnostics:
+        if not config.is_enabled(diag.code, Path(diag.path)):
+            continue
+        severity = config.severity_for(diag.code, diag.severity)
+        result.append(diag if severity == diag.severity else replace(diag, severity=severity))
+    return result
+
+
+# --- compile: one intent through every stage, emit and verify --------------------------------
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    intent_path: Path
+    host_path: Path | None = None
+    domain_path: Path | None = None
+    schema_dir: Path | None = None
+    output_name: str = "<stdout>"
+    local_host: bool = False
+    """Without --host or `host:`, check against the machine vnuma runs on (sysfs)."""
+    sysfs_root: Path | None = None
+    """The sysfs tree for the local host (default /sys/devices/system); implies local_host."""
+    occupied: tuple[Path, ...] = ()
+    """Guests already on the host (domain XML or intents): placement avoids their
+    dedicated CPUs and bound memory, and the host admits them together."""
+    config: LintConfig | None = None
+    """The configuration (select, severity, [[hosts]]); None: the closest one to the
+    intent, as `vnuma lint` finds it."""
+    use_config: bool = True
+    """False: no configuration at all (library callers that want raw diagnostics)."""
+
+
+@dataclass
+class CompileOutcome:
+    xml: str | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    trace: list[str] = field(default_factory=list)
+    """The placement stage's decisions, for --explain."""
+    encoding: str = "utf-8"
+    """How to encode `xml` when writing it: the base domain's declared encoding."""
+    declaration: str | None = None
+    """The base domain's `<?xml ...?>` line, written back as it was."""
+
+    @property
+    def has_errors(self) -> bool:
+        return any(d.severity >= Severity.ERROR for d in self.diagnostics)
+
+
+def compile_intent(options: CompileOptions) -> CompileOutcome:
+    """Raises UnreadableInput for files that cannot be read (the CLI's exit status 2), and
+    ConfigError for a configuration that cannot be used."""
+    outcome = CompileOutcome()
+    file = load_guest_file(options.intent_path)
+    config = _compile_config(options, file)
+    intent = file.written
+    if intent is None:
+        outcome.diagnostics = _report(file, config)
+        return outcome
+    host, mates = _compile_host(intent, file, options, config, outcome)
+    if intent.needs_placement and (host is None or not host.cells):
+        file.diagnostics.append(_needs_host(intent))
+    elif host is not None and host.cells and mates:
+        run_host(host, [*mates, file])
+    else:
+        place_and_check(file, host, [])
+    outcome.trace.extend(file.trace)
+    base = _load_base_domain(options, outcome) if options.domain_path else None
+    if config is not None:
+        outcome.diagnostics = configured_elsewhere(outcome.diagnostics, config)
+    outcome.diagnostics[:0] = _report(file, config)
+    if options.occupied:  # a guest named beside it that could not be seated: say why
+        for mate in mates:
+            if mate.guest is None:
+                errors = [d for d in _report(mate, config) if d.severity >= Severity.ERROR]
+                outcome.diagnostics.extend(errors)
+    if file.guest is not None and not outcome.has_errors:
+        _emit_and_verify(file.guest, base, options, outcome)
+    return outcome
+
+
+def _report(file: GuestFile, config: LintConfig | None) -> list[Diagnostic]:
+    if config is None:
+        return sorted(file.diagnostics, key=Diagnostic.sort_key)
+    return report_file(file, config)
+
+
+def _compile_config(options: CompileOptions, file: GuestFile) -> LintConfig | None:
+    if not options.use_config:
+        return None
+    if options.config is not None:
+        return options.config
+    return closest_config(file.path)
+
+
+def _compile_host(
+    intent: Intent,
+    file: GuestFile,
+    options: CompileOptions,
+    config: LintConfig | None,
+    outcome: CompileOutcome,
+) -> tuple[HostTopology | None, list[GuestFile]]:
+    """The host to check against, and the guests beside the intent on it: --occupied, or
+    (without --host or `host:`) the other files the configuration maps to the same host,
+    exactly as `vnuma lint` seats them."""
+    snapshots = HostSnapshots()
+    mates: list[GuestFile] = []
+    mapped = config.host_for(file.path) if config is not None else None
+    if options.host_path is not None:
+        path: Path | None = options.host_path
+    elif intent.host_ref is not None:
+        path = intent.host_ref
+    elif mapped is not None:
+        path = mapped
+        if not options.occupied:
+            mates = _mapped_mates(file, mapped, config)
+    else:
+        path = None
     if path is None and (options.local_host or options.sysfs_root is not None):
-        return _load_local_host(options, outcome)
-    if path is None:
+        host = _load_local_host(options, outcome)
+    elif path is None:
         outcome.notes.append(
             "no host snapshot: host checks skipped (pass --host CAPS.xml or set `host:` in the intent)"
         )
-        return None
-    try:
-        host, diagnostics = load_host(path, display_path(path))
-    except UnreadableInput as exc:
-        if options.host_path is not None:
-            raise  # an explicit --host that cannot be read is a usage error
-        outcome.diagnostics.append(unreadable_host_diagnostic(intent, exc))
-        return None
-    outcome.diagnostics.extend(diagnostics)
-    return host
+        host = None
+    elif path is options.host_path:
+        host = snapshots.get(path.resolve())  # an explicit --host that cannot be read: exit 2
+    else:
+        host = snapshots.for_guest(file, path.resolve())
+    if options.occupied:
+        seen = {file.path.resolve()}
+        for given in options.occupied:
+            real = given.resolve()
+            if real not in seen:  # the intent itself, or a file given twice: one guest
+                seen.add(real)
+                mates.append(load_guest_file(given, real=real))
+    for diagnostics in snapshots.reported.values():
+        outcome.diagnostics.extend(diagnostics)
+    return host, mates
 
 
-def local_sysfs_root() -> Path:
-    """/sys/devices/system, or VNUMA_SYSFS_ROOT (containers, tests)."""
-    from vnuma.load.sysfs import SYSFS_ROOT
+def _mapped_mates(file: GuestFile, snapshot: Path, config: LintConfig | None) -> list[GuestFile]:
+    from vnuma.load.discover import mapped_files
 
-    return Path(os.environ.get("VNUMA_SYSFS_ROOT") or SYSFS_ROOT)
+    assert config is not None
+    own = file.path.resolve()
+    return [
+        load_guest_file(path, real=real, discovering=True)
+        for path, real in mapped_files(config, snapshot.resolve())
+        if real != own
+    ]
+
+
+def _needs_host(intent: Intent) -> Diagnostic:
+    from vnuma.codes import make_diagnostic
+
+    return make_diagnostic(
+        codes.VN601,
+        "the intent leaves host nodes, cells or CPU pinning to vnuma, which needs a host "
+        "snapshot with NUMA cells",
+        intent.path,
+        intent.positions.locate(()),
+        hint="pass --host CAPS.xml or set `host:` in the intent",
+    )
 
 
 def _load_local_host(options: CompileOptions, outcome: CompileOutcome) -> HostTopology | None:
@@ -214,86 +670,60 @@ def _load_local_host(options: CompileOptions, outcome: CompileOutcome) -> HostTo
     return host
 
 
-def unreadable_host_diagnostic(intent: Intent, problem: UnreadableInput) -> Diagnostic:
-    """VN012: the intent's own `host:` names a snapshot that cannot be read."""
-    from vnuma.rules import make_diagnostic
-
-    return make_diagnostic(
-        "VN012",
-        f"host snapshot cannot be read: {problem}",
-        intent.path,
-        intent.positions.locate(("host",)),
-        hint="fix the path (it is relative to the intent) or pass --host",
-        json_path=("host",),
-    )
-
-
-def _load_base_domain(options: CompileOptions, outcome: CompileOutcome) -> Any:
-    from vnuma.load.xmlsafe import element_span, parse_xml
-    from vnuma.rules import make_diagnostic
+def _load_base_domain(options: CompileOptions, outcome: CompileOutcome) -> XmlDocument | None:
+    """The --domain base, through the one XML loader."""
+    from vnuma.codes import make_diagnostic
+    from vnuma.load.document import load_xml_document
+    from vnuma.load.xmlsafe import element_span
 
     assert options.domain_path is not None
     shown = display_path(options.domain_path)
-    data = read_bytes(options.domain_path)
-    root, problem = parse_xml(data)
-    if problem is not None:
-        outcome.diagnostics.append(
-            make_diagnostic("VN010", f"base domain: {problem.message}", shown, problem.span)
-        )
-        return None
-    if root.tag != "domain":
+    doc = load_xml_document(options.domain_path, shown)
+    for problem in doc.diagnostics:
         outcome.diagnostics.append(
             make_diagnostic(
-                "VN010",
-                f"base domain: root element is <{root.tag}>, expected <domain>",
+                codes.VN010,
+                f"base domain: {problem.message}",
                 shown,
-                element_span(root),
+                problem.span,
+                hint=problem.hint,
+            )
+        )
+    if doc.root is None:
+        return None
+    if doc.root.tag != "domain":
+        outcome.diagnostics.append(
+            make_diagnostic(
+                codes.VN010,
+                f"base domain: root element is <{doc.root.tag}>, expected <domain>",
+                shown,
+                element_span(doc.root),
                 hint="pass a domain definition, e.g. from `virsh dumpxml NAME`",
             )
         )
         return None
-    outcome.declaration, outcome.encoding = xml_declaration(data)
-    return root
-
-
-_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(<\?xml\s[^>]*\?>)")
-_ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
-
-
-def xml_declaration(data: bytes) -> tuple[str | None, str]:
-    """The document's own `<?xml ...?>` line (kept as written) and its encoding."""
-    match = _DECLARATION.match(data)
-    if match is None:
-        return None, "utf-8"
-    declaration = match.group(1).decode("ascii", errors="replace")
-    encoding = _ENCODING.search(declaration)
-    name = encoding.group(1) if encoding else "utf-8"
-    try:
-        codecs.lookup(name)
-    except LookupError:
-        name = "utf-8"
-    return declaration, name
+    outcome.declaration, outcome.encoding = doc.declaration, doc.encoding
+    return doc
 
 
 def _emit_and_verify(
-    intent: Intent, base_root: Any, options: CompileOptions, outcome: CompileOutcome
+    intent: Intent, base: XmlDocument | None, options: CompileOptions, outcome: CompileOutcome
 ) -> None:
+    from vnuma.codes import make_diagnostic
     from vnuma.emit.plan import make_plan
     from vnuma.emit.render import MergeConflict, merge_into_domain, render_fragment
     from vnuma.emit.verify import find_schema_dir, validate_base_domain, verify_domain_xml
     from vnuma.load.xmlsafe import element_span
-    from vnuma.rules import make_diagnostic
 
     plan = make_plan(intent)
     schema_dir = find_schema_dir(options.schema_dir)
     validate_output = True
-    if base_root is None:
+    if base is None:
         xml = render_fragment(plan)
     else:
-        assert options.domain_path is not None
-        base_shown = display_path(options.domain_path)
+        base_shown = base.path
         if schema_dir is not None:
-            base_problems = validate_base_domain(base_root, base_shown, schema_dir)
+            base_problems = validate_base_domain(base.root, base_shown, schema_dir)
             outcome.diagnostics.extend(base_problems)
             if base_problems:
                 validate_output = False
@@ -302,7 +732,7 @@ def _emit_and_verify(
                     "was not validated either"
                 )
         try:
-            xml = merge_into_domain(base_root, plan, declaration=outcome.declaration)
+            xml = merge_into_domain(base.root, plan, declaration=outcome.declaration)
         except MergeConflict as conflict:
             outcome.diagnostics.append(
                 make_diagnostic(
@@ -319,7 +749,7 @@ def _emit_and_verify(
             xml,
             options.output_name,
             schema_dir,
-            fragment=base_root is None,
+            fragment=base is None,
             explicit_schema_dir=options.schema_dir is not None,
         )
         outcome.diagnostics.extend(verified.diagnostics)
@@ -331,8 +761,14 @@ def _emit_and_verify(
 __all__ = [
     "CompileOptions",
     "CompileOutcome",
+    "GuestFile",
+    "HostSnapshots",
     "UnreadableInput",
+    "admit",
     "compile_intent",
     "display_path",
     "intent_from_raw",
+    "load_guest_file",
+    "run_host",
+    "seat_guests",
 ]

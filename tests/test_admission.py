@@ -216,8 +216,9 @@ def test_one_guest_alone_is_never_an_admission_finding(tmp_path: Path) -> None:
     from vnuma.libvirt.capabilities import load_host
     from vnuma.libvirt.domain import lift_domain
     from vnuma.load.document import load_xml_document
+    from vnuma.model.capacity import host_load
     from vnuma.rules import all_rules
-    from vnuma.rules.check import AdmissionContext
+    from vnuma.rules.base import AdmissionContext
 
     host_text = (HOSTS / "2s-xeon.xml").read_text(encoding="utf-8")
     free = '<?vnuma-free-memory unit="GiB" value="1"?>'
@@ -238,7 +239,7 @@ def test_one_guest_alone_is_never_an_admission_finding(tmp_path: Path) -> None:
         document = load_xml_document(path, name)
         guest, _ = lift_domain(document)
         assert guest is not None
-        alone = AdmissionContext(host, (guest,))
+        alone = AdmissionContext(host, (guest,), host_load(host, (guest,)))
         for rule in admission_rules:
             assert rule.admission is not None
             assert list(rule.admission(alone)) == [], (rule.code, name)

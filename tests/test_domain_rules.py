@@ -163,6 +163,9 @@ class XmlCase:
     severity: Severity | None = None
     host: str | None = None
     id: str = ""
+    # Every code the document produces, as a multiset (default: `code` once for a negative
+    # case, nothing for a near miss): a case must not fire anything it does not mean to.
+    expect: tuple[str, ...] | None = None
 
 
 def _case_id(case: XmlCase) -> str:
@@ -321,8 +324,16 @@ XML_NEGATIVE: list[XmlCase] = [
         9,
         9,
         W,
+        expect=("VN111", "VN111"),  # cells 0 and 1 both lack a distance to cell 2
     ),
-    XmlCase("VN112", dom(numa(with_siblings(CELL0, {5: 21}), CELL1)), 10, 33, E),
+    XmlCase(
+        "VN112",
+        dom(numa(with_siblings(CELL0, {5: 21}), CELL1)),
+        10,
+        33,
+        E,
+        expect=("VN111", "VN112"),  # {5: 21} also leaves cell 0 without a distance to cell 1
+    ),
     XmlCase(
         "VN113",
         # numatune on line 12: <memory> 13, memnode 0 on 14, memnode 1 on 15 (mode at 30)
@@ -424,6 +435,7 @@ XML_NEGATIVE: list[XmlCase] = [
         E,
         host=XEON,
         id="guest-wide",
+        expect=("VN201", "VN201"),  # nodes 2 and 3
     ),
     XmlCase(
         "VN201",
@@ -790,7 +802,8 @@ XML_POSITIVE: list[XmlCase] = [
     XmlCase(
         "VN204", dom(numatune("<memory mode='strict' nodeset='0-1'/>"), memory="240"), host=XEON
     ),
-    XmlCase("VN205", dom(memory_backing("<page size='2' unit='MiB'/>")), host=XEON),
+    # 4 GiB of 2 MiB pages: 2048, exactly the pools' 2 x 1024 (16 GiB would also fire VN206)
+    XmlCase("VN205", dom(memory_backing("<page size='2' unit='MiB'/>"), memory="4"), host=XEON),
     XmlCase(
         "VN206",
         dom(
@@ -882,6 +895,81 @@ XML_POSITIVE: list[XmlCase] = [
 # placement='auto' (VN114).
 NOT_FROM_XML: dict[str, str] = {}
 
+# The hint of each negative case's (first) finding; a case missing here must have none.
+XML_HINTS: dict[str, str] = {
+    "VN005-unknown-unit": "libvirt units: b, KiB (default), MiB, GiB, TiB, KB, MB, GB ...",
+    "VN006-aaa": "use ids and ranges separated by commas, '^N' excludes: e.g. '0-7,^3'",
+    "VN016-memaccess-enum": "expected one of: private, shared",
+    "VN016-no-memory-no-cells": "add <memory unit='GiB'>N</memory>",
+    "VN016-memory-zero": "a guest needs memory: give <memory> a size above zero",
+    "VN016-memnode-mode-enum": "expected one of: interleave, preferred, restrictive, strict",
+    "VN101": "libvirt: \"Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or ranges not starting from 0 are not allowed\"; number cells 0..n-1",
+    "VN102": "give every cell a distinct id 0..n-1, or omit id to use the position",
+    "VN103": 'libvirt: "CPU IDs in <numa> exceed the <vcpu> count"; raise vcpus to 10 or fix the cell\'s cpus',
+    "VN104": "put every vCPU in exactly one cell",
+    "VN105": "add them to a cell's cpus so the definition says what the guest gets",
+    "VN106": "set <memory unit='KiB'>16777216</memory>, or resize the cells",
+    "VN106-memory-device": "set <memory unit='KiB'>17825792</memory>, or resize the cells",
+    "VN107": 'QEMU: "can\'t create backend with size 0"; give the cell memory',
+    "VN108": "memory-only cells need libvirt >= 6.6.0; otherwise use fewer cells",
+    "VN109": "use 11..255",
+    "VN110": "use one value for both directions",
+    "VN111": "add `2: <value>` to cell 0's distances",
+    "VN112": "guest cells are 0-1",
+    "VN113": "libvirt: \"'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element\"; set the cell's mode to restrictive",
+    "VN114": 'libvirt: "Per-node binding is not compatible with automatic NUMA placement."; remove host_nodes or use a static nodeset',
+    "VN114-from-vcpu-placement": 'libvirt: "Per-node binding is not compatible with automatic NUMA placement."; remove host_nodes or use a static nodeset',
+    "VN115": "multi-node preferred needs Linux >= 5.15, QEMU >= 8.0 and libvirt >= 9.0, else only the first node is used; prefer one node or use interleave",
+    "VN115-memnode": "multi-node preferred needs Linux >= 5.15, QEMU >= 8.0 and libvirt >= 9.0, else only the first node is used; prefer one node or use interleave",
+    "VN116": "libvirt drops the nodeset when placement is auto; remove one of them",
+    "VN117": "add them to numatune.nodeset (0-1) or omit the nodeset",
+    "VN118": "libvirt: \"nodeset for NUMA memory tuning must be set if 'placement' is 'static'\"; add nodeset: \"0\" (for example) or placement: auto",
+    "VN119": 'libvirt: "Missing required nodeset attribute in memnode element"; add host_nodes or drop mode',
+    "VN120": 'QEMU: "memory size must be multiple of 1 GiB"; use 1GiB or 2GiB',
+    "VN121": "libvirt: \"memory size of NUMA node '1' overflowed after alignment\"; check the size and unit",
+    "VN201": "libvirt accepts this and fails only at `virsh start`; use existing host nodes",
+    "VN201-guest-wide": "libvirt accepts this and fails only at `virsh start`; use existing host nodes",
+    "VN201-epyc": "libvirt accepts this and fails only at `virsh start`; use existing host nodes",
+    "VN202": "every memory access will be remote; bind to a node with CPUs, or make this a memory-only guest cell",
+    "VN203": "host node(s) 125.44 GiB usable (66 GiB of it is set aside as huge pages); bind more nodes, shrink the guest, or use mode: preferred",
+    "VN204": "host node(s) 251.36 GiB usable (132 GiB of it is set aside as huge pages); bind more nodes, shrink the guest, or use mode: preferred",
+    "VN205": 'libvirt: "Unable to find any usable hugetlbfs mount for 16384 KiB"; host page sizes: 4 KiB, 2 MiB, 1 GiB',
+    "VN206": "32 more 1 GiB page(s) needed on node(s) 0: raise /sys/devices/system/node/nodeN/hugepages/hugepages-1048576kB/nr_hugepages, bind more nodes or shrink the guest",
+    "VN209": "bind nodes with free memory (see `vnuma host`), make room first, or use mode: preferred; if this guest already runs there, a live snapshot counts it as used",
+    "VN210": "16 more free 1 GiB page(s) needed on node(s) 0: stop guests holding them, bind other nodes or grow the pool; if this guest already runs there, a live snapshot counts its pages as used",
+    "VN207": "vCPUs will time-share host CPUs; lower vcpus unless overcommit is intended",
+    "VN208": "check the size and unit; this needs swap or memory overcommit",
+    "VN401": 'libvirt logs "Ignoring vcpupin for missing vcpus"; remove the pin or fix its vcpu',
+    "VN402": "libvirt refuses this at define time; keep one pin per vCPU",
+    "VN403": "pin the emulator to CPUs outside 4, e.g. the host's housekeeping CPUs",
+    "VN404": "pin it to CPUs of node(s) 0 or bind the memory to node(s) 1",
+    "VN404-guest-wide": "pin it to CPUs of node(s) 0 or bind the memory to node(s) 1",
+    "VN405": 'the host has CPUs 0-79; libvirt fails at start with "cannot set CPU affinity"',
+    "VN405-emulatorpin": 'the host has CPUs 0-79; libvirt fails at start with "cannot set CPU affinity"',
+    "VN405-vcpu-cpuset": 'the host has CPUs 0-79; libvirt fails at start with "cannot set CPU affinity"',
+    "VN406": "use a node 0-0",
+    "VN407": 'libvirt: "At least one numa node has to be configured when enabling memory hotplug"; add one <cell> with all vCPUs and the memory',
+    "VN407-device-without-maxmemory": "libvirt: \"cannot use/hotplug a memory device when domain 'maxMemory' is not defined\"; add <maxMemory slots='16' unit='GiB'>N</maxMemory>",
+    "VN408": 'libvirt: "CPU topology doesn\'t match maximum vcpu count"',
+    "VN409": 'libvirt: "maximum vCPU count must not be less than current vCPU count"',
+    "VN409-zero": 'libvirt: "maximum vCPU count must not be less than current vCPU count"',
+    "VN410": "the page nodeset lists guest cells, not host nodes; bind host nodes with <memnode>",
+    "VN411-two-masters": "give one of them a nodeset of guest cells",
+    "VN411-intersect": "each guest cell can use one page size",
+    "VN412": "libvirt: \"Argument 'cellid' in memnode element must correspond to existing guest's NUMA cell\"",
+    "VN412-no-cells": "add <cpu><numa> cells, or use <numatune><memory> for the whole guest",
+    "VN412-twice": "keep one memnode per cell",
+    "VN413": "add <cell> elements or delete <numa>",
+    "VN414": "raise <maxMemory> to at least 9 GiB",
+    "VN415": 'libvirt: "vCPUs count must be a multiple of the vCPU hotplug granularity (4)"',
+    "VN416": "use a guest cell 0-0",
+    "VN416-root-bus": "remove <node> from the root controller; put devices on an expander bus instead",
+    "VN015-unused": "remove it from the comment",
+    "VN015-unknown-code": "remove it from the comment",
+    "VN015-not-a-code": "remove it from the comment",
+    "VN015-second-code-unused": "remove it from the comment",
+}
+
 
 def run_xml(xml: str, tmp_path: Path, host: str | None = None, name: str = "guest.xml"):
     path = tmp_path / name
@@ -906,7 +994,13 @@ def test_rule_fires_in_domain_xml(case: XmlCase, tmp_path: Path) -> None:
     report = run_xml(case.xml, tmp_path, case.host)
     hits = [d for d in report.diagnostics if d.code == case.code]
     assert hits, f"{case.code} did not fire; got {_codes(report.diagnostics)}"
+    # exactly the codes it means to fire, nothing else
+    expected = case.expect if case.expect is not None else (case.code,)
+    assert sorted(d.code for d in report.diagnostics) == sorted(expected), _codes(
+        report.diagnostics
+    )
     hit = hits[0]
+    assert hit.hint == XML_HINTS.get(_case_id(case)), hit
     assert Path(hit.path).name == "guest.xml"
     assert hit.line == case.line, (hit, case.xml)
     if case.column is not None:
@@ -919,6 +1013,10 @@ def test_rule_fires_in_domain_xml(case: XmlCase, tmp_path: Path) -> None:
 def test_rule_quiet_on_domain_near_miss(case: XmlCase, tmp_path: Path) -> None:
     report = run_xml(case.xml, tmp_path, case.host)
     assert [d for d in report.diagnostics if d.code == case.code] == []
+    # ... and nothing else fires either: a near miss is a clean document
+    assert sorted(d.code for d in report.diagnostics) == sorted(case.expect or ()), _codes(
+        report.diagnostics
+    )
     # the near miss was read into the model: it is quiet because it is right, not unreadable
     assert report.files[0].guest is not None, _codes(report.diagnostics)
     assert not [d for d in report.diagnostics if d.code in ("VN001", "VN005", "VN006", "VN016")]

@@ -9,6 +9,7 @@ import pytest
 from jsonschema import Draft4Validator
 from jsonschema.validators import validator_for
 from vnuma import __version__
+from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import Severity, Span
 from vnuma.report.formats import (
     FORMATS,
@@ -24,7 +25,7 @@ from vnuma.report.formats import (
     render_text,
     resolve_format,
 )
-from vnuma.rules import all_rules, get_rule, make_diagnostic
+from vnuma.rules import all_rules, get_rule
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 

@@ -14,12 +14,12 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+from vnuma.codes import make_diagnostic
 from vnuma.libvirt.capabilities import load_host
 from vnuma.load.intent import load_intent
 from vnuma.model.host import HostTopology
 from vnuma.model.intent import Intent
 from vnuma.place import place
-from vnuma.rules import make_diagnostic
 from vnuma.runner import intent_from_raw
 from vnuma.view.html import render_html
 from vnuma.view.model import HostView, build_view

@@ -50,6 +50,9 @@ class Case:
     in_file: str = "intent"  # which file the diagnostic points into: intent | host | domain
     needs_rng: bool = False
     id: str = field(default="")
+    # Every code the case produces, as a multiset (default: `code` once for a negative case,
+    # nothing for a near miss): a case must not fire anything it does not mean to.
+    expect: tuple[str, ...] | None = None
 
 
 def y(text: str) -> str:
@@ -218,9 +221,14 @@ NEGATIVE: list[Case] = [
         """),
         5,
         42,
+        expect=("VN111", "VN111"),  # cells 0 and 1 both lack a distance to cell 2
     ),
     Case(
-        "VN112", VALID.replace('host_nodes: "0"', 'host_nodes: "0"\n    distances: {5: 21}'), 11, 20
+        "VN112",
+        VALID.replace('host_nodes: "0"', 'host_nodes: "0"\n    distances: {5: 21}'),
+        11,
+        20,
+        expect=("VN111", "VN112"),  # {5: 21} also leaves cell 0 without a distance to cell 1
     ),
     Case(
         "VN113",
@@ -230,7 +238,13 @@ NEGATIVE: list[Case] = [
         14,
         11,
     ),
-    Case("VN114", VALID.replace('  mode: strict\n  nodeset: "0-1"', "  placement: auto"), 9, 17),
+    Case(
+        "VN114",
+        VALID.replace('  mode: strict\n  nodeset: "0-1"', "  placement: auto"),
+        9,
+        17,
+        expect=("VN114", "VN114"),  # one per cell with host_nodes
+    ),
     Case(
         "VN115",
         y("""
@@ -287,7 +301,13 @@ NEGATIVE: list[Case] = [
             "<domain type='kvm'>\n  <name>x</name>\n  <os><type>hvm</type></os>\n  <bogus/>\n</domain>\n"
         ),
     ),
-    Case("VN201", VALID.replace('nodeset: "0-1"', 'nodeset: "0-3"'), 6, 12),
+    Case(
+        "VN201",
+        VALID.replace('nodeset: "0-1"', 'nodeset: "0-3"'),
+        6,
+        12,
+        expect=("VN201", "VN201"),  # nodes 2 and 3
+    ),
     Case(
         "VN202",
         y("""
@@ -357,6 +377,7 @@ NEGATIVE: list[Case] = [
         .replace('cpus: "0-3"', 'cpus: "0-47"')
         .replace('cpus: "4-7"', 'cpus: "48-95"'),
         None,
+        expect=("VN207", "VN207", "VN207"),  # the guest (96 > 80) and each cell (48 > 40)
     ),
     Case("VN208", "version: 1\nvcpus: 8\nmemory: 1TiB\n", 3, 9),
 ]
@@ -483,7 +504,12 @@ POSITIVE: dict[str, Case] = {
     "VN204": Case(
         "VN204", 'version: 1\nvcpus: 8\nmemory: 240GiB\nnumatune: {mode: strict, nodeset: "0-1"}\n'
     ),
-    "VN205": Case("VN205", VALID + "hugepages: {size: 2MiB}\n"),
+    # 2 MiB pages the pools hold exactly: 1024 per node (8 GiB cells would also fire VN206)
+    "VN205": Case(
+        "VN205",
+        VALID.replace("memory: 16GiB", "memory: 4GiB").replace("memory: 8GiB", "memory: 2GiB")
+        + "hugepages: {size: 2MiB}\n",
+    ),
     "VN206": Case(
         "VN206",
         VALID.replace("memory: 16GiB", "memory: 72GiB").replace(
@@ -558,7 +584,13 @@ EMULATOR = (
 PLACEMENT_NEGATIVE = [
     Case("VN601", AUTO_2, 1, 1, host=None),
     Case("VN602", BIG_CELL.format(mem="200GiB"), 5, 5),
-    Case("VN603", AUTO_2.replace("cells: 2", "cells: 3").replace("vcpus: 4", "vcpus: 6"), 4, 8),
+    Case(
+        "VN603",
+        AUTO_2.replace("cells: 2", "cells: 3").replace("vcpus: 4", "vcpus: 6"),
+        4,
+        8,
+        expect=("VN603", "VN605"),  # 4 GiB in 3 cells is also an uneven split (info)
+    ),
     Case(
         "VN604",
         THREE_ON_CXL.format(total="178176MiB", second="88576MiB"),
@@ -574,7 +606,7 @@ PLACEMENT_NEGATIVE = [
         host="epyc-nps4.xml",
     ),
     Case("VN606", "version: 1\nvcpus: 2\nmemory: 4GiB\ncells: 4\n", 4, 8),
-    Case("VN607", ODD_REQUIRE.format(threads="require"), 5, 5),
+    Case("VN607", ODD_REQUIRE.format(threads="require"), 5, 5, expect=("VN607", "VN607")),
     Case("VN608", EMULATOR.format(cpus="20"), 6, 37),
     Case(
         "VN609",
@@ -612,6 +644,61 @@ PLACEMENT_POSITIVE = {
 NEGATIVE += PLACEMENT_NEGATIVE
 POSITIVE.update(PLACEMENT_POSITIVE)
 
+# The hint of each negative case's (first) finding; a case missing here must have none.
+HINTS: dict[str, str] = {
+    "VN002": "Number of virtual CPUs (<vcpu>). vCPU ids are 0..vcpus-1.",
+    "VN003": "did you mean 'mode'?",
+    "VN004": "sizes need a unit: did you mean 4096MiB? (units: KiB MiB GiB TiB (binary) or KB MB GB TB (decimal))",
+    "VN004-toml": "sizes need a unit: did you mean 4096MiB? (units: KiB MiB GiB TiB (binary) or KB MB GB TB (decimal))",
+    "VN005": "did you mean 16GiB?; units: KiB MiB GiB TiB (binary) or KB MB GB TB (decimal)",
+    "VN005-zero": 'libvirt: "Memory size must be specified via <memory> or in the <numa> configuration"',
+    "VN005-zero-page": 'libvirt: "Memory size must be specified via <memory> or in the <numa> configuration"',
+    "VN005-fraction-of-kib": "libvirt sizes are whole KiB; use a binary unit (KiB, MiB, GiB) or a multiple of 1024 bytes",
+    "VN006": "write it as '4-7'",
+    "VN007": "YAML keeps only the last value; remove one of them",
+    "VN010": "pass a domain definition, e.g. from `virsh dumpxml NAME`",
+    "VN012": "fix the path (it is relative to the intent) or pass --host",
+    "VN014": "make the base domain's topology multiply out to the intent's vcpus",
+    "VN101": "libvirt: \"Exactly one 'cell' element per guest NUMA cell allowed, non-contiguous ranges or ranges not starting from 0 are not allowed\"; number cells 0..n-1",
+    "VN102": "give every cell a distinct id 0..n-1, or omit id to use the position",
+    "VN103": 'libvirt: "CPU IDs in <numa> exceed the <vcpu> count"; raise vcpus to 10 or fix the cell\'s cpus',
+    "VN104": "put every vCPU in exactly one cell",
+    "VN105": "libvirt would move them to cell 0 silently; add them to a cell's cpus",
+    "VN106": "set memory to 16GiB or resize the cells (libvirt would silently recompute <memory> from the cells)",
+    "VN107": 'QEMU: "can\'t create backend with size 0"; give the cell memory',
+    "VN108": "memory-only cells need libvirt >= 6.6.0; otherwise use fewer cells",
+    "VN109": "use 11..255",
+    "VN110": "use one value for both directions",
+    "VN111": "add `2: <value>` to cell 0's distances",
+    "VN112": "guest cells are 0-1",
+    "VN113": "libvirt: \"'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element\"; set the cell's mode to restrictive",
+    "VN114": 'libvirt: "Per-node binding is not compatible with automatic NUMA placement."; remove host_nodes or use a static nodeset',
+    "VN115": "multi-node preferred needs Linux >= 5.15, QEMU >= 8.0 and libvirt >= 9.0, else only the first node is used; prefer one node or use interleave",
+    "VN116": "libvirt drops the nodeset when placement is auto; remove one of them",
+    "VN117": "add them to numatune.nodeset (0-1) or omit the nodeset",
+    "VN118": "libvirt: \"nodeset for NUMA memory tuning must be set if 'placement' is 'static'\"; add nodeset: \"0\" (for example) or placement: auto",
+    "VN119": 'libvirt: "Missing required nodeset attribute in memnode element"; add host_nodes or drop mode',
+    "VN120": 'QEMU: "memory size must be multiple of 1 GiB"; use 1GiB or 2GiB',
+    "VN013": "fix the base domain, or use --libvirt-schemas with the schemas of your libvirt version",
+    "VN201": "libvirt accepts this and fails only at `virsh start`; use existing host nodes",
+    "VN202": "every memory access will be remote; bind to a node with CPUs, or make this a memory-only guest cell",
+    "VN203": "host node(s) 125.44 GiB usable (66 GiB of it is set aside as huge pages); bind more nodes, shrink the guest, or use mode: preferred",
+    "VN204": "host node(s) 251.36 GiB usable (132 GiB of it is set aside as huge pages); bind more nodes, shrink the guest, or use mode: preferred",
+    "VN205": 'libvirt: "Unable to find any usable hugetlbfs mount for 16384 KiB"; host page sizes: 4 KiB, 2 MiB, 1 GiB',
+    "VN206": "32 more 1 GiB page(s) needed on node(s) 0: raise /sys/devices/system/node/nodeN/hugepages/hugepages-1048576kB/nr_hugepages, bind more nodes or shrink the guest",
+    "VN209": "bind nodes with free memory (see `vnuma host`), make room first, or use mode: preferred; if this guest already runs there, a live snapshot counts it as used",
+    "VN210": "16 more free 1 GiB page(s) needed on node(s) 0: stop guests holding them, bind other nodes or grow the pool; if this guest already runs there, a live snapshot counts its pages as used",
+    "VN207": "vCPUs will time-share host CPUs; lower vcpus unless overcommit is intended",
+    "VN208": "check the size and unit; this needs swap or memory overcommit",
+    "VN601": "pass --host CAPS.xml or set `host:` in the intent",
+    "VN602": "fits with mode: preferred (memory may then come from other nodes)",
+    "VN603": "fits with cells: 2",
+    "VN604": "fits with mode: preferred",
+    "VN606": "use at most 2 cells, or more vCPUs",
+    "VN607": "shrink the cell, split the guest into more cells, or free the host",
+    "VN608": "choose housekeeping CPUs no vCPU uses, or emulator: auto",
+}
+
 
 def run_case(case: Case, tmp_path: Path) -> tuple[list[Diagnostic], dict[str, str]]:
     if case.needs_rng and find_schema_dir(None) is None:
@@ -646,7 +733,13 @@ def test_rule_fires(case: Case, tmp_path: Path) -> None:
     diagnostics, files = run_case(case, tmp_path)
     hits = [d for d in diagnostics if d.code == case.code]
     assert hits, f"{case.code} did not fire; got {[(d.code, d.message) for d in diagnostics]}"
+    # exactly the codes it means to fire, nothing else
+    expected = case.expect if case.expect is not None else (case.code,)
+    assert sorted(d.code for d in diagnostics) == sorted(expected), [
+        (d.code, d.message) for d in diagnostics
+    ]
     hit = hits[0]
+    assert hit.hint == HINTS.get(_case_id(case)), hit
     assert hit.path == files[case.in_file]
     if case.line is not None:
         assert hit.line == case.line, hit
@@ -660,6 +753,10 @@ def test_rule_fires(case: Case, tmp_path: Path) -> None:
 def test_rule_quiet_on_near_miss(case: Case, tmp_path: Path) -> None:
     diagnostics, _ = run_case(case, tmp_path)
     assert [d for d in diagnostics if d.code == case.code] == []
+    # ... and nothing else fires either: a near miss is a clean input
+    assert sorted(d.code for d in diagnostics) == sorted(case.expect or ()), [
+        (d.code, d.message) for d in diagnostics
+    ]
 
 
 # Rules come in three families: intent-form cases (NEGATIVE/POSITIVE above), XML-form cases
@@ -672,12 +769,14 @@ NEGATIVE_ELSEWHERE = {
     "VN502": f"{ADMISSION_TESTS}::test_three_guests_that_fit_alone_but_not_together",
     "VN503": f"{ADMISSION_TESTS}::test_hugepage_pool_boundary",
     "VN504": f"{ADMISSION_TESTS}::test_free_memory_from_the_snapshot",
+    "VN505": "tests/test_spine.py::test_two_different_guests_with_one_name_are_a_finding",
 }
 POSITIVE_ELSEWHERE = {
     "VN501": f"{ADMISSION_TESTS}::test_guests_on_different_nodes_are_admitted",
     "VN502": f"{ADMISSION_TESTS}::test_guests_on_different_nodes_are_admitted",
     "VN503": f"{ADMISSION_TESTS}::test_hugepage_pool_boundary",
     "VN504": f"{ADMISSION_TESTS}::test_guests_on_different_nodes_are_admitted",
+    "VN505": "tests/test_spine.py::test_an_intent_and_its_compiled_domain_are_one_guest",
 }
 
 

@@ -13,8 +13,12 @@ XEON = HOSTS / "2s-xeon.xml"
 AUTO = INTENTS / "auto-dedicated.yaml"
 
 
-def test_two_guests_placed_one_after_the_other(snapshot) -> None:
-    view, diagnostics = load_view(XEON, [AUTO, AUTO])
+def test_two_guests_placed_one_after_the_other(snapshot, tmp_path: Path) -> None:
+    # a second guest like the first (two files with one name would be one guest, VN505)
+    second_intent = tmp_path / "db-auto-2.yaml"
+    text = AUTO.read_text(encoding="utf-8").replace("name: db-auto", "name: db-auto-2")
+    second_intent.write_text(text.replace("../hosts/", f"{HOSTS}/"), encoding="utf-8")
+    view, diagnostics = load_view(XEON, [AUTO, second_intent])
     assert [d for d in diagnostics if d.severity.label == "error"] == []
     text = render_text(view)
     assert text == snapshot

@@ -77,7 +77,7 @@ def capture_libvirt(uri: str | None) -> bytes:
 
 def _import_libvirt() -> Any:
     try:
-        import libvirt
+        import libvirt  # type: ignore[import-untyped]  # libvirt-python ships no stubs
     except ImportError as exc:
         raise CaptureError(INSTALL_HINT) from exc
     return libvirt
@@ -131,6 +131,8 @@ def annotate(root: Any, state: FreeState, source: str, captured: str) -> bytes:
     _insert_first(root, _pi(STATE_PI, version=FORMAT_VERSION, captured=captured, source=source))
     for cell in root.iterfind("host/topology/cells/cell"):
         node = parse_uint(cell.get("id"))
+        if node is None:
+            continue
         instructions = []
         if node in state.memory_kib:
             instructions.append(_pi(FREE_MEMORY_PI, unit="KiB", value=state.memory_kib[node]))
@@ -168,9 +170,10 @@ def _insert_after_memory(cell: Any, instructions: list[Any]) -> None:
         anchor.tail, instructions[-1].tail = indent, anchor.tail
 
 
-def _child_indent(element: Any) -> str:
-    if len(element) and element.text and not element.text.strip():
-        return element.text
+def _child_indent(element: etree._Element) -> str:
+    text = element.text
+    if len(element) and text and not text.strip():
+        return text
     return "\n"
 
 
@@ -186,12 +189,12 @@ def capabilities_xml(host: HostTopology, source: str, captured: str) -> bytes:
     cpu = etree.SubElement(host_element, "cpu")
     etree.SubElement(cpu, "arch").text = host.arch or "x86_64"
     if None not in (host.sockets, host.cores_per_socket, host.threads_per_core):
-        topology = {"sockets": str(host.sockets), "dies": str(host.dies or 1)}
+        shape = {"sockets": str(host.sockets), "dies": str(host.dies or 1)}
         if host.clusters is not None:  # libvirt >= 10.1 prints it
-            topology["clusters"] = str(host.clusters)
-        topology["cores"] = str(host.cores_per_socket)
-        topology["threads"] = str(host.threads_per_core)
-        etree.SubElement(cpu, "topology", topology)
+            shape["clusters"] = str(host.clusters)
+        shape["cores"] = str(host.cores_per_socket)
+        shape["threads"] = str(host.threads_per_core)
+        etree.SubElement(cpu, "topology", shape)
     for size in host.page_sizes_kib:
         etree.SubElement(cpu, "pages", unit="KiB", size=str(size))
     topology = etree.SubElement(host_element, "topology")
@@ -222,14 +225,15 @@ def _cell_element(cell: HostCell) -> Any:
     cpus = etree.SubElement(element, "cpus", num=str(len(cell.cpus)))
     for cpu in cell.cpus:
         attributes = {"id": str(cpu.id)}
-        for name, value in (
+        ids: tuple[tuple[str, int | None], ...] = (
             ("socket_id", cpu.socket_id),
             ("die_id", cpu.die_id),
             ("cluster_id", cpu.cluster_id),
             ("core_id", cpu.core_id),
-        ):
-            if value is not None:
-                attributes[name] = str(value)
+        )
+        for name, number in ids:
+            if number is not None:
+                attributes[name] = str(number)
         if cpu.siblings:
             attributes["siblings"] = format_cpuset(set(cpu.siblings))
         etree.SubElement(cpus, "cpu", attributes)

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from vnuma.diagnostics import Diagnostic, Severity
 from vnuma.load.text import UnreadableInput
-from vnuma.model.intent import Intent
-from vnuma.runner import display_path
+from vnuma.runner import GuestFile, display_path
 
 
 @dataclass
@@ -42,36 +41,35 @@ def snapshot_paths(given: Sequence[Path]) -> list[Path]:
     return paths
 
 
-def fit_hosts(intent: Intent, hosts: Iterable[Path]) -> list[HostFit]:
+def fit_hosts(intent: GuestFile, hosts: Iterable[Path]) -> list[HostFit]:
+    """Try the loaded intent on each host alone (the runner's place -> check)."""
     return [_fit_one(intent, path) for path in hosts]
 
 
-def _fit_one(intent: Intent, path: Path) -> HostFit:
+def _fit_one(intent: GuestFile, path: Path) -> HostFit:
     from vnuma.cpusets import format_cpuset
     from vnuma.libvirt.capabilities import load_host
-    from vnuma.place import place
-    from vnuma.rules.check import run_checks
+    from vnuma.runner import place_and_check, report_file
 
     shown = display_path(path)
     host, problems = load_host(path, shown)
     if host is None or not host.cells:
         return HostFit(shown, False, problems=problems)
-    result = None
-    if intent.needs_placement:
-        result = place(intent, host)
-        if not result.ok or result.intent is None:
-            return HostFit(shown, False, problems=result.diagnostics)
-        intent = result.intent
-    problems = [*problems, *run_checks(intent, host)]
-    fits = not any(d.severity >= Severity.ERROR for d in problems)
-    nodeset = intent.effective_nodeset
+    file = intent.fresh()
+    place_and_check(file, host, [])
+    problems = [*problems, *report_file(file)]
+    guest = file.guest
+    fits = guest is not None and not any(d.severity >= Severity.ERROR for d in problems)
+    if guest is None:
+        return HostFit(shown, False, problems=problems)
+    nodeset = guest.effective_nodeset
     return HostFit(
         host=shown,
         fits=fits,
-        nodes=result.nodes if result else (),
+        nodes=file.nodes,
         nodeset=format_cpuset(nodeset) if nodeset else "",
-        distance=result.distance if result and result.nodes else None,
-        pinned=sum(1 for pin in intent.domain.pins if pin.dedicated),
+        distance=file.distance,
+        pinned=sum(1 for pin in guest.domain.pins if pin.dedicated),
         problems=problems,
     )
 

@@ -1,14 +1,12 @@
-"""`vnuma show`: place or read the given guests on a host snapshot and build the view."""
+"""`vnuma show`: seat the given guests on a host snapshot (the runner) and build the view."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from vnuma.diagnostics import Diagnostic, Severity
-from vnuma.model.host import HostTopology
-from vnuma.model.intent import Intent
-from vnuma.runner import display_path, intent_from_raw
+from vnuma.diagnostics import Diagnostic
+from vnuma.runner import GuestFile, display_path, load_guest_file, report_file, run_host
 from vnuma.view.model import HostView, build_view
 
 
@@ -21,46 +19,36 @@ class ShowError(Exception):
 
 
 def load_view(host_path: Path, guest_paths: Sequence[Path]) -> tuple[HostView, list[Diagnostic]]:
-    """Raises UnreadableInput for unreadable files, ShowError for unusable ones."""
+    """Raises UnreadableInput for unreadable files, ShowError for unusable ones.
+
+    The guests are seated as `vnuma lint` seats the guests of one host (fixed guests
+    first, then auto intents by path, each beside those before it) and admitted
+    together; the view draws what that computed, guests in the order given."""
     from vnuma.libvirt.capabilities import load_host
-    from vnuma.rules.check import run_admission, run_checks
 
     host, problems = load_host(host_path, display_path(host_path))
     if host is None or not host.cells:
         raise ShowError(f"{display_path(host_path)}: no usable NUMA topology", problems)
-    guests: list[Intent] = []
-    diagnostics: list[Diagnostic] = list(problems)
-    for path in guest_paths:
-        guest, found = _guest(path, host, guests)
-        diagnostics.extend(found)
-        if guest is None:
-            raise ShowError(f"{display_path(path)}: cannot be shown", found)
-        diagnostics.extend(run_checks(guest, host))
-        guests.append(guest)
-    diagnostics.extend(run_admission(host, guests))
-    return build_view(host, guests, diagnostics), diagnostics
+    files = _distinct([load_guest_file(path) for path in guest_paths])
+    for file in files:
+        if file.written is None:
+            raise ShowError(f"{file.shown}: cannot be shown", report_file(file))
+    outcome = run_host(host, files, want_load=True)
+    for file in files:
+        if file.guest is None:
+            raise ShowError(f"{file.shown}: cannot be shown", report_file(file))
+    diagnostics = [*problems, *(d for file in files for d in report_file(file))]
+    standing = [file.guest for file in files if file.guest is not None and file.same_as is None]
+    return build_view(host, standing, diagnostics, outcome.load), diagnostics
 
 
-def _guest(
-    path: Path, host: HostTopology, placed: list[Intent]
-) -> tuple[Intent | None, list[Diagnostic]]:
-    """An intent is placed beside the guests before it; a domain XML is shown as written."""
-    from vnuma.libvirt.domain import lift_domain
-    from vnuma.load.document import load_xml_document
-    from vnuma.load.intent import load_intent
-    from vnuma.place import place
-
-    shown = display_path(path)
-    if path.suffix.lower() == ".xml":
-        doc = load_xml_document(path, shown)
-        if doc.root is None:
-            return None, list(doc.diagnostics)
-        return lift_domain(doc)
-    intent, diagnostics = intent_from_raw(load_intent(path, shown))
-    if intent is None or not intent.needs_placement:
-        return intent, diagnostics
-    result = place(intent, host, placed)
-    diagnostics.extend(result.diagnostics)
-    if not result.ok:
-        return None, diagnostics
-    return result.intent, [d for d in diagnostics if d.severity < Severity.ERROR]
+def _distinct(files: Sequence[GuestFile]) -> list[GuestFile]:
+    """One file given twice is one guest."""
+    seen: set[Path] = set()
+    kept = []
+    for file in files:
+        real = file.path.resolve()
+        if real not in seen:
+            seen.add(real)
+            kept.append(file)
+    return kept

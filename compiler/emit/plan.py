@@ -1,17 +1,22 @@
 """Plan stage: decide every libvirt element and attribute the intent turns into.
 
 The plan is plain data with libvirt's vocabulary (KiB, set strings, modes), so the
-emit stage only formats it. Automatic cells, host-node choice and CPU pinning were
-decided before, by the placement stage (`compiler/place/`), and arrive as a resolved
-intent: pins, the emulator pin and the topology sit in `intent.domain`.
+emit stage only formats it: `plan_tree` sets each value at the path declared for it in
+`vnuma.libvirt.elements`, and the template writes that tree. Automatic cells, host-node
+choice and CPU pinning were decided before, by the placement stage (`compiler/place/`), and
+arrive as a resolved intent: pins, the emulator pin and the topology sit in `intent.domain`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vnuma.cpusets import format_cpuset
 from vnuma.model.intent import GuestCell, Intent
+
+if TYPE_CHECKING:
+    from vnuma.emit.tree import XmlNode
 
 LOCAL_DISTANCE = 10
 LIBVIRT_DEFAULT_REMOTE_DISTANCE = 20
@@ -43,7 +48,6 @@ class CellPlan:
 @dataclass(frozen=True)
 class PagePlan:
     size_kib: int
-    nodeset: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,72 @@ def make_plan(intent: Intent) -> DomainPlan:
     )
 
 
+def plan_tree(plan: DomainPlan) -> XmlNode:
+    """The `<domain>` element tree of the plan: each value at its declared path."""
+    from vnuma.emit.tree import XmlNode
+    from vnuma.libvirt import elements as e
+
+    domain = XmlNode(e.DOMAIN).set(e.DOMAIN_TYPE, "kvm")
+    domain.set(e.NAME, plan.name)
+    domain.set(e.MEMORY, plan.memory_kib)
+    for page in plan.hugepages:
+        domain.add(e.PAGE, {e.PAGE_SIZE: page.size_kib})
+    domain.set(e.VCPU, plan.vcpus).set(e.VCPU_PLACEMENT, plan.vcpu_placement)
+    for pin in plan.pins:
+        domain.add(e.VCPUPIN, {e.VCPUPIN_VCPU: pin.vcpu, e.VCPUPIN_CPUSET: pin.cpuset})
+    domain.set(e.EMULATORPIN_CPUSET, plan.emulator_pin)
+    if plan.memory_policy is not None:
+        policy = plan.memory_policy
+        domain.add(
+            e.NUMATUNE_MEMORY,
+            {
+                e.NUMATUNE_MODE: policy.mode,
+                e.NUMATUNE_PLACEMENT: policy.placement,
+                e.NUMATUNE_NODESET: policy.nodeset,
+            },
+        )
+    for memnode in plan.memnodes:
+        domain.add(
+            e.MEMNODE,
+            {
+                e.MEMNODE_CELLID: memnode.cellid,
+                e.MEMNODE_MODE: memnode.mode,
+                e.MEMNODE_NODESET: memnode.nodeset,
+            },
+        )
+    if plan.topology is not None:
+        t = plan.topology
+        domain.add(
+            e.TOPOLOGY,
+            {
+                e.TOPOLOGY_SOCKETS: t.sockets,
+                e.TOPOLOGY_DIES: t.dies,
+                e.TOPOLOGY_CORES: t.cores,
+                e.TOPOLOGY_THREADS: t.threads,
+            },
+        )
+    for cell in plan.cells:
+        node = domain.add(
+            e.CELL,
+            {
+                e.CELL_ID: cell.id,
+                e.CELL_CPUS: cell.cpus,
+                e.CELL_MEMORY: cell.memory_kib,
+                e.CELL_MEM_ACCESS: cell.mem_access,
+            },
+        )
+        for sibling, value in cell.distances:
+            node.add(e.SIBLING, {e.SIBLING_ID: sibling, e.SIBLING_VALUE: value})
+    return domain
+
+
 def _topology(intent: Intent) -> TopologyPlan | None:
     topology = intent.domain.topology
     if topology is None:
         return None
+    # An intent cannot say clusters (the schema has no such key; the model sets 1), so there
+    # is nothing to write: `clusters` is only read from domain XML (VN014's product).
+    assert topology.clusters == 1, topology
     return TopologyPlan(topology.sockets, topology.dies, topology.cores, topology.threads)
 
 

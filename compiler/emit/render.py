@@ -1,38 +1,19 @@
-"""Emit stage: render the plan with the jinja2 templates; merge it into a base domain."""
+"""Emit stage: render the plan with the jinja2 templates; merge it into a base domain.
+
+Both go by `vnuma.libvirt.elements`: the template writes the plan's tree in the declared
+order, and the merge finds, replaces and inserts elements at their declared paths, in the
+same order (libvirt's).
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from vnuma.emit.plan import DomainPlan
+from vnuma.emit.plan import DomainPlan, plan_tree
+from vnuma.libvirt import elements as e
 from vnuma.libvirt.values import parse_uint, scaled_kib
 from vnuma.resources import templates_dir
-
-# libvirt's order of <domain> children (virDomainDefFormatInternal).
-DOMAIN_ORDER = (
-    "name", "uuid", "genid", "title", "description", "metadata", "maxMemory", "memory",
-    "currentMemory", "blkiotune", "memtune", "memoryBacking", "vcpu", "vcpus", "iothreads",
-    "iothreadids", "defaultiothread", "cputune", "numatune", "resource", "sysinfo", "bootloader",
-    "bootloader_args", "os", "idmap", "features", "cpu", "clock", "on_poweroff", "on_reboot",
-    "on_crash", "pm", "perf", "devices", "seclabel", "keywrap", "launchSecurity",
-)  # fmt: skip
-MEMORY_BACKING_ORDER = (
-    "hugepages",
-    "nosharepages",
-    "locked",
-    "source",
-    "access",
-    "allocation",
-    "discard",
-)
-CPU_ORDER = ("model", "vendor", "topology", "cache", "maxphysaddr", "feature", "numa")
-# libvirt's order of <cputune> children (virDomainCputuneDefFormat).
-CPUTUNE_ORDER = (
-    "shares", "period", "quota", "global_period", "global_quota", "emulator_period",
-    "emulator_quota", "iothread_period", "iothread_quota", "vcpupin", "emulatorpin",
-    "iothreadpin", "vcpusched", "iothreadsched", "emulatorsched", "cachetune", "memorytune",
-)  # fmt: skip
 
 
 @cache
@@ -51,7 +32,8 @@ def _environment() -> Any:
 
 def render_fragment(plan: DomainPlan) -> str:
     """A <domain> document holding only the generated elements."""
-    return _environment().get_template("domain.xml.j2").render(plan=plan)
+    text: str = _environment().get_template("domain.xml.j2").render(tree=plan_tree(plan))
+    return text
 
 
 class MergeConflict(Exception):
@@ -74,20 +56,16 @@ def merge_into_domain(base_root: Any, plan: DomainPlan, *, declaration: str | No
     if plan.topology is None:
         _check_topology(base_root, plan)
     else:
-        _replace_nested(base_root, "cpu", "topology", generated.find("cpu/topology"), CPU_ORDER)
+        _replace_nested(base_root, e.TOPOLOGY, e.TOPOLOGY.find(generated))
     if plan.has_cputune:
-        _replace_pins(base_root, generated.find("cputune"))
+        _replace_pins(base_root, e.CPUTUNE.find(generated))
     _set_memory(base_root, generated, plan)
     _replace_child(
-        base_root,
-        "vcpu",
-        _merged_vcpu(base_root.find("vcpu"), generated.find("vcpu"), plan),
-        DOMAIN_ORDER,
+        base_root, e.VCPU, _merged_vcpu(e.VCPU.find(base_root), e.VCPU.find(generated), plan)
     )
-    _replace_child(base_root, "numatune", generated.find("numatune"), DOMAIN_ORDER)
-    hugepages = generated.find("memoryBacking/hugepages")
-    _replace_nested(base_root, "memoryBacking", "hugepages", hugepages, MEMORY_BACKING_ORDER)
-    _replace_nested(base_root, "cpu", "numa", generated.find("cpu/numa"), CPU_ORDER)
+    _replace_child(base_root, e.NUMATUNE, e.NUMATUNE.find(generated))
+    _replace_nested(base_root, e.HUGEPAGES, e.HUGEPAGES.find(generated))
+    _replace_nested(base_root, e.NUMA, e.NUMA.find(generated))
     document = _serialize_document(base_root)
     return f"{declaration}\n{document}" if declaration else document
 
@@ -96,22 +74,24 @@ def _replace_pins(root: Any, generated_cputune: Any) -> None:
     """The plan owns <vcpupin> and <emulatorpin>; other <cputune> children are kept."""
     from lxml import etree
 
-    cputune = root.find("cputune")
+    cputune = e.CPUTUNE.find(root)
     if cputune is None:
-        cputune = etree.Element("cputune")
-        _insert(root, cputune, DOMAIN_ORDER)
-    for old in [*cputune.findall("vcpupin"), *cputune.findall("emulatorpin")]:
-        _remove(old)
+        cputune = etree.Element(e.CPUTUNE.tag)
+        _insert(root, cputune, e.DOMAIN)
+    for pin in (e.VCPUPIN, e.EMULATORPIN):
+        for old in pin.findall(cputune, e.CPUTUNE):
+            _remove(old)
     for pin in list(generated_cputune):
         if isinstance(pin.tag, str):
-            _insert(cputune, pin, CPUTUNE_ORDER)
+            _insert(cputune, pin, e.CPUTUNE)
 
 
 def _serialize_document(root: Any) -> str:
     """The root element with the comments and processing instructions around it, one per line."""
     from lxml import etree
 
-    before, after = [], []
+    before: list[str] = []
+    after: list[str] = []
     node = root.getprevious()
     while node is not None:
         before.insert(0, etree.tostring(node, encoding="unicode", with_tail=False))
@@ -125,12 +105,13 @@ def _serialize_document(root: Any) -> str:
 
 
 def _kib(element: Any) -> int | None:
+    """The size in a (text) `kib` element, or None when libvirt would refuse it."""
     value = parse_uint(element.text)
-    return None if value is None else scaled_kib(value, element.get("unit"))
+    return None if value is None else scaled_kib(value, element.get(e.KIB.unit))
 
 
 def _check_max_memory(root: Any, plan: DomainPlan) -> None:
-    max_memory = root.find("maxMemory")
+    max_memory = e.MAX_MEMORY.find(root)
     if max_memory is not None:
         limit = _kib(max_memory)
         if limit is not None and limit < plan.memory_kib:
@@ -143,12 +124,12 @@ def _check_max_memory(root: Any, plan: DomainPlan) -> None:
 
 
 def _check_topology(root: Any, plan: DomainPlan) -> None:
-    topology = root.find("cpu/topology")
+    topology = e.TOPOLOGY.find(root)
     if topology is None:
         return
     product = 1
-    for attr in ("sockets", "dies", "clusters", "cores", "threads"):
-        value = parse_uint(topology.get(attr, "1"))
+    for count in e.TOPOLOGY_COUNTS:
+        value = parse_uint(count.get(topology, "1"))
         if value is None:
             return
         product *= value
@@ -164,15 +145,15 @@ def _check_topology(root: Any, plan: DomainPlan) -> None:
 
 
 def _set_memory(root: Any, generated: Any, plan: DomainPlan) -> None:
-    memory = root.find("memory")
+    memory = e.MEMORY.find(root)
     old_kib = _kib(memory) if memory is not None else None
-    new_memory = generated.find("memory")
+    new_memory = e.MEMORY.find(generated)
     if memory is not None:
         for attr, value in memory.attrib.items():
-            if attr != "unit":
+            if attr != e.KIB.unit:
                 new_memory.set(attr, value)
-    _replace_child(root, "memory", new_memory, DOMAIN_ORDER)
-    current = root.find("currentMemory")
+    _replace_child(root, e.MEMORY, new_memory)
+    current = e.CURRENT_MEMORY.find(root)
     if current is None:
         return
     current_kib = _kib(current)
@@ -180,47 +161,49 @@ def _set_memory(root: Any, generated: Any, plan: DomainPlan) -> None:
     # unless it now exceeds the memory (libvirt would clamp it).
     if current_kib is None or current_kib == old_kib or current_kib > plan.memory_kib:
         current.attrib.clear()
-        current.set("unit", "KiB")
-        current.text = str(plan.memory_kib)
+        current.set(e.KIB.unit, e.WRITTEN_UNIT)
+        current.text = e.KIB.format(plan.memory_kib)
 
 
 def _merged_vcpu(old: Any, new: Any, plan: DomainPlan) -> Any:
     if old is None:
         return new
-    for attr in ("cpuset", "current"):
-        value = old.get(attr)
+    for attr in (e.VCPU_CPUSET, e.VCPU_CURRENT):
+        value = attr.get(old)
         if value is None:
             continue
-        if attr == "current":
+        if attr is e.VCPU_CURRENT:
             current = parse_uint(value)
             if current is None or current >= plan.vcpus:
                 continue  # libvirt refuses current > maximum; current == maximum says nothing
-        if attr == "cpuset" and plan.vcpu_placement == "auto":
+        if attr is e.VCPU_CPUSET and plan.vcpu_placement == "auto":
             continue
-        new.set(attr, value)
+        new.set(attr.name, value)
     return new
 
 
-def _replace_nested(
-    root: Any, parent_tag: str, child_tag: str, new_child: Any, order: tuple[str, ...]
-) -> None:
+def _replace_nested(root: Any, declared: e.Element, new_child: Any) -> None:
+    """Replace ``declared`` (a grandchild of <domain>) inside its parent, made or dropped as needed."""
     from lxml import etree
 
-    parent = root.find(parent_tag)
+    parent_declared = declared.parent
+    assert parent_declared.parent is e.DOMAIN, declared.path
+    parent = parent_declared.find(root)
     if new_child is None:
         if parent is not None:
-            _replace_child(parent, child_tag, None, order)
+            _replace_child(parent, declared, None)
             if len(parent) == 0 and not parent.attrib:
                 _remove(parent)
         return
     if parent is None:
-        parent = etree.Element(parent_tag)
-        _insert(root, parent, DOMAIN_ORDER)
-    _replace_child(parent, child_tag, new_child, order)
+        parent = etree.Element(parent_declared.tag)
+        _insert(root, parent, e.DOMAIN)
+    _replace_child(parent, declared, new_child)
 
 
-def _replace_child(parent: Any, tag: str, new: Any, order: tuple[str, ...]) -> None:
-    old = parent.find(tag)
+def _replace_child(parent: Any, declared: e.Element, new: Any) -> None:
+    """Put ``new`` where the ``declared`` child of ``parent`` is, or in its declared place."""
+    old = parent.find(declared.tag)
     if old is not None and new is not None:
         new.tail = old.tail
         parent.replace(old, new)
@@ -228,16 +211,16 @@ def _replace_child(parent: Any, tag: str, new: Any, order: tuple[str, ...]) -> N
     elif old is not None:
         _remove(old)
     elif new is not None:
-        _insert(parent, new, order)
+        _insert(parent, new, declared.parent)
 
 
-def _insert(parent: Any, new: Any, order: tuple[str, ...]) -> None:
-    rank = order.index(new.tag) if new.tag in order else len(order)
+def _insert(parent: Any, new: Any, parent_declared: e.Element) -> None:
+    """Insert ``new`` before the first child that libvirt's order puts after it."""
+    rank = parent_declared.rank(new.tag)
     children = [c for c in parent if isinstance(c.tag, str)]
     index = len(parent)
     for child in children:
-        child_rank = order.index(child.tag) if child.tag in order else len(order)
-        if child_rank > rank:
+        if parent_declared.rank(child.tag) > rank:
             index = parent.index(child)
             break
     child_indent, closing_indent = _indents(parent)

@@ -8,8 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import Diagnostic, Span
-from vnuma.rules import make_diagnostic
 
 DEFAULT_SCHEMA_DIRS = (Path("/usr/share/libvirt/schemas"),)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
 from vnuma.diagnostics import Diagnostic
 from vnuma.libvirt.hoststate import (
@@ -18,7 +19,6 @@ from vnuma.libvirt.values import parse_uint, scaled_kib
 from vnuma.load.text import read_bytes
 from vnuma.load.xmlsafe import element_span, parse_xml
 from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool
-from vnuma.rules import make_diagnostic
 
 
 class _BadSnapshot(Exception):

@@ -4,16 +4,18 @@ Every value gets a position keyed by the JSON path an intent would use for it
 (``("cells", 1, "cpus")`` is the `cpus` attribute of the second `<cell>`), so the
 topology rules run unchanged and point at the right line and column of the XML.
 Where libvirt parses leniently (defaults, inferred placement), the lifter does what
-libvirt's parser does (`numa_conf.c`, `domain_conf.c`).
+libvirt's parser does (`numa_conf.c`, `domain_conf.c`). Every element and attribute is
+found and parsed through its declaration in `vnuma.libvirt.elements` (path and type).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
 from vnuma.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
+from vnuma.libvirt import elements as e
 from vnuma.libvirt.values import parse_uint, scaled_kib
 from vnuma.load.document import XmlDocument
 from vnuma.model.intent import (
@@ -31,14 +33,11 @@ from vnuma.model.intent import (
     Placement,
     VcpuPin,
 )
-from vnuma.rules import make_diagnostic
 
 SYSTEM_PAGE_KIB = 4
 # The page size libvirt uses for `<hugepages/>` without `<page>`: the host's default
 # hugetlbfs size, 2 MiB on x86_64 and aarch64 (4 KiB base pages), 16 MiB on ppc64.
 DEFAULT_HUGEPAGE_KIB = {"ppc64": 16384, "ppc64le": 16384}
-MEM_MODES = {mode.value for mode in MemMode}
-MEM_ACCESS = ("shared", "private")
 
 
 def lift_domain(doc: XmlDocument) -> tuple[Intent | None, list[Diagnostic]]:
@@ -130,9 +129,6 @@ class _Lifter:
             )
         return kib
 
-    def text_size(self, element: Any, what: str) -> int | None:
-        return self.scaled(element, self.uint_text(element, what))
-
     def cpuset_attr(self, element: Any, name: str) -> frozenset[int] | None:
         raw = element.get(name)
         if raw is None:
@@ -144,7 +140,7 @@ class _Lifter:
             return None
 
     def enum_attr(self, element: Any, name: str, allowed: tuple[str, ...] | set[str]) -> str | None:
-        raw = element.get(name)
+        raw: str | None = element.get(name)
         if raw is None or raw in allowed:
             return raw
         self.report(
@@ -155,13 +151,36 @@ class _Lifter:
         )
         return None
 
+    def attr(self, element: Any, declared: e.Attribute) -> Any:
+        """A declared attribute of ``element``, parsed as its type; None when absent or bad."""
+        value = declared.value
+        if value is e.UINT:
+            return self.uint_attr(element, declared.name, required=declared.required)
+        if value is e.KIB:
+            number = self.uint_attr(element, declared.name, required=declared.required)
+            return self.scaled(element, number, value.unit)
+        if value is e.CPUSET:
+            return self.cpuset_attr(element, declared.name)
+        if value.kind == "enum":
+            return self.enum_attr(element, declared.name, value.choices)
+        return declared.get(element)
+
+    def text(self, element: Any, declared: e.Element) -> Any:
+        """The text of a declared element, parsed as its type; None when bad."""
+        value = declared.text
+        if value is e.UINT:
+            return self.uint_text(element, declared.what)
+        if value is e.KIB:
+            return self.scaled(element, self.uint_text(element, declared.what), value.unit)
+        return element.text
+
     # --- the domain -------------------------------------------------------------
 
     def lift(self) -> Intent:
         root = self.root
         self.at((), root)
-        os_type = root.find("os/type")
-        arch = os_type.get("arch") if os_type is not None else None
+        os_type = e.OS_TYPE.find(root)
+        arch = e.OS_ARCH.get(os_type) if os_type is not None else None
         vcpus, current, vcpu_placement, vcpu_cpuset = self.vcpu()
         cells = self.cells()
         memory_kib, memory_given = self.memory(cells)
@@ -178,17 +197,17 @@ class _Lifter:
             max_memory_kib=max_memory_kib,
             max_memory_slots=max_memory_slots,
             topology=self.topology(),
-            numa_without_cells=root.find("cpu/numa") is not None and not cells,
+            numa_without_cells=e.NUMA.find(root) is not None and not cells,
             memory_given=memory_given,
             arch=arch,
-            machine=os_type.get("machine") if os_type is not None else None,
+            machine=e.OS_MACHINE.get(os_type) if os_type is not None else None,
+            uuid=self.identity(e.UUID),
         )
-        name = root.findtext("name")
         return Intent(
             path=self.doc.path,
             vcpus=vcpus,
             memory_kib=memory_kib,
-            name=name.strip() if name else Path(self.doc.path).stem,
+            name=self.identity(e.NAME),
             numatune=numatune,
             cells=cells,
             hugepages=self.hugepages(arch, has_cells=bool(cells)),
@@ -197,8 +216,17 @@ class _Lifter:
             positions=self.positions,
         )
 
+    def identity(self, declared: e.Element) -> str | None:
+        """<name> or <uuid> as written (None when absent): what makes two files one guest."""
+        element = declared.find(self.root)
+        text = (element.text or "").strip() if element is not None else ""
+        if not text:
+            return None
+        self.at_text((declared.tag,), element)
+        return text.lower() if declared is e.UUID else text
+
     def vcpu(self) -> tuple[int, int | None, Placement, frozenset[int] | None]:
-        element = self.root.find("vcpu")
+        element = e.VCPU.find(self.root)
         if element is None:
             return 1, None, Placement.STATIC, None
         self.at_text(("vcpus",), element)
@@ -212,20 +240,20 @@ class _Lifter:
                 self.locator.text(element),
             )
             count = 1
-        current = self.uint_attr(element, "current")
+        current = self.attr(element, e.VCPU_CURRENT)
         if current is not None:
-            self.at(("vcpus_current",), element, "current")
-        placement = self.enum_attr(element, "placement", ("static", "auto")) or "static"
-        cpuset = self.cpuset_attr(element, "cpuset")
+            self.at(("vcpus_current",), element, e.VCPU_CURRENT.name)
+        placement = self.attr(element, e.VCPU_PLACEMENT) or "static"
+        cpuset = self.attr(element, e.VCPU_CPUSET)
         if cpuset is not None:
-            self.at(("vcpu_cpuset",), element, "cpuset")
+            self.at(("vcpu_cpuset",), element, e.VCPU_CPUSET.name)
         return count, current, Placement(placement), cpuset
 
     def memory(self, cells: tuple[GuestCell, ...]) -> tuple[int, bool]:
-        element = self.root.find("memory")
+        element = e.MEMORY.find(self.root)
         cell_sum = sum(cell.memory_kib for cell in cells)
         if element is None:
-            numa = self.root.find("cpu/numa")
+            numa = e.NUMA.find(self.root)
             self.at(("memory",), numa if numa is not None else self.root)
             if not cells:
                 self.report(
@@ -236,7 +264,7 @@ class _Lifter:
                 )
             return cell_sum, False
         self.at_text(("memory",), element)
-        size = self.text_size(element, "memory size")
+        size = self.text(element, e.MEMORY)
         if size == 0 and not cells:
             self.report(
                 "VN016",
@@ -247,21 +275,18 @@ class _Lifter:
         return size or 0, True
 
     def max_memory(self) -> tuple[int | None, int | None]:
-        element = self.root.find("maxMemory")
+        element = e.MAX_MEMORY.find(self.root)
         if element is None:
             return None, None
         self.at_text(("max_memory",), element)
-        return self.text_size(element, "maximum memory size"), parse_uint(element.get("slots"))
+        return self.text(element, e.MAX_MEMORY), parse_uint(e.MAX_MEMORY_SLOTS.get(element))
 
     def topology(self) -> CpuTopology | None:
-        element = self.root.find("cpu/topology")
+        element = e.TOPOLOGY.find(self.root)
         if element is None:
             return None
         self.at(("topology",), element)
-        values = {
-            name: self.uint_attr(element, name, required=name not in ("dies", "clusters"))
-            for name in ("sockets", "dies", "clusters", "cores", "threads")
-        }
+        values = {count.name: self.attr(element, count) for count in e.TOPOLOGY_COUNTS}
         if any(values[n] is None for n in ("sockets", "cores", "threads")):
             return None
         return CpuTopology(
@@ -273,27 +298,27 @@ class _Lifter:
         )
 
     def cells(self) -> tuple[GuestCell, ...]:
-        numa = self.root.find("cpu/numa")
+        numa = e.NUMA.find(self.root)
         if numa is None:
             return ()
         self.at(("cells",), numa)
         return tuple(
-            self.cell(index, element) for index, element in enumerate(numa.findall("cell"))
+            self.cell(index, element) for index, element in enumerate(e.CELL.findall(numa, e.NUMA))
         )
 
     def cell(self, index: int, element: Any) -> GuestCell:
         path: JsonPath = ("cells", index)
         self.at(path, element)
-        cell_id = self.uint_attr(element, "id")
+        cell_id = self.attr(element, e.CELL_ID)
         if cell_id is not None:
-            self.at((*path, "id"), element, "id")
-        cpus = self.cpuset_attr(element, "cpus")
-        self.at((*path, "cpus"), element, "cpus")
-        memory = self.scaled(element, self.uint_attr(element, "memory", required=True))
-        self.at((*path, "memory"), element, "memory")
-        access = self.enum_attr(element, "memAccess", MEM_ACCESS)
+            self.at((*path, "id"), element, e.CELL_ID.name)
+        cpus = self.attr(element, e.CELL_CPUS)
+        self.at((*path, "cpus"), element, e.CELL_CPUS.name)
+        memory = self.attr(element, e.CELL_MEMORY)
+        self.at((*path, "memory"), element, e.CELL_MEMORY.name)
+        access = self.attr(element, e.CELL_MEM_ACCESS)
         if access is not None:
-            self.at((*path, "mem_access"), element, "memAccess")
+            self.at((*path, "mem_access"), element, e.CELL_MEM_ACCESS.name)
         return GuestCell(
             index=index,
             id=cell_id if cell_id is not None else index,
@@ -304,26 +329,26 @@ class _Lifter:
         )
 
     def distances(self, path: JsonPath, cell: Any) -> dict[int, int]:
-        block = cell.find("distances")
+        block = e.DISTANCES.find(cell, e.CELL)
         if block is None:
             return {}
         self.at((*path, "distances"), block)
         result: dict[int, int] = {}
-        for sibling in block.findall("sibling"):
-            target = self.uint_attr(sibling, "id", required=True)
-            value = self.uint_attr(sibling, "value", required=True)
+        for sibling in e.SIBLING.findall(block, e.DISTANCES):
+            target = self.attr(sibling, e.SIBLING_ID)
+            value = self.attr(sibling, e.SIBLING_VALUE)
             if target is None or value is None:
                 continue
-            self.at((*path, "distances", str(target)), sibling, "value")
+            self.at((*path, "distances", str(target)), sibling, e.SIBLING_VALUE.name)
             result[target] = value
         return result
 
     def numatune(
         self, cells: tuple[GuestCell, ...], vcpu_placement: Placement
     ) -> tuple[NumaTune | None, tuple[MemNodeRef, ...], tuple[GuestCell, ...]]:
-        block = self.root.find("numatune")
-        memory = block.find("memory") if block is not None else None
-        memnode_elements = block.findall("memnode") if block is not None else []
+        block = e.NUMATUNE.find(self.root)
+        memory = e.NUMATUNE_MEMORY.find(block, e.NUMATUNE) if block is not None else None
+        memnode_elements = e.MEMNODE.findall(block, e.NUMATUNE) if block is not None else []
         numatune = self.guest_wide_numatune(block, memory, vcpu_placement)
         if numatune is None and memnode_elements:
             self.at(("numatune",), block)
@@ -337,20 +362,21 @@ class _Lifter:
         if memory is None:
             if vcpu_placement is Placement.AUTO:
                 # libvirt adds <memory mode='strict' placement='auto'/> (numa_conf.c)
-                self.at(("numatune",), self.root.find("vcpu"), "placement")
+                self.at(("numatune",), e.VCPU.find(self.root), e.VCPU_PLACEMENT.name)
                 return NumaTune(placement=Placement.AUTO)
             return None
         self.at(("numatune",), memory)
-        mode = self.enum_attr(memory, "mode", MEM_MODES) or "strict"
-        self.at(("numatune", "mode"), memory, "mode")
-        nodeset = self.cpuset_attr(memory, "nodeset")
-        if memory.get("nodeset") is not None:
-            self.at(("numatune", "nodeset"), memory, "nodeset")
-        placement = self.enum_attr(memory, "placement", ("static", "auto"))
-        if memory.get("placement") is not None:
-            self.at(("numatune", "placement"), memory, "placement")
+        mode = self.attr(memory, e.NUMATUNE_MODE) or "strict"
+        self.at(("numatune", "mode"), memory, e.NUMATUNE_MODE.name)
+        nodeset = self.attr(memory, e.NUMATUNE_NODESET)
+        has_nodeset = e.NUMATUNE_NODESET.get(memory) is not None
+        if has_nodeset:
+            self.at(("numatune", "nodeset"), memory, e.NUMATUNE_NODESET.name)
+        placement = self.attr(memory, e.NUMATUNE_PLACEMENT)
+        if e.NUMATUNE_PLACEMENT.get(memory) is not None:
+            self.at(("numatune", "placement"), memory, e.NUMATUNE_PLACEMENT.name)
         if placement is None:
-            placement = "static" if memory.get("nodeset") is not None else vcpu_placement.value
+            placement = "static" if has_nodeset else vcpu_placement.value
         return NumaTune(MemMode(mode), nodeset, Placement(placement))
 
     def memnodes(
@@ -362,19 +388,19 @@ class _Lifter:
         for index, element in enumerate(elements):
             path: JsonPath = ("memnodes", index)
             self.at(path, element)
-            cellid = self.uint_attr(element, "cellid", required=True)
+            cellid = self.attr(element, e.MEMNODE_CELLID)
             if cellid is None:
                 continue
-            self.at((*path, "cellid"), element, "cellid")
+            self.at((*path, "cellid"), element, e.MEMNODE_CELLID.name)
             refs.append(MemNodeRef(cellid, path))
-            mode = self.enum_attr(element, "mode", MEM_MODES) or "strict"
-            nodeset = self.cpuset_attr(element, "nodeset")
+            mode = self.attr(element, e.MEMNODE_MODE) or "strict"
+            nodeset = self.attr(element, e.MEMNODE_NODESET)
             cell = by_id.get(cellid)
             if cell is None or cellid in bound:
                 continue
             bound.add(cellid)
-            self.at((*cell.path, "host_nodes"), element, "nodeset")
-            self.at((*cell.path, "mode"), element, "mode")
+            self.at((*cell.path, "host_nodes"), element, e.MEMNODE_NODESET.name)
+            self.at((*cell.path, "mode"), element, e.MEMNODE_MODE.name)
             by_id[cellid] = GuestCell(
                 index=cell.index,
                 id=cell.id,
@@ -401,10 +427,10 @@ class _Lifter:
         return tuple(out)
 
     def hugepages(self, arch: str | None, *, has_cells: bool) -> tuple[Hugepages, ...]:
-        block = self.root.find("memoryBacking/hugepages")
+        block = e.HUGEPAGES.find(self.root)
         if block is None:
             return ()
-        pages = block.findall("page")
+        pages = e.PAGE.findall(block, e.HUGEPAGES)
         if not pages:
             self.at(("hugepages", 0), block)
             size = DEFAULT_HUGEPAGE_KIB.get(arch or "", 2048)
@@ -413,18 +439,20 @@ class _Lifter:
         for index, page in enumerate(pages):
             path: JsonPath = ("hugepages", index)
             self.at(path, page)
-            self.at((*path, "size"), page, "size")
-            size = self.scaled(page, self.uint_attr(page, "size", required=True))
+            self.at((*path, "size"), page, e.PAGE_SIZE.name)
+            size = self.attr(page, e.PAGE_SIZE)
             if size is None:
                 continue
             if size == 0:
                 self.report(
-                    "VN005", "hugepage size can't be zero", self.locator.attribute(page, "size")
+                    "VN005",
+                    "hugepage size can't be zero",
+                    self.locator.attribute(page, e.PAGE_SIZE.name),
                 )
                 continue
-            cells = self.cpuset_attr(page, "nodeset")
-            if page.get("nodeset") is not None:
-                self.at((*path, "nodeset"), page, "nodeset")
+            cells = self.attr(page, e.PAGE_NODESET)
+            if e.PAGE_NODESET.get(page) is not None:
+                self.at((*path, "nodeset"), page, e.PAGE_NODESET.name)
             if not has_cells and cells is not None and cells <= {0}:
                 cells = None  # without guest cells, node 0 is the whole guest (libvirt)
             if size == SYSTEM_PAGE_KIB:
@@ -434,60 +462,58 @@ class _Lifter:
 
     def pins(self) -> tuple[VcpuPin, ...]:
         pins = []
-        for index, element in enumerate(self.root.findall("cputune/vcpupin")):
+        for index, element in enumerate(e.VCPUPIN.findall(self.root)):
             path: JsonPath = ("pins", index)
             self.at(path, element)
-            vcpu = self.uint_attr(element, "vcpu", required=True)
-            self.at((*path, "vcpu"), element, "vcpu")
-            if element.get("cpuset") is None:
+            vcpu = self.attr(element, e.VCPUPIN_VCPU)
+            self.at((*path, "vcpu"), element, e.VCPUPIN_VCPU.name)
+            if e.VCPUPIN_CPUSET.get(element) is None:
                 self.report("VN016", "missing cpuset for vcpupin", self.locator.element(element))
                 continue
-            cpuset = self.cpuset_attr(element, "cpuset")
-            self.at((*path, "cpuset"), element, "cpuset")
+            cpuset = self.attr(element, e.VCPUPIN_CPUSET)
+            self.at((*path, "cpuset"), element, e.VCPUPIN_CPUSET.name)
             if vcpu is not None and cpuset is not None:
                 pins.append(VcpuPin(vcpu, cpuset, path))
         return tuple(pins)
 
     def emulator_pin(self) -> frozenset[int] | None:
-        element = self.root.find("cputune/emulatorpin")
+        element = e.EMULATORPIN.find(self.root)
         if element is None:
             return None
-        self.at(("emulator_pin",), element, "cpuset")
-        return self.cpuset_attr(element, "cpuset")
+        self.at(("emulator_pin",), element, e.EMULATORPIN_CPUSET.name)
+        cpuset: frozenset[int] | None = self.attr(element, e.EMULATORPIN_CPUSET)
+        return cpuset
 
     def memory_devices(self) -> tuple[MemoryDevice, ...]:
         devices = []
-        for index, element in enumerate(self.root.findall("devices/memory")):
+        for index, element in enumerate(e.MEMORY_DEVICE.findall(self.root)):
             path: JsonPath = ("memory_devices", index)
             self.at(path, element)
-            size_element = element.find("target/size")
+            size_element = e.MEMORY_DEVICE_SIZE.find(element, e.MEMORY_DEVICE)
             size = (
-                self.text_size(size_element, "memory device size")
-                if size_element is not None
-                else None
+                self.text(size_element, e.MEMORY_DEVICE_SIZE) if size_element is not None else None
             )
-            node_element = element.find("target/node")
+            node_element = e.MEMORY_DEVICE_NODE.find(element, e.MEMORY_DEVICE)
             node = None
             if node_element is not None:
-                node = self.uint_text(node_element, "memory device target node")
+                node = self.text(node_element, e.MEMORY_DEVICE_NODE)
                 self.at_text((*path, "node"), node_element)
-            devices.append(MemoryDevice(element.get("model", ""), size, node, path))
+            model = e.MEMORY_DEVICE_MODEL.get(element, "") or ""
+            devices.append(MemoryDevice(model, size, node, path))
         return tuple(devices)
 
     def pci_nodes(self) -> tuple[PciNodeRef, ...]:
         refs = []
-        for index, element in enumerate(self.root.findall("devices/controller")):
-            node_element = element.find("target/node")
-            if element.get("type") != "pci" or node_element is None:
+        for index, element in enumerate(e.CONTROLLER.findall(self.root)):
+            node_element = e.CONTROLLER_NODE.find(element, e.CONTROLLER)
+            if e.CONTROLLER_TYPE.get(element) != "pci" or node_element is None:
                 continue
             path: JsonPath = ("pci_controllers", index)
             self.at(path, element)
             self.at_text((*path, "node"), node_element)
-            node = self.uint_text(node_element, "PCI controller target node")
+            node = self.text(node_element, e.CONTROLLER_NODE)
             if node is not None:
-                refs.append(
-                    PciNodeRef(
-                        parse_uint(element.get("index")), element.get("model", ""), node, path
-                    )
-                )
+                bus = parse_uint(e.CONTROLLER_INDEX.get(element))
+                model = e.CONTROLLER_MODEL.get(element, "") or ""
+                refs.append(PciNodeRef(bus, model, node, path))
         return tuple(refs)

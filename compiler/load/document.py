@@ -1,16 +1,27 @@
-"""Read an XML file for linting: the parsed tree, its source text and a position locator."""
+"""Read an XML file (domain, base domain, guest beside another): the one XML loader.
+
+Every command reads domain XML through :func:`load_xml_document`, so a file gets one
+verdict whichever command reads it. The policy is libxml2's, which libvirt parses with:
+the encoding the XML declaration names (UTF-8 without one; a UTF-8 byte order mark is
+dropped), bytes that are not valid in it are a VN001 at their line and column.
+"""
 
 from __future__ import annotations
 
+import codecs
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import Diagnostic, Span
-from vnuma.load.text import decode_utf8, read_bytes
+from vnuma.load.text import decode_text, read_bytes
 from vnuma.load.xmlpos import XmlLocator
 from vnuma.load.xmlsafe import parse_xml
-from vnuma.rules import make_diagnostic
+
+_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(<\?xml\s[^>]*\?>)")
+_ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
 @dataclass(frozen=True)
@@ -20,6 +31,11 @@ class XmlDocument:
     root: Any = None
     locator: XmlLocator | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
+    declaration: str | None = None
+    """The document's `<?xml ...?>` line as written (kept when vnuma rewrites the file)."""
+    encoding: str = "utf-8"
+    """The encoding the declaration names (utf-8 without one): how the file is decoded
+    and how a rewrite of it is encoded."""
 
     @property
     def root_tag(self) -> str | None:
@@ -29,13 +45,37 @@ class XmlDocument:
 def load_xml_document(path: Path, shown: str) -> XmlDocument:
     """Raises UnreadableInput when the file cannot be read; anything else is a diagnostic."""
     data = read_bytes(path)
-    text, problem = decode_utf8(data)
+    declaration, encoding = xml_declaration(data)
+    text, problem = decode_text(data, encoding)
     if problem is not None:
         span = Span(problem.line, problem.column, problem.line, problem.column + 1)
-        diag = make_diagnostic("VN001", problem.message, shown, span, hint="save the file as UTF-8")
-        return XmlDocument(shown, "", diagnostics=(diag,))
+        hint = (
+            "save the file as UTF-8, or name its encoding in the XML declaration "
+            "(<?xml version='1.0' encoding='ISO-8859-1'?>)"
+        )
+        diag = make_diagnostic("VN001", problem.message, shown, span, hint=hint)
+        # the text with the bad bytes replaced: enough to tell a domain from other XML
+        readable = data.decode(encoding, errors="replace")
+        return XmlDocument(shown, readable, diagnostics=(diag,), declaration=declaration)
     root, xml_problem = parse_xml(data)
     if xml_problem is not None:
         diag = make_diagnostic("VN001", xml_problem.message, shown, xml_problem.span)
-        return XmlDocument(shown, text, diagnostics=(diag,))
-    return XmlDocument(shown, text, root, XmlLocator(text, root))
+        return XmlDocument(shown, text, diagnostics=(diag,), declaration=declaration)
+    return XmlDocument(
+        shown, text, root, XmlLocator(text, root), declaration=declaration, encoding=encoding
+    )
+
+
+def xml_declaration(data: bytes) -> tuple[str | None, str]:
+    """The document's own `<?xml ...?>` line (kept as written) and its encoding."""
+    match = _DECLARATION.match(data)
+    if match is None:
+        return None, "utf-8"
+    declaration = match.group(1).decode("ascii", errors="replace")
+    encoding = _ENCODING.search(declaration)
+    name = encoding.group(1) if encoding else "utf-8"
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        name = "utf-8"
+    return declaration, name

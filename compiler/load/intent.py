@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
 from vnuma.load.text import decode_utf8, read_bytes
-from vnuma.rules import make_diagnostic
 
 INTENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 MAX_YAML_NODES = 100_000

@@ -31,11 +31,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
 from vnuma.diagnostics import Diagnostic
 from vnuma.load.text import UnreadableInput
 from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool
-from vnuma.rules import make_diagnostic
 
 SYSFS_ROOT = Path("/sys/devices/system")
 PROC_MEMINFO = Path("/proc/meminfo")

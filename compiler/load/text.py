@@ -69,15 +69,22 @@ def _read_at_most(handle: BinaryIO, limit: int) -> bytes:
 
 def decode_utf8(data: bytes) -> tuple[str, DecodeProblem | None]:
     """Decode UTF-8 (a BOM is dropped); report the line/column of the first bad byte."""
+    return decode_text(data, "utf-8")
+
+
+def decode_text(data: bytes, encoding: str) -> tuple[str, DecodeProblem | None]:
+    """Decode ``data`` in ``encoding`` (a UTF-8 BOM is dropped); report the line/column of
+    the first byte that is not valid in it."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
-        return data.decode("utf-8"), None
+        return data.decode(encoding), None
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
-        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode(encoding, "replace")) + 1
+        name = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
         problem = DecodeProblem(
-            f"file is not valid UTF-8 (byte 0x{data[exc.start]:02x})", line, column
+            f"file is not valid {name} (byte 0x{data[exc.start]:02x})", line, column
         )
         return "", problem

@@ -53,7 +53,7 @@ def parse_xml(data: bytes) -> tuple[Any, XmlProblem | None]:
     except ValueError as exc:
         return None, XmlProblem(f"XML error: {exc}", None)
     docinfo = root.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
+    if docinfo.doctype or docinfo.internalDTD is not None:  # type: ignore[union-attr]  # lxml-stubs 0.5 lacks DocInfo.doctype
         return None, XmlProblem(
             "DOCTYPE declarations (and entities) are not allowed", Span(1, 1, 1, 2)
         )

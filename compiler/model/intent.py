@@ -9,9 +9,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
 from vnuma.diagnostics import Diagnostic, JsonPath, PositionMap
-from vnuma.rules import make_diagnostic
 from vnuma.sizes import SizeError, parse_size_kib
 
 
@@ -189,6 +189,8 @@ class DomainExtras:
     memory_given: bool = True
     arch: str | None = None
     machine: str | None = None
+    uuid: str | None = None
+    """<uuid>, lower case: with <name>, what makes two files one guest on a host."""
 
 
 @dataclass(frozen=True)

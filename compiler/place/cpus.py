@@ -17,6 +17,7 @@ class CpuPlacement(ABC):
     (usable CPUs after reserved and occupied ones), and the reporting methods."""
 
     host: HostTopology
+    intent: Intent
     states: dict[int, NodeState]
     used: set[int]
 
@@ -44,7 +45,9 @@ class CpuPlacement(ABC):
         policy = intent.cpu
         if policy.pinning is Pinning.NONE:
             return []
-        groups = [(c, sorted(c.cpus)) for c in intent.cells if c.cpus]
+        groups: list[tuple[GuestCell | None, list[int]]] = [
+            (c, sorted(c.cpus)) for c in intent.cells if c.cpus
+        ]
         if not intent.cells:
             groups = [(None, list(range(intent.vcpus)))]
         covered = {v for _, vcpus in groups for v in vcpus}

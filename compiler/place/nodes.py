@@ -26,7 +26,7 @@ class NodeState:
     """Cores whose threads are all usable (sibling CPU ids, sorted)."""
     has_cpus: bool
 
-    def signature(self) -> tuple:
+    def signature(self) -> tuple[object, ...]:
         return (
             self.memory_kib,
             tuple(sorted(self.pages.items())),
@@ -39,6 +39,11 @@ class NodeState:
 def node_states(
     host: HostTopology, reserved: frozenset[int], reserve_kib: int, occupied: Sequence[Intent]
 ) -> dict[int, NodeState]:
+    """What each node can still give: the capacity model's placeable memory and pools,
+    less what the ``occupied`` guests hold (laid out by the same max-flow admission
+    uses), and its CPUs less ``reserved`` and the occupied guests' dedicated pins."""
+    from vnuma.model.capacity import held_on_nodes
+
     taken_cpus = {
         cpu
         for guest in occupied
@@ -47,21 +52,25 @@ def node_states(
         for cpu in pin.cpuset
     }
     states = {cell.id: _node_state(cell, reserved | taken_cpus, reserve_kib) for cell in host.cells}
-    for guest in occupied:
-        _subtract_guest(states, guest)
+    if occupied:
+        memory = {node: state.memory_kib for node, state in states.items()}
+        pages = {node: dict(state.pages) for node, state in states.items()}
+        small, taken_pages = held_on_nodes(host, occupied, memory, pages)
+        for node, amount in small.items():
+            states[node].memory_kib -= amount
+        for size, used in taken_pages.items():
+            for node, count in used.items():
+                states[node].pages[size] = states[node].pages.get(size, 0) - count
     return states
 
 
 def _node_state(cell: HostCell, unusable: frozenset[int] | set[int], reserve_kib: int) -> NodeState:
-    small = cell.free_memory_kib if cell.free_memory_kib is not None else cell.small_page_kib
-    pages = {
-        pool.size_kib: pool.free if pool.free is not None else pool.count
-        for pool in cell.pages
-        if pool.size_kib != cell.base_page_kib
-    }
+    from vnuma.model.capacity import placeable_kib, placeable_pages
+
+    pages = placeable_pages(cell)
     cpus = sorted(cpu.id for cpu in cell.cpus if cpu.id not in unusable)
     usable = set(cpus)
-    cores: dict[tuple, list[int]] = {}
+    cores: dict[tuple[int | None, ...], list[int]] = {}
     for cpu in cell.cpus:
         cores.setdefault(cpu.core_key, []).append(cpu.id)
     whole = sorted(
@@ -70,49 +79,12 @@ def _node_state(cell: HostCell, unusable: frozenset[int] | set[int], reserve_kib
     )
     return NodeState(
         id=cell.id,
-        memory_kib=max((small or 0) - reserve_kib, 0),
+        memory_kib=placeable_kib(cell, reserve_kib),
         pages=pages,
         cpus=cpus,
         cores=whole,
         has_cpus=bool(cell.cpus),
     )
-
-
-def _subtract_guest(states: dict[int, NodeState], guest: Intent) -> None:
-    """Take an already placed guest's memory off the nodes: strictly bound small-page
-    memory from its nodes; huge pages in any mode (from its nodes first, then any)."""
-    bindings = {id(b.cell): b for b in guest.bindings()}
-    parts = [(cell, cell.memory_kib) for cell in guest.cells] or [(None, guest.memory_kib)]
-    for cell, memory in parts:
-        binding = bindings.get(id(cell))
-        pages = guest.page_size_of(cell)
-        bound = sorted(n for n in binding.nodes if n in states) if binding else []
-        if pages is None:
-            if binding is not None and binding.mode.binds:
-                _take(states, bound, memory, None)
-            continue
-        left = _take(states, bound, -(-memory // pages.size_kib), pages.size_kib)
-        _take(states, sorted(n for n in states if n not in bound), left, pages.size_kib)
-
-
-def _take(states: dict[int, NodeState], nodes: list[int], amount: int, page_kib: int | None) -> int:
-    """Subtract ``amount`` (KiB, or pages of ``page_kib``) from the roomiest nodes first;
-    return what did not fit."""
-    for node in sorted(nodes, key=lambda n: -_room(states[n], page_kib)):
-        take = min(amount, max(_room(states[node], page_kib), 0))
-        if page_kib is None:
-            states[node].memory_kib -= take
-        else:
-            pool = states[node].pages
-            pool[page_kib] = pool.get(page_kib, 0) - take
-        amount -= take
-    return amount
-
-
-def _room(state: NodeState, page_kib: int | None) -> int:
-    if page_kib is None:
-        return state.memory_kib
-    return state.pages.get(page_kib, 0)
 
 
 # --- what each cell needs -----------------------------------------------------------------

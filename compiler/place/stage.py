@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from vnuma.codes import make_diagnostic
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import Diagnostic, JsonPath, Severity
 from vnuma.model.host import HostTopology
@@ -41,7 +42,6 @@ from vnuma.place.nodes import (
     shortfall,
 )
 from vnuma.place.solver import Choice, Problem, choose
-from vnuma.rules import make_diagnostic
 from vnuma.sizes import format_kib
 
 MIB = 1024
@@ -139,10 +139,10 @@ class _Placement(CpuPlacement):
         self.note(
             f"host {self.host.source}: {len(self.host.cells)} nodes, {self.host.cpu_count} CPUs"
         )
-        cells = self.split() if intent.cell_count is not None else intent.cells
-        if self.failed:
+        split = self.split() if intent.cell_count is not None else intent.cells
+        if self.failed or split is None:
             return self.result
-        cells = self.assign_nodes(cells)
+        cells = self.assign_nodes(split)
         if self.failed or cells is None:
             return self.result
         numatune = self.resolved_numatune(cells)
@@ -429,7 +429,7 @@ class _Placement(CpuPlacement):
     ) -> Choice | None:
         fits_on = {need.index: frozenset(compatible[need.index]) for need in needs}
 
-        def compat_signature(node: int) -> tuple:
+        def compat_signature(node: int) -> tuple[object, ...]:
             fits = tuple(node in fits_on[need.index] for need in needs)
             return (self.states[node].signature(), fits)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,45 @@ class HostMapping:
     files: tuple[str, ...]
 
 
+class PathCache:
+    """``Path.resolve()`` and config-relative paths, remembered for one run.
+
+    Path.resolve() walks the file system (an lstat per component); a lint run asks for
+    the same files many times (exclusion, host mapping, every diagnostic's per-file-
+    ignores). One cache belongs to one run (the lint command's ConfigResolver hands its
+    own to every configuration it loads); it is not pickled to worker processes."""
+
+    def __init__(self) -> None:
+        self._resolved: dict[Path, Path] = {}
+        self._relative: dict[tuple[Path, Path], str | None] = {}
+
+    def resolve(self, path: Path) -> Path:
+        found = self._resolved.get(path)
+        if found is None:
+            found = self._resolved[path] = path.resolve()
+        return found
+
+    def remember(self, path: Path, real: Path) -> None:
+        """What ``path.resolve()`` is, when the caller knows it without asking the system."""
+        self._resolved.setdefault(path, real)
+
+    def relative(self, root: Path, path: Path) -> str | None:
+        key = (root, path)
+        if key not in self._relative:
+            try:
+                found: str | None = self.resolve(path).relative_to(self.resolve(root)).as_posix()
+            except ValueError:
+                found = None
+            self._relative[key] = found
+        return self._relative[key]
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
 @dataclass(frozen=True)
 class LintConfig:
     source: Path | None
@@ -72,6 +111,7 @@ class LintConfig:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     hosts: tuple[HostMapping, ...] = ()
     exclude: tuple[str, ...] = ()
+    paths: PathCache = field(default_factory=PathCache, compare=False, repr=False)
 
     def is_enabled(self, code: str, path: Path) -> bool:
         code = code.upper()
@@ -130,42 +170,11 @@ class LintConfig:
         return any(matches(glob) for glob in self.exclude)
 
     def relative(self, path: Path) -> str | None:
-        key = (self.root, path)
-        if key not in _RELATIVE:
-            try:
-                _RELATIVE[key] = resolved(path).relative_to(resolved(self.root)).as_posix()
-            except ValueError:
-                _RELATIVE[key] = None
-        return _RELATIVE[key]
+        return self.paths.relative(self.root, path)
 
 
-# Path.resolve() walks the file system (an lstat per component); a lint run asks for the
-# same files many times (exclusion, host mapping, every diagnostic's per-file-ignores).
-# `vnuma lint` empties these at the start and end of each run (forget_resolved).
-_RESOLVED: dict[Path, Path] = {}
-_RELATIVE: dict[tuple[Path, Path], str | None] = {}
-
-
-def resolved(path: Path) -> Path:
-    """``path.resolve()``, remembered until :func:`forget_resolved`."""
-    found = _RESOLVED.get(path)
-    if found is None:
-        found = _RESOLVED[path] = path.resolve()
-    return found
-
-
-def remember_resolved(path: Path, real: Path) -> None:
-    """What ``path.resolve()`` is, when the caller knows it without asking the system."""
-    _RESOLVED.setdefault(path, real)
-
-
-def forget_resolved() -> None:
-    _RESOLVED.clear()
-    _RELATIVE.clear()
-
-
-def default_config(cwd: Path) -> LintConfig:
-    return LintConfig(source=None, root=cwd.resolve())
+def default_config(cwd: Path, paths: PathCache | None = None) -> LintConfig:
+    return LintConfig(source=None, root=cwd.resolve(), paths=paths or PathCache())
 
 
 def discover_config(start: Path) -> Path | None:
@@ -183,9 +192,11 @@ def discover_config(start: Path) -> Path | None:
     return None
 
 
-def load_config(path: Path | None, *, cwd: Path, known_codes: Iterable[str]) -> LintConfig:
+def load_config(
+    path: Path | None, *, cwd: Path, known_codes: Iterable[str], paths: PathCache | None = None
+) -> LintConfig:
     if path is None:
-        return default_config(cwd)
+        return default_config(cwd, paths)
     path = path.resolve()
     document = _read_toml(path)
     if path.name == PYPROJECT:
@@ -193,9 +204,10 @@ def load_config(path: Path | None, *, cwd: Path, known_codes: Iterable[str]) -> 
     else:
         table, prefix = document, ""
     try:
-        return _build(table, _Context(path.parent, prefix, _normalised(known_codes)), path)
+        config = _build(table, _Context(path.parent, prefix, _normalised(known_codes)), path)
     except _Invalid as exc:
         raise ConfigError(str(exc), path) from None
+    return config if paths is None else replace(config, paths=paths)
 
 
 def glob_match(pattern: str, relpath: str) -> bool:

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Any
 
-from vnuma import __version__
+from vnuma import __version__, codes
+from vnuma.codes import Code
 from vnuma.diagnostics import Diagnostic, Severity, Span
-from vnuma.rules import Rule, all_rules
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -150,7 +150,7 @@ def fingerprint(diag: Diagnostic) -> str:
     return hashlib.sha256(f"{diag.code}:{diag.path}:{diag.message}".encode()).hexdigest()[:32]
 
 
-def _sarif_rule(rule: Rule) -> dict[str, Any]:
+def _sarif_rule(rule: Code) -> dict[str, Any]:
     doc = rule.doc.strip()
     return {
         "id": rule.code,
@@ -195,8 +195,8 @@ def _sarif_result(diag: Diagnostic, rule_index: Mapping[str, int]) -> dict[str, 
     return result
 
 
-def render_sarif(diagnostics: Sequence[Diagnostic], *, rules: Sequence[Rule] | None = None) -> str:
-    catalogue = sorted(all_rules() if rules is None else rules, key=lambda r: r.code)
+def render_sarif(diagnostics: Sequence[Diagnostic], *, rules: Sequence[Code] | None = None) -> str:
+    catalogue = sorted(codes.ALL if rules is None else rules, key=lambda r: r.code)
     rule_index = {rule.code: index for index, rule in enumerate(catalogue)}
     driver = {
         "name": "vnuma",

@@ -13,8 +13,9 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from vnuma import codes
+from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import Diagnostic, Span
-from vnuma.rules import all_rules, make_diagnostic
 
 _HASH_COMMENT = re.compile(r"#\s*vnuma:\s*disable\s*=\s*(?P<codes>[A-Za-z0-9_, ]+)")
 _XML_COMMENT = re.compile(r"<!--\s*vnuma:\s*disable\s*=\s*(?P<codes>[A-Za-z0-9_, ]+?)\s*-->")
@@ -98,7 +99,7 @@ def apply_suppressions(
 def _unused_reason(code: str, may_fire: Callable[[str], bool]) -> str | None:
     if not _CODE.fullmatch(code):
         return f"'{code}' in a vnuma: disable comment is not a rule code"
-    if not any(rule.code.startswith(code) for rule in all_rules()):
+    if not any(rule.code.startswith(code) for rule in codes.ALL):
         return f"unknown rule code {code} in a vnuma: disable comment"
     if len(code) < 5 or not may_fire(code):
         return None  # a prefix, or a rule this run could not have fired

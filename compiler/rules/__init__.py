@@ -1,153 +1,112 @@
-"""The rule catalogue: every diagnostic code, its name, default severity and documentation.
+"""The rules: the checks of each rule module, joined with their codes in `vnuma.codes`.
 
-A rule is either a *check* (a function over the model, run by the check stage) or a
-*declared* code that another stage reports (parse errors, schema violations, output
-verification). Both are documented the same way and shown by `vnuma explain CODE`.
+A code is either reported by a *check* (a function over the model, run by the check
+stage), by an *admission* check (all guests of a host together), or by another stage
+(parse errors, schema violations, placement, output verification). Every code is
+documented the same way, in `vnuma.codes`, and shown by `vnuma explain CODE`.
+
+Nothing is registered at import time: each rule module lists its checks in ``CHECKS``,
+and the functions below read those tuples (once; the result is cached).
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from vnuma.diagnostics import Diagnostic, JsonPath, Severity, Span, format_json_path
+from vnuma import codes
 
 if TYPE_CHECKING:
-    from vnuma.model.intent import Intent
-    from vnuma.rules.check import AdmissionContext, CheckContext
-
-RULE_MODULES = (  # what _catalogue() imports
-    "input",
-    "cells",
-    "numatune",
-    "host",
-    "domain",
-    "admission",
-    "placement",
-)
+    from vnuma.diagnostics import Severity
+    from vnuma.rules.base import Admission, Check
 
 
-@dataclass(frozen=True)
-class Finding:
-    """What a check reports; the check stage adds the file and position."""
+@cache
+def checks() -> tuple[Check, ...]:
+    """Every per-guest check, in code order."""
+    # import statements, not importlib.import_module: `python -X importtime` (the
+    # benchmark's import budget) only sees imports made by the import statement
+    from vnuma.rules import cells, domain, host, numatune
 
-    code: str
-    message: str
-    path: JsonPath = ()
-    hint: str | None = None
-    severity: Severity | None = None
-
-
-@dataclass(frozen=True)
-class AdmissionFinding:
-    """A finding about several guests on one host: reported in each guest's file."""
-
-    code: str
-    message: str
-    places: tuple[tuple[Intent, JsonPath], ...]
-    hint: str | None = None
+    found = (*cells.CHECKS, *numatune.CHECKS, *host.CHECKS, *domain.CHECKS)
+    return tuple(sorted(found, key=lambda c: c.code.code))
 
 
-CheckFn = Callable[["CheckContext"], Iterable[Finding]]
-AdmissionFn = Callable[["AdmissionContext"], Iterable[AdmissionFinding]]
+@cache
+def admissions() -> tuple[Admission, ...]:
+    """Every whole-host admission check, in code order."""
+    from vnuma.rules import admission
+
+    return tuple(sorted(admission.CHECKS, key=lambda c: c.code.code))
 
 
 @dataclass(frozen=True)
 class Rule:
-    code: str
-    name: str
-    severity: Severity
-    doc: str
-    needs_host: bool = False
-    check: CheckFn | None = None
-    admission: AdmissionFn | None = None
+    """A catalogue code and the check that reports it (None: another stage reports it)."""
+
+    entry: codes.Code
+    check: Check | None = None
+    admission: Admission | None = None
+
+    @property
+    def code(self) -> str:
+        return self.entry.code
+
+    @property
+    def name(self) -> str:
+        return self.entry.name
+
+    @property
+    def severity(self) -> Severity:
+        return self.entry.severity
+
+    @property
+    def doc(self) -> str:
+        return self.entry.doc
 
     @property
     def summary(self) -> str:
-        return self.doc.strip().splitlines()[0]
+        return self.entry.summary
 
-
-_REGISTRY: dict[str, Rule] = {}
-
-
-def _register(rule: Rule) -> Rule:
-    if rule.code in _REGISTRY:
-        raise RuntimeError(f"duplicate rule code {rule.code}")
-    _REGISTRY[rule.code] = rule
-    return rule
-
-
-def rule(
-    code: str, name: str, severity: Severity, *, needs_host: bool = False
-) -> Callable[[CheckFn], CheckFn]:
-    """Register a check function; its docstring is the rule's documentation."""
-
-    def decorate(fn: CheckFn) -> CheckFn:
-        _register(Rule(code, name, severity, inspect.cleandoc(fn.__doc__ or ""), needs_host, fn))
-        return fn
-
-    return decorate
-
-
-def admission_rule(
-    code: str, name: str, severity: Severity
-) -> Callable[[AdmissionFn], AdmissionFn]:
-    """Register a check over all guests mapped to one host (whole-host admission)."""
-
-    def decorate(fn: AdmissionFn) -> AdmissionFn:
-        doc = inspect.cleandoc(fn.__doc__ or "")
-        _register(Rule(code, name, severity, doc, needs_host=True, admission=fn))
-        return fn
-
-    return decorate
-
-
-def declare(code: str, name: str, severity: Severity, doc: str) -> None:
-    """Register a code that a stage other than `check` reports."""
-    _register(Rule(code, name, severity, inspect.cleandoc(doc)))
+    @property
+    def needs_host(self) -> bool:
+        return needs_host(self.code)
 
 
 @cache
-def _catalogue() -> tuple[Rule, ...]:
-    # import statements, not importlib.import_module: `python -X importtime` (the
-    # benchmark's import budget) only sees imports made by the import statement
-    from vnuma.rules import admission, cells, domain, host, input, numatune, placement  # noqa: F401
+def _catalogue() -> dict[str, Rule]:
+    reported = [c.code.code for c in checks()] + [a.code.code for a in admissions()]
+    if len(set(reported)) != len(reported):
+        raise RuntimeError(f"a code is reported by two checks: {sorted(reported)}")
+    by_check = {found.code.code: found for found in checks()}
+    by_admission = {found.code.code: found for found in admissions()}
+    return {
+        entry.code: Rule(entry, by_check.get(entry.code), by_admission.get(entry.code))
+        for entry in codes.ALL
+    }
 
-    return tuple(sorted(_REGISTRY.values(), key=lambda r: r.code))
+
+def needs_host(code: str) -> bool:
+    """Whether the code can only fire when a host snapshot is known: whole-host admission
+    (every VN5xx code; answered without importing the admission rules, which a one-file
+    lint never runs) and the checks registered with ``needs_host``."""
+    code = code.upper()
+    if code.startswith("VN5"):
+        return True
+    found = _check_by_code().get(code)
+    return found is not None and found.needs_host
+
+
+@cache
+def _check_by_code() -> dict[str, Check]:
+    return {found.code.code: found for found in checks()}
 
 
 def all_rules() -> list[Rule]:
-    return list(_catalogue())
+    """Every code of the catalogue, in code order, with the check that reports it."""
+    return list(_catalogue().values())
 
 
 def get_rule(code: str) -> Rule | None:
-    _catalogue()
-    return _REGISTRY.get(code.upper())
-
-
-def make_diagnostic(
-    code: str,
-    message: str,
-    path: str,
-    span: Span | None = None,
-    *,
-    hint: str | None = None,
-    json_path: JsonPath | None = None,
-    severity: Severity | None = None,
-) -> Diagnostic:
-    found = get_rule(code)
-    if found is None:
-        raise KeyError(f"unknown rule code {code}")
-    return Diagnostic(
-        code=found.code,
-        name=found.name,
-        severity=severity if severity is not None else found.severity,
-        message=message,
-        path=path,
-        span=span,
-        hint=hint,
-        json_path=format_json_path(json_path) if json_path is not None else None,
-    )
+    return _catalogue().get(code.upper())

@@ -2,42 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from vnuma.codes import Code, make_diagnostic
 from vnuma.diagnostics import Diagnostic
 from vnuma.model.host import HostTopology
 from vnuma.model.intent import Intent
-from vnuma.rules import AdmissionFinding, Finding, Rule, all_rules, make_diagnostic
+
+if TYPE_CHECKING:
+    from vnuma.model.capacity import HostLoad
+from vnuma.rules import admissions, checks
+from vnuma.rules.base import AdmissionContext, AdmissionFinding, Check, CheckContext, Finding
 
 
-@dataclass(frozen=True)
-class CheckContext:
-    intent: Intent
-    host: HostTopology | None
-
-    @property
-    def has_host_cells(self) -> bool:
-        return self.host is not None and bool(self.host.cells)
-
-
-@dataclass(frozen=True)
-class AdmissionContext:
-    """Every guest mapped to one host, checked together."""
-
-    host: HostTopology
-    guests: tuple[Intent, ...]
-
-
-def applicable_rules(has_host: bool) -> list[Rule]:
-    return [r for r in all_rules() if r.check is not None and (has_host or not r.needs_host)]
+def applicable_checks(has_host: bool) -> list[Check]:
+    return [c for c in checks() if has_host or not c.needs_host]
 
 
 def run_checks(intent: Intent, host: HostTopology | None) -> list[Diagnostic]:
     context = CheckContext(intent, host)
     diagnostics: list[Diagnostic] = []
-    for rule in applicable_rules(context.has_host_cells):
-        assert rule.check is not None
-        diagnostics.extend(_locate(intent, finding) for finding in rule.check(context))
+    for check in applicable_checks(context.has_host_cells):
+        diagnostics.extend(_locate(intent, check.code, finding) for finding in check(context))
     return sorted(diagnostics, key=Diagnostic.sort_key)
 
 
@@ -50,10 +36,10 @@ def _is_block_value(intent: Intent, finding: Finding) -> bool:
     return key is not None and value is not None and value.line > key.line
 
 
-def _locate(intent: Intent, finding: Finding) -> Diagnostic:
+def _locate(intent: Intent, code: Code, finding: Finding) -> Diagnostic:
     span = intent.positions.locate(finding.path, prefer_key=_is_block_value(intent, finding))
     return make_diagnostic(
-        finding.code,
+        code,
         finding.message,
         intent.path,
         span,
@@ -63,27 +49,32 @@ def _locate(intent: Intent, finding: Finding) -> Diagnostic:
     )
 
 
-def run_admission(host: HostTopology, guests: list[Intent]) -> list[Diagnostic]:
+def run_admission(
+    host: HostTopology, guests: list[Intent], load: HostLoad | None = None
+) -> list[Diagnostic]:
     """Whole-host checks; each finding becomes one diagnostic in every guest's file it names.
 
     Admission is about guests together: what one guest overcommits alone is its own
     per-guest finding (VN203, VN206, VN209, ...), and every admission rule stays silent
     for it. So a host with one guest is not admitted at all (a pre-commit run on one file
-    skips the max-flow module)."""
+    skips the max-flow module). ``load``: the capacity model's layout of these guests,
+    when the caller already has it."""
     if not host.cells or len(guests) < 2:
         return []
-    context = AdmissionContext(host, tuple(guests))
+    if load is None:
+        from vnuma.model.capacity import host_load
+
+        load = host_load(host, guests)
+    context = AdmissionContext(host, tuple(guests), load)
     diagnostics: list[Diagnostic] = []
-    for rule in all_rules():
-        if rule.admission is None:
-            continue
-        for finding in rule.admission(context):
-            diagnostics.extend(_locate_admission(finding))
+    for admission in admissions():
+        for finding in admission(context):
+            diagnostics.extend(_locate_admission(admission.code, finding))
     return sorted(diagnostics, key=Diagnostic.sort_key)
 
 
-def _locate_admission(finding: AdmissionFinding) -> list[Diagnostic]:
+def _locate_admission(code: Code, finding: AdmissionFinding) -> list[Diagnostic]:
     return [
-        _locate(guest, Finding(finding.code, finding.message, path, finding.hint))
+        _locate(guest, code, Finding(finding.message, path, finding.hint))
         for guest, path in finding.places
     ]

@@ -4,36 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from vnuma import codes
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import Severity
 from vnuma.model.intent import MemMode
-from vnuma.rules import Finding, rule
-from vnuma.rules.check import CheckContext
+from vnuma.rules.base import CheckContext, Finding, check
 
 
-@rule("VN113", "restrictive-mode-mismatch", Severity.ERROR)
+@check(codes.VN113)
 def restrictive_mode_mismatch(ctx: CheckContext) -> Iterator[Finding]:
-    """`restrictive` is used in the guest-wide mode or in a cell's mode, but not in both.
-
-    ## What it checks
-    If `numatune.mode` is restrictive, every bound cell's mode is restrictive, and
-    a cell can be restrictive only when `numatune.mode` is.
-
-    ## Why
-    libvirt: "'restrictive' mode is required in memnode element when mode is
-    'restrictive' in memory element" (and the reverse since 9.4.0). Restrictive binds
-    through cgroups only, which cannot be mixed with mbind-based policies per cell.
-
-    ## Example
-    ```yaml
-    numatune: {mode: restrictive, nodeset: "0-1"}
-    cells:
-      - {cpus: "0-7", memory: 8GiB, host_nodes: "0", mode: strict}
-    ```
-
-    ## Fix
-    Use restrictive everywhere, or nowhere.
-    """
+    """`restrictive` is used in the guest-wide mode or in a cell's mode, but not in both."""
     intent = ctx.intent
     guest_restrictive = intent.memory_mode is MemMode.RESTRICTIVE
     for cell in intent.cells:
@@ -42,7 +22,6 @@ def restrictive_mode_mismatch(ctx: CheckContext) -> Iterator[Finding]:
         cell_restrictive = intent.cell_mode(cell) is MemMode.RESTRICTIVE
         if guest_restrictive and not cell_restrictive:
             yield Finding(
-                "VN113",
                 f"cell {cell.id} uses mode {intent.cell_mode(cell)} but numatune mode is "
                 "restrictive",
                 (*cell.path, "mode"),
@@ -51,7 +30,6 @@ def restrictive_mode_mismatch(ctx: CheckContext) -> Iterator[Finding]:
             )
         elif cell_restrictive and not guest_restrictive:
             yield Finding(
-                "VN113",
                 f"cell {cell.id} uses mode restrictive but numatune mode is {intent.memory_mode}",
                 (*cell.path, "mode"),
                 hint="libvirt: \"'restrictive' mode is required in memory element when mode is "
@@ -59,33 +37,14 @@ def restrictive_mode_mismatch(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@rule("VN114", "binding-with-auto-placement", Severity.ERROR)
+@check(codes.VN114)
 def binding_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
-    """Cells are bound to host nodes while numatune placement is auto.
-
-    ## What it checks
-    No cell has `host_nodes` (a `<memnode>`) when `numatune.placement` is auto.
-
-    ## Why
-    libvirt: "Per-node binding is not compatible with automatic NUMA placement."
-    numad chooses the nodes at start, so fixed per-cell nodes cannot be honoured.
-
-    ## Example
-    ```yaml
-    numatune: {placement: auto}
-    cells:
-      - {cpus: "0-7", memory: 8GiB, host_nodes: "0"}
-    ```
-
-    ## Fix
-    Drop the cells' host_nodes, or use a static nodeset instead of placement: auto.
-    """
+    """Cells are bound to host nodes while numatune placement is auto."""
     if not ctx.intent.auto_placement:
         return
     for cell in ctx.intent.cells:
         if cell.host_nodes is not None:
             yield Finding(
-                "VN114",
                 f"cell {cell.id} binds host nodes but numatune placement is auto",
                 (*cell.path, "host_nodes"),
                 hint='libvirt: "Per-node binding is not compatible with automatic NUMA placement."; '
@@ -93,32 +52,13 @@ def binding_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@rule("VN115", "preferred-multiple-nodes", Severity.WARNING)
+@check(codes.VN115)
 def preferred_multiple_nodes(ctx: CheckContext) -> Iterator[Finding]:
-    """`preferred` names several host nodes.
-
-    ## What it checks
-    A preferred binding (guest-wide or per cell) has exactly one host node.
-
-    ## Why
-    Several preferred nodes need MPOL_PREFERRED_MANY: Linux >= 5.15, a libnuma with
-    numa_set_preferred_many, QEMU >= 8.0 and libvirt >= 9.0. Elsewhere only the first
-    node is used (or libvirt fails: "NUMA memory tuning in 'preferred' mode only
-    supports single node"). oVirt refuses it for the same reason.
-
-    ## Example
-    ```yaml
-    numatune: {mode: preferred, nodeset: "0-1"}
-    ```
-
-    ## Fix
-    Prefer one node, or use interleave to spread memory over several.
-    """
+    """`preferred` names several host nodes."""
     intent = ctx.intent
     for binding in intent.bindings():
         if binding.mode is MemMode.PREFERRED and len(binding.nodes) > 1:
             yield Finding(
-                "VN115",
                 f"{binding.label} prefers {len(binding.nodes)} host nodes "
                 f"({format_cpuset(binding.nodes)})",
                 binding.path,
@@ -127,32 +67,12 @@ def preferred_multiple_nodes(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@rule("VN116", "nodeset-with-auto-placement", Severity.ERROR)
+@check(codes.VN116)
 def nodeset_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
-    """`numatune` has both a nodeset and `placement: auto`.
-
-    ## What it checks
-    `nodeset` and `placement: auto` are not given together.
-
-    ## Why
-    libvirt's schema forbids it and its parser silently drops the nodeset: the guest
-    would not be bound where the file says.
-
-    ## Example
-    ```yaml
-    numatune: {placement: auto, nodeset: "0"}
-    ```
-
-    In a domain XML this is a warning: libvirt's parser accepts it (only the schema
-    refuses it) and drops the nodeset.
-
-    ## Fix
-    Keep one: a static nodeset, or placement: auto.
-    """
+    """`numatune` has both a nodeset and `placement: auto`."""
     numatune = ctx.intent.numatune
     if numatune is not None and ctx.intent.auto_placement and numatune.nodeset is not None:
         yield Finding(
-            "VN116",
             "numatune has both a nodeset and placement: auto"
             + (": libvirt drops the nodeset" if ctx.intent.is_domain else ""),
             ("numatune", "nodeset"),
@@ -161,27 +81,9 @@ def nodeset_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@rule("VN117", "cell-binding-outside-nodeset", Severity.WARNING)
+@check(codes.VN117)
 def cell_binding_outside_nodeset(ctx: CheckContext) -> Iterator[Finding]:
-    """A cell binds host nodes outside the explicit numatune nodeset.
-
-    ## What it checks
-    Each cell's `host_nodes` is within `numatune.nodeset` when a nodeset is given.
-
-    ## Why
-    libvirt does not refuse it: it widens the cgroup memory nodes of the emulator and
-    vCPU threads to the union, so the guest uses nodes the nodeset was meant to exclude.
-
-    ## Example
-    ```yaml
-    numatune: {mode: strict, nodeset: "0"}
-    cells:
-      - {cpus: "0-7", memory: 8GiB, host_nodes: "1"}
-    ```
-
-    ## Fix
-    Add the cell's nodes to the nodeset, or omit the nodeset (vnuma then uses the union).
-    """
+    """A cell binds host nodes outside the explicit numatune nodeset."""
     numatune = ctx.intent.numatune
     if numatune is None or numatune.nodeset is None or ctx.intent.auto_placement:
         return
@@ -189,7 +91,6 @@ def cell_binding_outside_nodeset(ctx: CheckContext) -> Iterator[Finding]:
         if cell.host_nodes and not cell.host_nodes <= numatune.nodeset:
             outside = cell.host_nodes - numatune.nodeset
             yield Finding(
-                "VN117",
                 f"cell {cell.id} binds host node(s) {format_cpuset(outside)} outside "
                 f"numatune nodeset {format_cpuset(numatune.nodeset)}",
                 (*cell.path, "host_nodes"),
@@ -198,24 +99,9 @@ def cell_binding_outside_nodeset(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@rule("VN118", "numatune-without-nodeset", Severity.ERROR)
+@check(codes.VN118)
 def numatune_without_nodeset(ctx: CheckContext) -> Iterator[Finding]:
-    """`numatune` has static placement but no host nodes to bind to.
-
-    ## What it checks
-    A `numatune` block gives a nodeset, `placement: auto`, or cells with `host_nodes`.
-
-    ## Why
-    libvirt: "nodeset for NUMA memory tuning must be set if 'placement' is 'static'".
-
-    ## Example
-    ```yaml
-    numatune: {mode: strict}
-    ```
-
-    ## Fix
-    Add `nodeset`, bind the cells with `host_nodes`, or use `placement: auto`.
-    """
+    """`numatune` has static placement but no host nodes to bind to."""
     intent = ctx.intent
     if (
         intent.numatune is not None
@@ -225,7 +111,6 @@ def numatune_without_nodeset(ctx: CheckContext) -> Iterator[Finding]:
         and intent.effective_nodeset is None
     ):
         yield Finding(
-            "VN118",
             "<numatune><memory> has static placement but no nodeset"
             if intent.is_domain
             else "numatune has no nodeset and no cell binds host_nodes",
@@ -235,30 +120,12 @@ def numatune_without_nodeset(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@rule("VN119", "cell-mode-without-host-nodes", Severity.ERROR)
+@check(codes.VN119)
 def cell_mode_without_host_nodes(ctx: CheckContext) -> Iterator[Finding]:
-    """A cell sets a memory `mode` but no `host_nodes`.
-
-    ## What it checks
-    A cell's `mode` comes with `host_nodes`.
-
-    ## Why
-    A per-cell mode becomes `<memnode mode=... nodeset=...>`, which needs a nodeset:
-    libvirt: "Missing required nodeset attribute in memnode element".
-
-    ## Example
-    ```yaml
-    cells:
-      - {cpus: "0-7", memory: 8GiB, mode: interleave}
-    ```
-
-    ## Fix
-    Add `host_nodes` to the cell, or drop its `mode`.
-    """
+    """A cell sets a memory `mode` but no `host_nodes`."""
     for cell in ctx.intent.cells:
         if cell.mode is not None and cell.host_nodes is None and not cell.host_nodes_auto:
             yield Finding(
-                "VN119",
                 f"the memnode for cell {cell.id} has no nodeset"
                 if ctx.intent.is_domain
                 else f"cell {cell.id} sets mode {cell.mode} but no host_nodes",
@@ -266,3 +133,14 @@ def cell_mode_without_host_nodes(ctx: CheckContext) -> Iterator[Finding]:
                 hint='libvirt: "Missing required nodeset attribute in memnode element"; '
                 "add host_nodes or drop mode",
             )
+
+
+CHECKS = (
+    restrictive_mode_mismatch,
+    binding_with_auto_placement,
+    preferred_multiple_nodes,
+    nodeset_with_auto_placement,
+    cell_binding_outside_nodeset,
+    numatune_without_nodeset,
+    cell_mode_without_host_nodes,
+)

@@ -6,10 +6,10 @@ import json
 from functools import cache
 from typing import Any
 
+from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
 from vnuma.diagnostics import Diagnostic, JsonPath, PositionMap
 from vnuma.resources import intent_schema_path
-from vnuma.rules import make_diagnostic
 from vnuma.sizes import SizeError, bare_number_hint, is_bare_number, parse_size_kib
 
 SUPPORTED_VERSION = 1
@@ -17,7 +17,8 @@ SUPPORTED_VERSION = 1
 
 @cache
 def intent_schema() -> dict[str, Any]:
-    return json.loads(intent_schema_path().read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(intent_schema_path().read_text(encoding="utf-8"))
+    return schema
 
 
 @cache
@@ -189,7 +190,7 @@ def _describe_alternatives(error: Any, path: JsonPath) -> str:
     for sub_error in error.context:
         if sub_error.validator == "type":
             value = sub_error.validator_value
-            names = value if isinstance(value, list) else [value]
+            names: list[str] = value if isinstance(value, list) else [value]
             expected.extend(_TYPE_NAMES.get(name, name) for name in names)
         elif sub_error.validator == "const":
             expected.append(repr(sub_error.validator_value))

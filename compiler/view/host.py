@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from vnuma.cpusets import format_cpuset
@@ -58,7 +59,7 @@ def render_text(host: HostTopology) -> str:
         lines.append("no NUMA topology in this snapshot")
         return "\n".join(lines) + "\n"
     header = ("node", "socket", "cpus", "cores", "thr/core", "memory", "hugepage pools", "free")
-    rows = [header]
+    rows: list[tuple[str, ...]] = [header]
     for cell in host.cells:
         sockets = format_cpuset(cell.sockets) if cell.sockets else "-"
         free = format_kib(cell.free_memory_kib) if cell.free_memory_kib is not None else "-"
@@ -84,7 +85,7 @@ def render_text(host: HostTopology) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
 

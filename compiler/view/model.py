@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import Diagnostic, Severity
 from vnuma.model.host import HostTopology
 from vnuma.model.intent import Intent, Pinning
+
+if TYPE_CHECKING:
+    from vnuma.model.capacity import Allocation, HostLoad
 
 # Colour-blind-safe palette (Okabe-Ito), one colour per guest in order.
 GUEST_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
@@ -41,7 +45,10 @@ class PoolView:
     count: int
     free: int | None
     used_by_guests: int
-    """Pages the shown guests take from this pool (bound cells)."""
+    """Pages the capacity model lays onto this pool for the shown guests."""
+    short: bool = False
+    """The pool is among the nodes whose pages the guests overcommit (VN503's, or a
+    guest's own VN206 when it is alone)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,11 @@ class NodeView:
     pools: tuple[PoolView, ...]
     cells: tuple[CellPlacementView, ...]
     bound_small_kib: int
-    """Small-page memory the shown guests bind to this node (strict/restrictive)."""
+    """Small-page memory the capacity model lays onto this node for the shown guests'
+    strict/restrictive bindings (what does not fit anywhere is counted on the lowest of
+    its nodes)."""
+    memory_short: bool = False
+    """The node is among those whose small-page memory the guests overcommit."""
 
     @property
     def cpus(self) -> tuple[CpuView, ...]:
@@ -75,9 +86,7 @@ class NodeView:
 
     @property
     def overcommitted(self) -> bool:
-        return self.bound_small_kib > self.small_page_kib or any(
-            pool.used_by_guests > pool.count for pool in self.pools
-        )
+        return self.memory_short or any(pool.short for pool in self.pools)
 
 
 @dataclass(frozen=True)
@@ -119,9 +128,18 @@ class HostView:
 
 
 def build_view(
-    host: HostTopology, guests: Sequence[Intent], diagnostics: Sequence[Diagnostic] = ()
+    host: HostTopology,
+    guests: Sequence[Intent],
+    diagnostics: Sequence[Diagnostic] = (),
+    load: HostLoad | None = None,
 ) -> HostView:
-    """``guests`` are resolved intents (placed, or lifted from domain XML)."""
+    """``guests`` are resolved guests (placed, or lifted from domain XML); ``load`` is the
+    capacity model's layout of them on the host (the one admission judged), computed
+    here only when the caller has none."""
+    if load is None:
+        from vnuma.model.capacity import host_load
+
+        load = host_load(host, guests)
     pins: dict[int, list[PinView]] = {}
     floating: dict[int, set[int]] = {}
     reserved: set[int] = set()
@@ -133,9 +151,11 @@ def build_view(
             else:
                 for cpu in pin.cpuset:
                     floating.setdefault(cpu, set()).add(index)
-    bound, pages, cells = _memory_by_node(guests)
+    bound, pages, cells = _memory_by_node(guests, load)
+    short = _short_nodes(load)
     nodes = tuple(
-        _node_view(cell, pins, floating, reserved, bound, pages, cells) for cell in host.cells
+        _node_view(cell, pins, floating, reserved, bound, pages, cells, short)
+        for cell in host.cells
     )
     return HostView(
         source=host.source,
@@ -152,29 +172,64 @@ def build_view(
     )
 
 
+def _laid_out(
+    allocation: Allocation,
+) -> tuple[dict[int, int], dict[tuple[int, str], dict[int, int]]]:
+    """Per node what an allocation lays there (a demand's unplaced rest on its lowest
+    node), and per (guest, "guest cell N") what it takes from each node."""
+    from vnuma.model.capacity import owner_of
+
+    per_node = allocation.used()
+    per_owner: dict[tuple[int, str], dict[int, int]] = {}
+    for index, demand in enumerate(allocation.demands):
+        taken = dict(allocation.taken[index])
+        missing = allocation.missing(index)
+        if missing > 0 and demand.nodes:
+            node = min(demand.nodes)
+            taken[node] = taken.get(node, 0) + missing
+            per_node[node] = per_node.get(node, 0) + missing
+        owner = owner_of(demand)
+        per_owner[(id(owner.guest), owner.label)] = taken
+    return per_node, per_owner
+
+
+def _short_nodes(load: HostLoad) -> tuple[frozenset[int], dict[int, frozenset[int]]]:
+    memory = load.memory.shortfall.nodes if load.memory.shortfall else frozenset()
+    pages = {
+        size: allocation.shortfall.nodes
+        for size, allocation in load.pages.items()
+        if allocation.shortfall is not None
+    }
+    return memory, pages
+
+
 def _memory_by_node(
-    guests: Sequence[Intent],
+    guests: Sequence[Intent], load: HostLoad
 ) -> tuple[dict[int, int], dict[tuple[int, int], int], dict[int, list[CellPlacementView]]]:
-    bound: dict[int, int] = {}
+    bound, small_taken = _laid_out(load.memory)
     pages: dict[tuple[int, int], int] = {}
+    page_taken: dict[tuple[int, str], dict[int, int]] = {}
+    for size, allocation in load.pages.items():
+        per_node, per_owner = _laid_out(allocation)
+        pages.update({(node, size): count for node, count in per_node.items()})
+        for owner, taken in per_owner.items():
+            page_taken[owner] = {node: count * size for node, count in taken.items()}
     cells: dict[int, list[CellPlacementView]] = {}
     for index, guest in enumerate(guests):
         for binding in guest.bindings():
+            owner = (id(guest), binding.label)
             nodes = sorted(binding.nodes)
-            share = -(-binding.memory_kib // len(nodes))
-            page = guest.page_size_of(binding.cell)
+            laid = small_taken.get(owner) or page_taken.get(owner)
+            if laid is None:  # not held on particular nodes (preferred, interleave): shown shared
+                share = -(-binding.memory_kib // len(nodes))
+                laid = dict.fromkeys(nodes, share)
+            cell = binding.cell
             for node in nodes:
-                if page is not None:
-                    key = (node, page.size_kib)
-                    pages[key] = pages.get(key, 0) + -(-share // page.size_kib)
-                elif binding.mode.binds:
-                    bound[node] = bound.get(node, 0) + share
-                cell = binding.cell
                 cells.setdefault(node, []).append(
                     CellPlacementView(
                         guest=index,
                         cell_id=cell.id if cell else 0,
-                        memory_kib=share,
+                        memory_kib=laid.get(node, 0),
                         vcpus=format_cpuset(cell.cpus) if cell and cell.cpus else "",
                         shared_with=tuple(n for n in nodes if n != node),
                     )
@@ -182,8 +237,9 @@ def _memory_by_node(
     return bound, pages, cells
 
 
-def _node_view(cell, pins, floating, reserved, bound, pages, cells) -> NodeView:  # type: ignore[no-untyped-def]
-    by_core: dict[tuple, list[int]] = {}
+def _node_view(cell, pins, floating, reserved, bound, pages, cells, short) -> NodeView:  # type: ignore[no-untyped-def]
+    memory_short, pages_short = short
+    by_core: dict[tuple[int, ...], list[int]] = {}
     for cpu in cell.cpus:
         by_core.setdefault(cpu.core_key, []).append(cpu.id)
     cores = tuple(
@@ -206,12 +262,19 @@ def _node_view(cell, pins, floating, reserved, bound, pages, cells) -> NodeView:
         free_kib=cell.free_memory_kib,
         small_page_kib=cell.small_page_kib or 0,
         pools=tuple(
-            PoolView(pool.size_kib, pool.count, pool.free, pages.get((cell.id, pool.size_kib), 0))
+            PoolView(
+                pool.size_kib,
+                pool.count,
+                pool.free,
+                pages.get((cell.id, pool.size_kib), 0),
+                short=cell.id in pages_short.get(pool.size_kib, frozenset()),
+            )
             for pool in cell.pages
             if pool.size_kib != cell.base_page_kib
         ),
         cells=tuple(cells.get(cell.id, ())),
         bound_small_kib=bound.get(cell.id, 0),
+        memory_short=cell.id in memory_short,
     )
 
 

@@ -14,7 +14,7 @@ No scripts, no external fonts or links: generic font families, one hatch pattern
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
@@ -91,7 +91,7 @@ def _num(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def _attrs(attrs: dict[str, object]) -> str:
+def _attrs(attrs: Mapping[str, object]) -> str:
     parts = []
     for key, value in attrs.items():
         if value is None:
@@ -101,7 +101,7 @@ def _attrs(attrs: dict[str, object]) -> str:
     return "".join(parts)
 
 
-def _tag(name: str, attrs: dict[str, object], body: str | None = None) -> str:
+def _tag(name: str, attrs: Mapping[str, object], body: str | None = None) -> str:
     if body is None:
         return f"<{name}{_attrs(attrs)}/>"
     return f"<{name}{_attrs(attrs)}>{body}</{name}>"
@@ -116,7 +116,7 @@ def _rect(x: float, y: float, w: float, h: float, **attrs: object) -> str:
     return _tag("rect", {**base, **_fix(attrs)})
 
 
-def _group(attrs: dict[str, object], children: Iterable[str]) -> str:
+def _group(attrs: Mapping[str, object], children: Iterable[str]) -> str:
     return _tag("g", attrs, "".join(children))
 
 
@@ -527,7 +527,7 @@ def _bar(
 
 def _memory_bar(node: NodeView, x: int, y: int, width: int) -> str:
     total = max(node.memory_kib, 1)
-    over = node.bound_small_kib > node.small_page_kib
+    over = node.memory_short
     label = f"memory {_size(node.memory_kib)} · bound {_size(node.bound_small_kib)}"
     label += f" of {_size(node.small_page_kib)} small"
     label += f" · free {_size(node.free_kib)}" if node.free_kib is not None else ""
@@ -554,7 +554,7 @@ def _free_line(free: int | None, total: int, x: int, y: int, width: int) -> list
 
 
 def _pool_bar(pool: PoolView, x: int, y: int, width: int) -> str:
-    over = pool.used_by_guests > pool.count
+    over = pool.short
     size = _size(pool.size_kib)
     if pool.count:
         label = f"{size} pages: guests use {pool.used_by_guests} of {pool.count}"
@@ -607,11 +607,11 @@ def _node_issues(node: NodeView, guests: Sequence[GuestView]) -> list[tuple[str,
         names = ", ".join(guests[g].name if guests else str(g) for g in owners)
         cpus = format_cpuset({cpu.id for cpu in twice})
         issues.append(("VN501", f"CPUs {cpus} pinned twice: {names}"))
-    if node.bound_small_kib > node.small_page_kib:
+    if node.memory_short:
         bound, small = _size(node.bound_small_kib), _size(node.small_page_kib)
         issues.append(("VN502", f"guests bind {bound} of {small} small-page memory"))
     for pool in node.pools:
-        if pool.used_by_guests > pool.count:
+        if pool.short:
             used = f"{pool.used_by_guests} of {pool.count}"
             issues.append(("VN503", f"{_size(pool.size_kib)} pages: guests need {used}"))
     return issues

@@ -41,7 +41,9 @@ def _node_line(node: NodeView, view: HostView, colour: bool) -> str:
         flag = f"{_RED}OVER{_RESET} "
     memory = format_kib(node.memory_kib).replace(" ", "")
     if node.bound_small_kib:
-        memory = f"{format_kib(node.bound_small_kib).replace(' ', '')}/{memory} bound"
+        # bound against what binding may take: the node's memory less its huge page pools
+        small = format_kib(node.small_page_kib).replace(" ", "")
+        memory = f"{format_kib(node.bound_small_kib).replace(' ', '')}/{small} bound"
     pools = " ".join(
         f"{_short(p.size_kib)}:{p.used_by_guests}/{p.count}"
         for p in node.pools

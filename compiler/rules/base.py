@@ -1,0 +1,103 @@
+"""What a rule module is written with: the contexts a check sees, what it reports, and the
+`check` / `admission` decorators that tie a function to its code in `vnuma.codes`.
+
+A decorator returns a `Check` (or `Admission`) record and registers nothing: each rule
+module lists its records in a module-level ``CHECKS`` tuple, and `vnuma.rules` builds
+the catalogue from those tuples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
+
+from vnuma.codes import Code
+from vnuma.diagnostics import JsonPath, Severity
+from vnuma.model.host import HostTopology
+from vnuma.model.intent import Intent
+
+if TYPE_CHECKING:
+    from vnuma.model.capacity import HostLoad
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    intent: Intent
+    host: HostTopology | None
+
+    @property
+    def has_host_cells(self) -> bool:
+        return self.host is not None and bool(self.host.cells)
+
+
+@dataclass(frozen=True)
+class AdmissionContext:
+    """Every guest mapped to one host, checked together, and the capacity model's layout
+    of their memory and pages on its nodes (the one the views draw)."""
+
+    host: HostTopology
+    guests: tuple[Intent, ...]
+    load: HostLoad
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a check reports; the check stage adds the check's code, the file and position."""
+
+    message: str
+    path: JsonPath = ()
+    hint: str | None = None
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True)
+class AdmissionFinding:
+    """A finding about several guests on one host: reported in each guest's file."""
+
+    message: str
+    places: tuple[tuple[Intent, JsonPath], ...]
+    hint: str | None = None
+
+
+CheckFn = Callable[[CheckContext], Iterable[Finding]]
+AdmissionFn = Callable[[AdmissionContext], Iterable[AdmissionFinding]]
+
+
+class Check(NamedTuple):
+    """A check over one guest (and its host, when ``needs_host``), reporting ``code``."""
+
+    code: Code
+    run: CheckFn
+    needs_host: bool = False
+
+    def __call__(self, ctx: CheckContext) -> Iterable[Finding]:
+        return self.run(ctx)
+
+
+class Admission(NamedTuple):
+    """A check over all guests mapped to one host (it always needs the host)."""
+
+    code: Code
+    run: AdmissionFn
+
+    def __call__(self, ctx: AdmissionContext) -> Iterable[AdmissionFinding]:
+        return self.run(ctx)
+
+
+def check(code: Code, *, needs_host: bool = False) -> Callable[[CheckFn], Check]:
+    """``@check(codes.VN104)``: the function is the check that reports ``code``."""
+
+    def decorate(fn: CheckFn) -> Check:
+        return Check(code, fn, needs_host)
+
+    return decorate
+
+
+def admission(code: Code) -> Callable[[AdmissionFn], Admission]:
+    """``@admission(codes.VN501)``: the function is the whole-host check for ``code``."""
+
+    def decorate(fn: AdmissionFn) -> Admission:
+        return Admission(code, fn)
+
+    return decorate
