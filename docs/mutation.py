@@ -65,6 +65,7 @@ REPORT = DOCS / "mutation.md"
 
 DEFAULT_MODULES = [
     "compiler/model/capacity.py",
+    "compiler/model/flow.py",
     "compiler/place/nodes.py",
     "compiler/place/cpus.py",
     "compiler/rules/host.py",
@@ -74,7 +75,13 @@ DEFAULT_MODULES = [
 ]
 # Tests that exercise each module directly, fastest first; the whole suite runs after them.
 RELEVANT: dict[str, list[str]] = {
-    "compiler/model/capacity.py": ["tests/test_capacity_oracle.py", "tests/test_admission.py"],
+    "compiler/model/capacity.py": [
+        "tests/test_admission.py",
+        "tests/test_boundaries.py",
+        "tests/test_spine.py",
+        "tests/test_show.py",
+    ],
+    "compiler/model/flow.py": ["tests/test_capacity_oracle.py", "tests/test_admission.py"],
     "compiler/place/nodes.py": [
         "tests/test_boundaries.py",
         "tests/test_placement_cli.py",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from vnuma.commands.lint import LintOptions, lint
 from vnuma.diagnostics import Diagnostic
-from vnuma.model.capacity import Demand, find_shortfall
+from vnuma.model.flow import Demand, find_shortfall
 from vnuma.report.config import default_config
 
 from tests.conftest import HOSTS

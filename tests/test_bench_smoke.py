@@ -100,7 +100,7 @@ def test_quick_benchmark_without_nova(tmp_path: Path) -> None:
         line = next(line for line in text.splitlines() if line.startswith(f"| {peer} | "))
         assert re.search(r"\| ([\d.]+ [µm]?s|not available: .+) \|", line), line
     assert "### Import budget" in text, text
-    assert "| `compiler" in text or "| `jsonschema" in text, text
+    assert "| `vnuma" in text, text  # the import budget names vnuma's own modules
 
     # fleet: the 200-file repository; virt-xml-validate measured or "not available"
     assert "## Fleet lint" in text, text

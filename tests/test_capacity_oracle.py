@@ -19,7 +19,7 @@ from itertools import combinations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from vnuma.model.capacity import Demand, Shortfall, find_shortfall
+from vnuma.model.flow import Demand, Shortfall, find_shortfall
 
 
 def _cap(capacity: dict[int, int], node: int) -> int:

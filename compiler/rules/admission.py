@@ -25,7 +25,7 @@ MAX_NAMED = 5
 
 
 if TYPE_CHECKING:
-    from vnuma.model.capacity import Shortfall
+    from vnuma.model.flow import Shortfall
 
 
 def _named(parts: list[str], separator: str) -> str:

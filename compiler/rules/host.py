@@ -7,6 +7,12 @@ from collections.abc import Iterator
 from vnuma import codes
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import JsonPath
+from vnuma.model.capacity import (
+    free_kib_of,
+    free_pool_pages_of,
+    pool_pages_of,
+    small_page_kib_of,
+)
 from vnuma.model.host import HostTopology
 from vnuma.model.intent import Binding, GuestCell, Intent
 from vnuma.rules.base import CheckContext, Finding, check
@@ -83,21 +89,11 @@ def cell_on_cpuless_node(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-def _small_page_capacity(host: HostTopology, nodes: frozenset[int]) -> int | None:
-    total = 0
-    for node in nodes:
-        cell = host.cell(node)
-        if cell is None or cell.small_page_kib is None:
-            return None
-        total += cell.small_page_kib
-    return total
-
-
 def _capacity_hint(host: HostTopology, nodes: frozenset[int]) -> str:
     reserved = sum(cell.hugepage_reserved_kib for cell in host.cells_of(nodes))
     note = f" ({format_kib(reserved)} of it is set aside as huge pages)" if reserved else ""
     return (
-        f"host node(s) {format_kib(_small_page_capacity(host, nodes) or 0)} usable{note}; "
+        f"host node(s) {format_kib(small_page_kib_of(host, nodes) or 0)} usable{note}; "
         "bind more nodes, shrink the guest, or use mode: preferred"
     )
 
@@ -116,7 +112,7 @@ def cell_exceeds_node_memory(ctx: CheckContext) -> Iterator[Finding]:
     ]
     for first, group in _groups(bindings):
         need = sum(b.memory_kib for b in group)
-        have = _small_page_capacity(host, first.nodes)
+        have = small_page_kib_of(host, first.nodes)
         if have is not None and need > have:
             yield Finding(
                 f"{_labels(group)} {format_kib(need)} bound to host node(s) "
@@ -138,7 +134,7 @@ def guest_exceeds_nodeset_memory(ctx: CheckContext) -> Iterator[Finding]:
     nodes = frozenset().union(*(nodes for nodes, _ in _named_nodes(intent)))
     if not nodes or not nodes <= host.node_ids:
         return
-    have = _small_page_capacity(host, nodes)
+    have = small_page_kib_of(host, nodes)
     # A domain's memory is what its cells hold (libvirt recomputes <memory>, see VN106).
     need = sum(c.memory_kib for c in intent.cells) if intent.cells else intent.memory_kib
     if have is not None and need > have:
@@ -165,15 +161,6 @@ def hugepage_size_unavailable(ctx: CheckContext) -> Iterator[Finding]:
             hint=f'libvirt: "Unable to find any usable hugetlbfs mount for {pages.size_kib} KiB"; '
             f"host page sizes: {', '.join(format_kib(s) for s in sizes) or 'none listed'}",
         )
-
-
-def _pool_pages(host: HostTopology, nodes: frozenset[int], size_kib: int) -> int:
-    total = 0
-    for node in nodes:
-        cell = host.cell(node)
-        pool = cell.pool(size_kib) if cell else None
-        total += pool.count if pool else 0
-    return total
 
 
 @check(codes.VN206, needs_host=True)
@@ -214,7 +201,7 @@ def _pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterator[Fi
     short_group = False
     for first, group in _groups(bindings):
         need = sum(-(-b.memory_kib // size) for b in group)
-        have = _pool_pages(host, first.nodes, size)
+        have = pool_pages_of(host, first.nodes, size)
         if need > have:
             short_group = True
             yield Finding(
@@ -224,7 +211,7 @@ def _pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterator[Fi
                 hint=_pool_hint(first.nodes, size, need - have),
             )
     need = _guest_pages(intent, size)
-    have = _pool_pages(host, host.node_ids, size)
+    have = pool_pages_of(host, host.node_ids, size)
     if need > have and not short_group:
         path = next(p.path for p in intent.hugepages if p.size_kib == size)
         yield Finding(
@@ -242,14 +229,6 @@ def _pool_hint(nodes: frozenset[int], size_kib: int, short: int) -> str:
     )
 
 
-def _free_small_memory(host: HostTopology, nodes: frozenset[int]) -> int | None:
-    """Free memory of ``nodes`` per the snapshot; None unless every node records it."""
-    cells = host.cells_of(nodes)
-    if not cells or any(cell.free_memory_kib is None for cell in cells):
-        return None
-    return sum(cell.free_memory_kib or 0 for cell in cells)
-
-
 @check(codes.VN209, needs_host=True)
 def strict_binding_exceeds_free_memory(ctx: CheckContext) -> Iterator[Finding]:
     """Strictly bound memory fits the host nodes, but not the memory free on them now."""
@@ -264,10 +243,10 @@ def strict_binding_exceeds_free_memory(ctx: CheckContext) -> Iterator[Finding]:
     ]
     for first, group in _groups(bindings):
         need = sum(b.memory_kib for b in group)
-        free = _free_small_memory(host, first.nodes)
+        free = free_kib_of(host, first.nodes)
         if free is None or need <= free:
             continue
-        total = _small_page_capacity(host, first.nodes)
+        total = small_page_kib_of(host, first.nodes)
         if total is not None and need > total:
             continue
         yield Finding(
@@ -278,19 +257,6 @@ def strict_binding_exceeds_free_memory(ctx: CheckContext) -> Iterator[Finding]:
             hint="bind nodes with free memory (see `vnuma host`), make room first, or use "
             "mode: preferred; if this guest already runs there, a live snapshot counts it as used",
         )
-
-
-def _free_pool_pages(host: HostTopology, nodes: frozenset[int], size_kib: int) -> int | None:
-    """Free pages of a size on ``nodes``; None unless every existing pool records it."""
-    total = 0
-    for cell in host.cells_of(nodes):
-        pool = cell.pool(size_kib)
-        if pool is None:
-            continue
-        if pool.free is None:
-            return None
-        total += pool.free
-    return total
 
 
 @check(codes.VN210, needs_host=True)
@@ -308,20 +274,20 @@ def _free_pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterat
     reported = False
     for first, group in _groups(bindings):
         need = sum(-(-b.memory_kib // size) for b in group)
-        free = _free_pool_pages(host, first.nodes, size)
-        if free is None or need <= free or need > _pool_pages(host, first.nodes, size):
+        free = free_pool_pages_of(host, first.nodes, size)
+        if free is None or need <= free or need > pool_pages_of(host, first.nodes, size):
             continue
         reported = True
         yield Finding(
             f"{_labels(group)} {need} x {format_kib(size)} pages on host node(s) "
             f"{format_cpuset(first.nodes)}, which have {free} free "
-            f"(of {_pool_pages(host, first.nodes, size)})",
+            f"(of {pool_pages_of(host, first.nodes, size)})",
             first.path,
             hint=_free_pool_hint(first.nodes, size, need - free),
         )
     need = _guest_pages(intent, size)
-    free = _free_pool_pages(host, host.node_ids, size)
-    if reported or free is None or need <= free or need > _pool_pages(host, host.node_ids, size):
+    free = free_pool_pages_of(host, host.node_ids, size)
+    if reported or free is None or need <= free or need > pool_pages_of(host, host.node_ids, size):
         return
     path = next(p.path for p in intent.hugepages if p.size_kib == size)
     yield Finding(

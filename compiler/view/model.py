@@ -16,7 +16,8 @@ from vnuma.model.host import HostTopology
 from vnuma.model.intent import Intent, Pinning
 
 if TYPE_CHECKING:
-    from vnuma.model.capacity import Allocation, HostLoad
+    from vnuma.model.capacity import HostLoad
+    from vnuma.model.flow import Allocation
 
 # Colour-blind-safe palette (Okabe-Ito), one colour per guest in order.
 GUEST_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
