@@ -76,23 +76,31 @@ DEFAULT_MODULES = [
 # Tests that exercise each module directly, fastest first; the whole suite runs after them.
 RELEVANT: dict[str, list[str]] = {
     "compiler/model/capacity.py": [
+        "tests/test_capacity_model.py",
         "tests/test_admission.py",
         "tests/test_boundaries.py",
         "tests/test_spine.py",
         "tests/test_show.py",
     ],
-    "compiler/model/flow.py": ["tests/test_capacity_oracle.py", "tests/test_admission.py"],
+    "compiler/model/flow.py": [
+        "tests/test_capacity_model.py",
+        "tests/test_capacity_oracle.py",
+        "tests/test_admission.py",
+    ],
     "compiler/place/nodes.py": [
+        "tests/test_capacity_model.py",
         "tests/test_boundaries.py",
         "tests/test_placement_cli.py",
         "tests/test_placement_properties.py",
     ],
     "compiler/place/cpus.py": [
+        "tests/test_capacity_model.py",
         "tests/test_boundaries.py",
         "tests/test_placement_cli.py",
         "tests/test_placement_properties.py",
     ],
     "compiler/rules/host.py": [
+        "tests/test_capacity_model.py",
         "tests/test_boundaries.py",
         "tests/test_rules.py",
         "tests/test_domain_rules.py",

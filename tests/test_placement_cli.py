@@ -169,3 +169,17 @@ def test_guest_without_cells_takes_the_fewest_closest_nodes(run_cli, tmp_path: P
         result.err
     )
     assert '<memory mode="strict" nodeset="4-6"/>' in result.out
+
+
+def test_require_on_a_node_bound_by_hand_is_vn607_not_a_crash(run_cli, tmp_path: Path) -> None:
+    intent = tmp_path / "req.yaml"
+    intent.write_text(
+        'version: 1\nvcpus: 3\nmemory: 4GiB\ncells:\n  - {cpus: "0-2", memory: 4GiB, host_nodes: "0"}\n'
+        "cpu: {pinning: dedicated, threads: require}\n"
+    )
+    result = run_cli("compile", intent, "--host", HOSTS / "2s-xeon.xml")
+    assert result.code == 1
+    assert (
+        "req.yaml:6:36: VN607 cell 0: 3 vCPUs cannot all sit on host sibling pairs "
+        "(20 free pairs on node(s) 0)"
+    ) in result.err

@@ -71,3 +71,17 @@ def test_cli_guest_that_does_not_fit(run_cli) -> None:
 
 def test_cli_needs_a_known_output_type(run_cli, tmp_path: Path) -> None:
     assert run_cli("show", "--host", XEON, "-o", tmp_path / "view.png").code == 2
+
+
+def test_a_preferred_guests_huge_pages_are_drawn_in_its_nodes_pool(tmp_path: Path) -> None:
+    """Huge pages of a guest that prefers node 1 come from node 1's pool while it lasts
+    (the capacity model's layout, which placement subtracts too), not from node 0's."""
+    intent = tmp_path / "pref.yaml"
+    intent.write_text(
+        "version: 1\nvcpus: 2\nmemory: 8GiB\n"
+        'numatune: {mode: preferred, nodeset: "1"}\nhugepages: {size: 1GiB}\n',
+        encoding="utf-8",
+    )
+    view, _ = load_view(XEON, [intent])
+    used = {node.id: {p.size_kib: p.used_by_guests for p in node.pools} for node in view.nodes}
+    assert used[1][1048576] == 8 and used[0][1048576] == 0, used

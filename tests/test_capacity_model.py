@@ -1,0 +1,220 @@
+"""The capacity model's layout of guests on a host: what each demand takes from each node
+(the max-flow's allocation and the preference-aware layout), and what the views, the
+host rules and placement read from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from vnuma.commands.show import load_view
+from vnuma.model.flow import Demand, allocate, lay_out
+
+from tests.conftest import HOSTS
+
+XEON = HOSTS / "2s-xeon.xml"
+LIVE = HOSTS / "2s-xeon-live.xml"
+NODES = (0, 1, 2, 3)
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> tuple[list[Demand], dict[int, int]]:
+    capacity = {node: draw(st.integers(0, 12)) for node in NODES}
+    demands = [
+        Demand(
+            index,
+            draw(st.integers(0, 10)),
+            frozenset(draw(st.sets(st.sampled_from(NODES), min_size=1, max_size=4))),
+            frozenset(draw(st.sets(st.sampled_from(NODES), max_size=2))),
+        )
+        for index in range(draw(st.integers(0, 5)))
+    ]
+    return demands, capacity
+
+
+def _check_layout(demands, capacity, allocation, *, anywhere: bool = False) -> None:
+    assert allocation.demands == tuple(demands)
+    used: dict[int, int] = {}
+    for demand, taken in zip(demands, allocation.taken, strict=True):
+        allowed = set(capacity) if anywhere else demand.nodes
+        assert set(taken) <= allowed, (demand, taken)
+        assert all(amount > 0 for amount in taken.values()), taken
+        assert sum(taken.values()) <= demand.amount, (demand, taken)
+        if allocation.shortfall is None:
+            assert sum(taken.values()) == demand.amount, (demand, taken)
+        for node, amount in taken.items():
+            used[node] = used.get(node, 0) + amount
+    assert used == {node: amount for node, amount in allocation.used().items() if amount}
+    assert all(used[node] <= capacity[node] for node in used), (used, capacity)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_every_demand_takes_what_it_needs_from_its_nodes_within_capacity(problem) -> None:
+    demands, capacity = problem
+    _check_layout(demands, capacity, allocate(demands, capacity))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.booleans())
+def test_the_preferring_layout_keeps_the_same_invariants(problem, anywhere: bool) -> None:
+    demands, capacity = problem
+    laid = lay_out(demands, capacity, overflow_anywhere=anywhere)
+    assert laid.shortfall == allocate(demands, capacity).shortfall
+    _check_layout(demands, capacity, laid, anywhere=anywhere)
+
+
+def test_preferred_nodes_are_taken_first() -> None:
+    demands = [Demand("a", 4, frozenset({0, 1}), frozenset({1}))]
+    assert lay_out(demands, {0: 10, 1: 10}).taken == ({1: 4},)
+    assert lay_out(demands, {0: 10, 1: 3}).taken == ({1: 3, 0: 1},)
+    assert allocate(demands, {0: 10, 1: 10}).taken == ({0: 4},)  # the plain flow: lowest first
+
+
+def test_two_demands_of_one_node_set_split_the_group_flow() -> None:
+    demands = [Demand("a", 100, frozenset({0, 1})), Demand("b", 50, frozenset({0, 1}))]
+    allocation = allocate(demands, {0: 125, 1: 125})
+    assert [sum(t.values()) for t in allocation.taken] == [100, 50]
+
+
+def test_overflow_anywhere_takes_the_roomiest_nodes() -> None:
+    demands = [Demand("a", 6, frozenset({0}))]
+    laid = lay_out(demands, {0: 2, 1: 1, 2: 5}, overflow_anywhere=True)
+    assert laid.taken == ({0: 2, 2: 4},)
+
+
+# --- through the stages -------------------------------------------------------------------
+
+PER_CELL_PAGES = """\
+<domain type='kvm'>
+  <name>{name}</name>
+  <memory unit='GiB'>8</memory>
+  <vcpu>2</vcpu>
+  <memoryBacking>
+    <hugepages>
+      <page size='1048576' unit='KiB' nodeset='1'/>
+    </hugepages>
+  </memoryBacking>
+  <numatune>
+    <memnode cellid='0' mode='strict' nodeset='0'/>
+    <memnode cellid='1' mode='strict' nodeset='1'/>
+  </numatune>
+  <os><type arch='x86_64'>hvm</type></os>
+  <cpu>
+    <numa>
+      <cell id='0' cpus='0' memory='4' unit='GiB'/>
+      <cell id='1' cpus='1' memory='4' unit='GiB'/>
+    </numa>
+  </cpu>
+</domain>
+"""
+
+
+def test_only_the_cells_a_page_size_backs_take_its_pages(write) -> None:
+    """Cell 0 uses small pages, cell 1 the 1 GiB pool: cell 1's pages are drawn (and
+    counted by admission), whatever comes before it."""
+    guest = write("g.xml", PER_CELL_PAGES.format(name="g"))
+    view, _ = load_view(XEON, [guest])
+    pages = {node.id: {p.size_kib: p.used_by_guests for p in node.pools} for node in view.nodes}
+    assert pages[1][1048576] == 4 and pages[0][1048576] == 0, pages
+    assert view.node(0).bound_small_kib == 4 * 1024 * 1024
+
+
+def test_a_huge_page_cell_is_not_held_against_free_small_memory(run_cli, write) -> None:
+    """VN209 judges small-page bindings only: a strict 1 GiB-page cell larger than the
+    node's free small-page memory, but within its free pages, is not VN209's."""
+    host_text = LIVE.read_text(encoding="utf-8").replace(
+        '<?vnuma-free-memory unit="KiB" value="41943040"?>',
+        '<?vnuma-free-memory unit="KiB" value="10485760"?>',
+    )
+    host = write("live.xml", host_text)
+    intent = write(
+        "db.yaml",
+        "version: 1\nvcpus: 2\nmemory: 16GiB\nhugepages: {size: 1GiB}\n"
+        'cells:\n  - {cpus: "0-1", memory: 16GiB, host_nodes: "0"}\n',
+    )
+    lint = run_cli("lint", intent, "--host", host)
+    assert "VN209" not in lint.out, lint.out
+    small = write(
+        "small.yaml", intent.read_text(encoding="utf-8").replace("hugepages: {size: 1GiB}\n", "")
+    )
+    assert "VN209" in run_cli("lint", small, "--host", host).out
+
+
+def test_threads_isolate_names_the_whole_cores_it_lacks(run_cli, write) -> None:
+    intent = write(
+        "iso.yaml",
+        "version: 1\nvcpus: 24\nmemory: 8GiB\ncells: 1\nnumatune: {mode: strict, nodeset: auto}\n"
+        "cpu: {pinning: dedicated, threads: isolate}\n",
+    )
+    result = run_cli("compile", intent, "--host", XEON)
+    assert result.code == 1
+    assert "needs 24 whole free cores (threads: isolate), nodes 0-1 have 20" in result.err, (
+        result.err
+    )
+
+
+def test_the_emulator_takes_a_whole_free_core_only_under_isolate(run_cli, write) -> None:
+    import re
+
+    text = (
+        'version: 1\nvcpus: 3\nmemory: 4GiB\ncells:\n  - {{cpus: "0-2", memory: 4GiB, host_nodes: "1"}}\n'
+        "cpu: {{pinning: dedicated, threads: {threads}, emulator: auto, "
+        'reserved: "{reserved}"}}\n'
+    )
+
+    def pins(threads: str, reserved: str) -> tuple[set[int], str]:
+        intent = write(f"{threads}.yaml", text.format(threads=threads, reserved=reserved))
+        result = run_cli("compile", intent, "--host", XEON)
+        assert result.code == 0, result.err
+        vcpus = {int(c) for c in re.findall(r'<vcpupin vcpu="\d+" cpuset="(\d+)"/>', result.out)}
+        emulator = re.search(r'<emulatorpin cpuset="([^"]+)"/>', result.out)
+        assert emulator is not None, result.out
+        return vcpus, emulator.group(1)
+
+    sibling = {cpu: cpu + 40 if cpu < 40 else cpu - 40 for cpu in range(80)}
+    vcpus, emulator = pins("isolate", "0-1,40-41")
+    assert int(emulator) not in vcpus and sibling[int(emulator)] not in vcpus  # a core of its own
+    # prefer: node 1 keeps CPUs 20-21 and 60-61; the vCPUs take 20, 60 and 21, and the
+    # emulator the one CPU left, 61 (the idle sibling), though no whole core is free
+    vcpus, emulator = pins("prefer", "0-1,22-39,40-41,62-79")
+    assert vcpus == {20, 21, 60} and emulator == "61", (vcpus, emulator)
+
+
+def test_preferred_guest_pages_land_in_its_own_pool(tmp_path: Path) -> None:
+    intent = tmp_path / "pref.yaml"
+    intent.write_text(
+        'version: 1\nvcpus: 2\nmemory: 8GiB\nnumatune: {mode: interleave, nodeset: "1"}\n'
+        "hugepages: {size: 1GiB}\n",
+        encoding="utf-8",
+    )
+    view, _ = load_view(XEON, [intent])
+    assert {n.id: n.pools[-1].used_by_guests for n in view.nodes} == {0: 0, 1: 8}
+
+
+def test_vn204_points_at_memory_when_the_nodeset_comes_from_the_cells(run_cli, write) -> None:
+    intent = write(
+        "big.yaml",
+        "version: 1\nvcpus: 8\nmemory: 300GiB\nnumatune: {mode: strict}\ncells:\n"
+        '  - {cpus: "0-3", memory: 150GiB, host_nodes: "0"}\n'
+        '  - {cpus: "4-7", memory: 150GiB, host_nodes: "1"}\n',
+    )
+    lint = run_cli("lint", intent, "--host", XEON)
+    assert "big.yaml:3:9: VN204 the guest needs 300 GiB bound to host node(s) 0-1" in lint.out, (
+        lint.out
+    )
+
+
+def test_auto_topology_of_vcpus_outside_the_cells_still_multiplies_out(run_cli, write) -> None:
+    """5 vCPUs, two cells of 2: the one vCPU in no cell is VN105's; the topology vnuma
+    chooses must still describe 5 vCPUs (1 socket x 5 cores), not add a VN408."""
+    intent = write(
+        "odd.yaml",
+        "version: 1\nvcpus: 5\nmemory: 4GiB\ncpu: {topology: auto}\ncells:\n"
+        '  - {cpus: "0-1", memory: 2GiB, host_nodes: "0"}\n'
+        '  - {cpus: "2-3", memory: 2GiB, host_nodes: "1"}\n',
+    )
+    result = run_cli("compile", intent, "--host", XEON)
+    assert result.code == 1
+    assert [c for c in ("VN105", "VN408") if c in result.err] == ["VN105"], result.err
