@@ -218,3 +218,54 @@ def test_auto_topology_of_vcpus_outside_the_cells_still_multiplies_out(run_cli, 
     result = run_cli("compile", intent, "--host", XEON)
     assert result.code == 1
     assert [c for c in ("VN105", "VN408") if c in result.err] == ["VN105"], result.err
+
+
+def test_five_guests_are_all_named_and_none_counted(run_cli, write) -> None:
+    """The first MAX_NAMED (5) guests are named; only a sixth would be counted."""
+    paths = [
+        write(
+            f"g{i}.yaml",
+            f'version: 1\nname: g{i}\nvcpus: 2\nmemory: 30GiB\nnumatune: {{mode: strict, nodeset: "0"}}\n',
+        )
+        for i in range(1, 7)
+    ]
+    five = run_cli("lint", *paths[:5], "--host", XEON).out
+    assert "(g1: 30 GiB; g2: 30 GiB; g3: 30 GiB; g4: 30 GiB; g5: 30 GiB)" in five, five
+    six = run_cli("lint", *paths, "--host", XEON).out
+    assert "g4: 30 GiB; g5: 30 GiB; and 1 other guest)" in six, six
+
+
+def test_pages_of_a_guest_bound_to_every_node_are_its_bindings(run_cli, write) -> None:
+    """A strict binding to all the host's nodes is still a binding: VN503 points at it."""
+    paths = [
+        write(
+            f"p{name}.yaml",
+            f"version: 1\nname: {name}\nvcpus: 2\nmemory: 70GiB\n"
+            'numatune: {mode: strict, nodeset: "0-1"}\nhugepages: {size: 1GiB}\n',
+        )
+        for name in "ab"
+    ]
+    lint = run_cli("lint", *paths, "--host", XEON).out
+    assert "pa.yaml:5:35: VN503 1 GiB huge pages on host node(s) 0-1: 140 pages needed" in lint
+
+
+def test_a_node_with_no_free_memory_left_says_zero(run_cli, write) -> None:
+    host = write(
+        "live.xml",
+        LIVE.read_text(encoding="utf-8").replace(
+            '<?vnuma-free-memory unit="KiB" value="41943040"?>',
+            '<?vnuma-free-memory unit="KiB" value="0"?>',
+        ),
+    )
+    intent = write(
+        "db.yaml",
+        'version: 1\nvcpus: 2\nmemory: 8GiB\ncells:\n  - {cpus: "0-1", memory: 8GiB, host_nodes: "0"}\n',
+    )
+    lint = run_cli("lint", intent, "--host", host).out
+    assert "which have 0 KiB free (of 125.44 GiB)" in lint, lint
+
+
+def test_a_boolean_is_not_a_size_without_a_unit(run_cli, write) -> None:
+    intent = write("bool.yaml", "version: 1\nvcpus: 2\nmemory: true\n")
+    lint = run_cli("lint", intent).out
+    assert "bool.yaml:3:9: VN005 size must be a string like '64GiB', not bool" in lint, lint
