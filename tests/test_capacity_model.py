@@ -269,3 +269,24 @@ def test_a_boolean_is_not_a_size_without_a_unit(run_cli, write) -> None:
     intent = write("bool.yaml", "version: 1\nvcpus: 2\nmemory: true\n")
     lint = run_cli("lint", intent).out
     assert "bool.yaml:3:9: VN005 size must be a string like '64GiB', not bool" in lint, lint
+
+
+def test_guests_on_a_node_with_no_free_memory_need_it_all(run_cli, write) -> None:
+    host = write(
+        "live.xml",
+        LIVE.read_text(encoding="utf-8").replace(
+            '<?vnuma-free-memory unit="KiB" value="41943040"?>',
+            '<?vnuma-free-memory unit="KiB" value="0"?>',
+        ),
+    )
+    paths = [
+        write(
+            f"{n}.yaml",
+            f'version: 1\nname: {n}\nvcpus: 2\nmemory: 1GiB\nnumatune: {{mode: strict, nodeset: "0"}}\n',
+        )
+        for n in "ab"
+    ]
+    lint = run_cli("lint", *paths, "--host", host).out
+    assert (
+        "VN504 free memory for the guests on host node(s) 0: 2 GiB needed, 0 KiB available" in lint
+    ), lint
