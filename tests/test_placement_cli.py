@@ -183,3 +183,16 @@ def test_require_on_a_node_bound_by_hand_is_vn607_not_a_crash(run_cli, tmp_path:
         "req.yaml:6:36: VN607 cell 0: 3 vCPUs cannot all sit on host sibling pairs "
         "(20 free pairs on node(s) 0)"
     ) in result.err
+
+
+def test_isolate_on_a_node_bound_by_hand_names_the_cores_it_lacks(run_cli, tmp_path: Path) -> None:
+    intent = tmp_path / "iso.yaml"
+    intent.write_text(
+        'version: 1\nvcpus: 24\nmemory: 8GiB\ncells:\n  - {cpus: "0-23", memory: 8GiB, host_nodes: "0"}\n'
+        "cpu: {pinning: dedicated, threads: isolate}\n"
+    )
+    result = run_cli("compile", intent, "--host", HOSTS / "2s-xeon.xml")
+    assert result.code == 1
+    assert (
+        "VN602 cell 0 needs 24 whole free cores (threads: isolate) on node(s) 0, there are 20"
+    ) in result.err, result.err
