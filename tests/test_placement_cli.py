@@ -196,3 +196,14 @@ def test_isolate_on_a_node_bound_by_hand_names_the_cores_it_lacks(run_cli, tmp_p
     assert (
         "VN602 cell 0 needs 24 whole free cores (threads: isolate) on node(s) 0, there are 20"
     ) in result.err, result.err
+
+
+def test_more_dedicated_vcpus_than_a_hand_bound_node_has_is_vn602(run_cli, tmp_path: Path) -> None:
+    intent = tmp_path / "many.yaml"
+    intent.write_text(
+        'version: 1\nvcpus: 41\nmemory: 8GiB\ncells:\n  - {cpus: "0-40", memory: 8GiB, host_nodes: "0"}\n'
+        "cpu: {pinning: dedicated}\n"
+    )
+    result = run_cli("compile", intent, "--host", HOSTS / "2s-xeon.xml")
+    assert result.code == 1
+    assert "many.yaml:6:16: VN602 cell 0 needs 41 dedicated CPUs on node(s) 0" in result.err
