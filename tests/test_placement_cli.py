@@ -207,3 +207,18 @@ def test_more_dedicated_vcpus_than_a_hand_bound_node_has_is_vn602(run_cli, tmp_p
     result = run_cli("compile", intent, "--host", HOSTS / "2s-xeon.xml")
     assert result.code == 1
     assert "many.yaml:6:16: VN602 cell 0 needs 41 dedicated CPUs on node(s) 0" in result.err
+
+
+def test_require_names_the_sibling_pairs_each_node_lacks(run_cli, tmp_path: Path) -> None:
+    """Node 1 keeps 36 CPUs but only 16 whole cores: enough CPUs, too few pairs."""
+    intent = tmp_path / "rq.yaml"
+    intent.write_text(
+        "version: 1\nvcpus: 34\nmemory: 8GiB\ncells: 1\nnumatune: {mode: strict, nodeset: auto}\n"
+        'cpu: {pinning: dedicated, threads: require, reserved: "0-23"}\n'
+    )
+    result = run_cli("compile", intent, "--host", HOSTS / "2s-xeon.xml")
+    assert result.code == 1
+    assert (
+        "VN607 guest cell 0 fits on no host node: needs 17 free sibling pairs (threads: "
+        "require), node 0 has 0; needs 17 free sibling pairs (threads: require), node 1 has 16"
+    ) in result.err, result.err
