@@ -494,7 +494,13 @@ def baseline(jobs_copy: Path, modules: list[str], timeout: float) -> list[str]:
 
 
 def write_report(
-    outcomes: list[Outcome], command: str, elapsed: float, path: Path, failing: list[str]
+    outcomes: list[Outcome],
+    command: str,
+    elapsed: float,
+    path: Path,
+    failing: list[str],
+    population: int,
+    reruns: int,
 ) -> None:
     equivalent = load_equivalents()
     modules = sorted({o.module for o in outcomes})
@@ -520,6 +526,25 @@ def write_report(
         "",
         f"Run time: {elapsed / 60:.1f} min for {total_n} mutants.",
         "",
+        *(
+            [
+                f"A seeded sample: {total_n} of the {population} mutants the operators make in "
+                "these modules (`--limit` per module, `--seed`); without `--limit` the sweep "
+                "runs every one.",
+                "",
+            ]
+            if total_n < population
+            else []
+        ),
+        *(
+            [
+                f"Survivors were re-run {reruns} time(s) with `--rerun-survivors` after the "
+                "tests that kill them were added; the table is the merged result.",
+                "",
+            ]
+            if reruns
+            else []
+        ),
         "| module | mutants | equivalent | killed | survived | score |",
         "|---|---|---|---|---|---|",
         *rows,
@@ -612,7 +637,10 @@ def main(argv: list[str] | None = None) -> int:
     rng.shuffle(mutants)  # spread slow modules over the workers
     outcomes = sweep(mutants, args.jobs, args.timeout, args.keep)
     elapsed = time.monotonic() - started
+    population = sum(len(mutants_of(module, SOURCE)) for module in args.modules)
+    reruns = 0
     if args.rerun_survivors:
+        reruns = json.loads(args.results.read_text()).get("reruns", 0) + 1
         merged = {**previous, **{o.key: asdict(o) for o in outcomes}}
         current = {m.key for module in args.modules for m in mutants_of(module, SOURCE)}
         all_outcomes = [Outcome(**o) for k, o in merged.items() if k in current]
@@ -626,10 +654,11 @@ def main(argv: list[str] | None = None) -> int:
         base = o.status.removeprefix("equivalent-")
         o.status = f"equivalent-{base}" if o.key in equivalent else base
     args.results.write_text(json.dumps(
-        {"command": command, "seconds": round(elapsed), "outcomes": [asdict(o) for o in all_outcomes]},
+        {"command": command, "seconds": round(elapsed), "reruns": reruns,
+         "outcomes": [asdict(o) for o in all_outcomes]},
         indent=1,
     ) + "\n")  # fmt: skip
-    write_report(all_outcomes, command, elapsed, args.report, failing)
+    write_report(all_outcomes, command, elapsed, args.report, failing, population, reruns)
     survived = [o for o in all_outcomes if o.status == "survived"]
     print(f"{len(all_outcomes)} mutants, {len(survived)} non-equivalent survivors; "
           f"report: {args.report}")  # fmt: skip
