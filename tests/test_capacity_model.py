@@ -49,14 +49,14 @@ def _check_layout(demands, capacity, allocation, *, anywhere: bool = False) -> N
     assert all(used[node] <= capacity[node] for node in used), (used, capacity)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_every_demand_takes_what_it_needs_from_its_nodes_within_capacity(problem) -> None:
     demands, capacity = problem
     _check_layout(demands, capacity, allocate(demands, capacity))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(), st.booleans())
 def test_the_preferring_layout_keeps_the_same_invariants(problem, anywhere: bool) -> None:
     demands, capacity = problem
