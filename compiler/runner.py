@@ -718,12 +718,13 @@ def _emit_and_verify(
     plan = make_plan(intent)
     schema_dir = find_schema_dir(options.schema_dir)
     validate_output = True
-    if base is None:
+    root = base.root if base is not None else None  # the loader returns a base with a root
+    if base is None or root is None:
         xml = render_fragment(plan)
     else:
         base_shown = base.path
         if schema_dir is not None:
-            base_problems = validate_base_domain(base.root, base_shown, schema_dir)
+            base_problems = validate_base_domain(root, base_shown, schema_dir)
             outcome.diagnostics.extend(base_problems)
             if base_problems:
                 validate_output = False
@@ -732,7 +733,7 @@ def _emit_and_verify(
                     "was not validated either"
                 )
         try:
-            xml = merge_into_domain(base.root, plan, declaration=outcome.declaration)
+            xml = merge_into_domain(root, plan, declaration=outcome.declaration)
         except MergeConflict as conflict:
             outcome.diagnostics.append(
                 make_diagnostic(
@@ -749,7 +750,7 @@ def _emit_and_verify(
             xml,
             options.output_name,
             schema_dir,
-            fragment=base is None,
+            fragment=root is None,
             explicit_schema_dir=options.schema_dir is not None,
         )
         outcome.diagnostics.extend(verified.diagnostics)

@@ -8,12 +8,15 @@ same order (libvirt's).
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vnuma.emit.plan import DomainPlan, plan_tree
 from vnuma.libvirt import elements as e
 from vnuma.libvirt.values import parse_uint, scaled_kib
 from vnuma.resources import templates_dir
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 
 @cache
@@ -47,7 +50,9 @@ class MergeConflict(Exception):
         self.hint = hint
 
 
-def merge_into_domain(base_root: Any, plan: DomainPlan, *, declaration: str | None = None) -> str:
+def merge_into_domain(
+    base_root: etree._Element, plan: DomainPlan, *, declaration: str | None = None
+) -> str:
     """Replace or insert the NUMA elements of ``base_root`` (modified in place); return the document."""
     from lxml import etree
 

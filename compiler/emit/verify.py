@@ -6,10 +6,13 @@ import copy
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import Diagnostic, Span
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 DEFAULT_SCHEMA_DIRS = (Path("/usr/share/libvirt/schemas"),)
 
@@ -80,7 +83,7 @@ def verify_domain_xml(
     return result
 
 
-def validate_base_domain(root: Any, shown: str, schema_dir: Path) -> list[Diagnostic]:
+def validate_base_domain(root: etree._Element, shown: str, schema_dir: Path) -> list[Diagnostic]:
     """RelaxNG errors of the base domain itself, at its own source lines."""
     from lxml import etree
 

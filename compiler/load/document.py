@@ -12,13 +12,16 @@ import codecs
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import Diagnostic, Span
 from vnuma.load.text import decode_text, read_bytes
 from vnuma.load.xmlpos import XmlLocator
 from vnuma.load.xmlsafe import parse_xml
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 _DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(<\?xml\s[^>]*\?>)")
 _ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -28,7 +31,7 @@ _ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 class XmlDocument:
     path: str
     text: str
-    root: Any = None
+    root: etree._Element | None = None
     locator: XmlLocator | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
     declaration: str | None = None

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vnuma.diagnostics import Span
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 _POSITION_SUFFIX = re.compile(r",? line \d+, column \d+$")
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
@@ -19,7 +22,7 @@ class XmlProblem:
     span: Span | None
 
 
-def parse_xml(data: bytes) -> tuple[Any, XmlProblem | None]:
+def parse_xml(data: bytes) -> tuple[etree._Element | None, XmlProblem | None]:
     """Return (root element, None) or (None, problem)."""
     from lxml import etree
 
