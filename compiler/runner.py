@@ -436,7 +436,6 @@ def run_host(
 def configured(file: GuestFile, config: LintConfig) -> list[Diagnostic]:
     """The file's diagnostics after select/ignore/per-file-ignores, its suppression
     comments (unused ones are VN015) and severity overrides."""
-    from dataclasses import replace
 
     from vnuma.report.suppress import apply_suppressions
     from vnuma.rules import needs_host
@@ -446,13 +445,7 @@ def configured(file: GuestFile, config: LintConfig) -> list[Diagnostic]:
 
     enabled = [d for d in file.diagnostics if config.is_enabled(d.code, file.path)]
     kept = apply_suppressions(enabled, file.suppressions, file.shown, may_fire=may_fire)
-    result = []
-    for diag in kept:
-        if not config.is_enabled(diag.code, file.path):
-            continue
-        severity = config.severity_for(diag.code, diag.severity)
-        result.append(diag if severity == diag.severity else replace(diag, severity=severity))
-    return result
+    return _selected(kept, config, file.path)
 
 
 def report_file(file: GuestFile, config: LintConfig | None = None) -> list[Diagnostic]:
@@ -476,11 +469,18 @@ def closest_config(path: Path) -> LintConfig:
 def configured_elsewhere(diagnostics: Iterable[Diagnostic], config: LintConfig) -> list[Diagnostic]:
     """Diagnostics of files that carry no suppressions (host snapshots): selection and
     severity only."""
+    return [d for diag in diagnostics for d in _selected([diag], config, Path(diag.path))]
+
+
+def _selected(
+    diagnostics: Iterable[Diagnostic], config: LintConfig, path: Path
+) -> list[Diagnostic]:
+    """The enabled diagnostics of one file, each at its configured severity."""
     from dataclasses import replace
 
     result = []
     for diag in diagnostics:
-        if not config.is_enabled(diag.code, Path(diag.path)):
+        if not config.is_enabled(diag.code, path):
             continue
         severity = config.severity_for(diag.code, diag.severity)
         result.append(diag if severity == diag.severity else replace(diag, severity=severity))
