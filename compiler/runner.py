@@ -267,11 +267,16 @@ def unreadable_host_diagnostic(intent: Intent, problem: UnreadableInput) -> Diag
 
 
 def seating_order(files: Sequence[GuestFile]) -> list[GuestFile]:
-    """Fixed guests first (domain XML, fully bound intents), then auto intents by path."""
+    """Fixed guests first (domain XML, fully bound intents), then auto intents by guest
+    name. The name, unique on a host (VN505), keeps the seats the same whichever order the
+    files are given in and wherever the checkout lives; the path only breaks a tie between
+    intents that lack a name."""
 
-    def key(file: GuestFile) -> tuple[bool, str]:
-        auto = file.written is not None and file.written.needs_placement
-        return auto, os.path.normpath(os.path.abspath(file.path)) if auto else ""
+    def key(file: GuestFile) -> tuple[bool, str, str]:
+        written = file.written
+        if written is None or not written.needs_placement:
+            return False, "", ""
+        return True, written.name or "", os.path.normpath(file.path)
 
     return sorted(files, key=key)  # stable: fixed guests keep the order they came in
 

@@ -30,6 +30,32 @@ def test_two_guests_placed_one_after_the_other(snapshot, tmp_path: Path) -> None
     assert not set(first.values()) & set(second.values())
 
 
+def test_seats_do_not_depend_on_file_order_or_where_the_files_live(tmp_path: Path) -> None:
+    # auto intents are seated by guest name: CI's clean clone lives elsewhere than a
+    # developer's checkout, and `lint b a` must place like `lint a b`
+    texts = {}
+    for folder, name in ((tmp_path / "a", "zz-first-on-disk"), (tmp_path / "z", "aa-last-on-disk")):
+        folder.mkdir()
+        text = AUTO.read_text(encoding="utf-8").replace("name: db-auto", f"name: {name}")
+        (folder / f"{name}.yaml").write_text(text.replace("../hosts/", f"{HOSTS}/"), "utf-8")
+        texts[name] = folder / f"{name}.yaml"
+    pairs = [texts["zz-first-on-disk"], texts["aa-last-on-disk"]]
+    forward, _ = load_view(XEON, pairs)
+    backward, _ = load_view(XEON, pairs[::-1])
+
+    def seats(view) -> dict[str, list[int]]:
+        names = {i: g.name for i, g in enumerate(view.guests)}
+        found: dict[str, list[int]] = {}
+        for node in view.nodes:
+            for cpu in node.cpus:
+                for pin in cpu.pins:
+                    found.setdefault(names[pin.guest], []).append(cpu.id)
+        return {name: sorted(cpus) for name, cpus in found.items()}
+
+    assert seats(forward) == seats(backward)
+    assert min(seats(forward)["aa-last-on-disk"]) < min(seats(forward)["zz-first-on-disk"])
+
+
 def test_every_line_fits_100_columns_and_no_colour_unless_asked() -> None:
     view, _ = load_view(HOSTS / "epyc-nps4.xml", [INTENTS / "auto-epyc-isolate.yaml"])
     text = render_text(view)
