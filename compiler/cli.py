@@ -406,11 +406,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
     try:
         loaded = load_guest_file(args.intent)
-        intent = loaded.written
-        if intent is None:
+        if loaded.written is None:
             _print_diagnostics(report_file(loaded), args)
             return EXIT_FINDINGS
-        given = list(args.host) or ([intent.host_ref] if intent.host_ref else [])
+        given = list(args.host) or ([loaded.host_ref] if loaded.host_ref else [])
         if not given:
             return _usage("give host snapshots with --host (files or directories)")
         fits = fit_hosts(loaded, snapshot_paths(given))

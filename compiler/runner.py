@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from vnuma.load.document import XmlDocument
     from vnuma.load.intent import RawDocument
     from vnuma.model.capacity import HostLoad
+    from vnuma.model.guest import Guest
     from vnuma.model.intent import Intent
     from vnuma.report.config import LintConfig
     from vnuma.report.suppress import Suppression
@@ -72,18 +73,19 @@ def local_sysfs_root() -> Path:
 class GuestFile:
     """One guest file as the stages saw it: what it says, what it became, what was found.
 
-    ``written`` is the model of what the file says (an intent, or a domain XML lifted into
-    the same model); ``guest`` is the resolved guest the host checks and admission see
-    (``written`` itself when nothing was left to place; None when it could not be placed,
-    or no host was known to place it on)."""
+    ``written`` is what the file says: an `Intent`, or for a domain XML the `Guest` read
+    from it (libvirt's XML leaves nothing to place). ``guest`` is the resolved guest the
+    checks, admission, emit and the views see: the domain's, the intent resolved as
+    written when it leaves nothing open, or as placed; None when it could not be placed,
+    or no host was known to place it on."""
 
     path: Path
     shown: str
     kind: str = "skipped"
     """"intent", "domain", or "skipped" (not a guest file; ``note`` says why)."""
     note: str | None = None
-    written: Intent | None = None
-    guest: Intent | None = None
+    written: Intent | Guest | None = None
+    guest: Guest | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     suppressions: list[Suppression] = field(default_factory=list)
     host_checked: bool = False
@@ -101,6 +103,13 @@ class GuestFile:
     def has_errors(self) -> bool:
         return any(d.severity >= Severity.ERROR for d in self.diagnostics)
 
+    @property
+    def host_ref(self) -> Path | None:
+        """The host snapshot an intent's own `host:` names."""
+        from vnuma.model.intent import Intent
+
+        return self.written.host_ref if isinstance(self.written, Intent) else None
+
     def fresh(self) -> GuestFile:
         """The file as loaded, before any host saw it (to try it on another host)."""
         return GuestFile(
@@ -109,9 +118,23 @@ class GuestFile:
             self.kind,
             self.note,
             self.written,
-            self.written,
+            _as_written(self.written),
             suppressions=self.suppressions,
         )
+
+
+def _as_written(written: Intent | Guest | None) -> Guest | None:
+    """The guest a file is before placement: a domain's own; an intent's when it leaves
+    nothing open (resolved as written); else None until it is placed."""
+    if written is None or written.needs_placement:
+        return None
+    from vnuma.model.guest import Guest
+
+    if isinstance(written, Guest):
+        return written
+    from vnuma.model.resolve import resolve
+
+    return resolve(written)
 
 
 def load_guest_file(
@@ -129,7 +152,7 @@ def load_guest_file(
         _load_intent(result, real, discovering)
     else:
         result.note = "not a .yaml, .yml, .toml or .xml file"
-    result.guest = result.written
+    result.guest = _as_written(result.written)
     return result
 
 
@@ -239,7 +262,8 @@ class HostSnapshots:
         try:
             return self.get(path)
         except UnreadableInput as exc:
-            if file.written is not None and file.written.host_ref is not None:
+            if file.host_ref is not None:
+                assert file.written is not None
                 file.diagnostics.append(unreadable_host_diagnostic(file.written, exc))
                 return None
             raise
@@ -249,7 +273,7 @@ class HostSnapshots:
         return [d for found in self.reported.values() for d in found]
 
 
-def unreadable_host_diagnostic(intent: Intent, problem: UnreadableInput) -> Diagnostic:
+def unreadable_host_diagnostic(intent: Intent | Guest, problem: UnreadableInput) -> Diagnostic:
     """VN012: the intent's own `host:` names a snapshot that cannot be read."""
     from vnuma.codes import make_diagnostic
 
@@ -291,7 +315,7 @@ def identify_guests(files: Sequence[GuestFile]) -> list[Diagnostic]:
     for file in guests:
         written = file.written
         assert written is not None
-        uuid = written.domain.uuid
+        uuid = written.uuid
         if uuid is not None:
             first = by_uuid.setdefault(uuid, file)
             if first is not file:
@@ -320,8 +344,8 @@ def identify_guests(files: Sequence[GuestFile]) -> list[Diagnostic]:
         for file in named:
             if file is stands or file.same_as is not None:
                 continue
-            other_uuid = stands.written.domain.uuid if stands.written else None
-            own_uuid = file.written.domain.uuid if file.written else None
+            other_uuid = stands.written.uuid if stands.written else None
+            own_uuid = file.written.uuid if file.written else None
             twins = file.kind != stands.kind and (own_uuid is None or other_uuid is None)
             if twins:
                 file.same_as = stands.shown
@@ -372,7 +396,7 @@ def seat_guests(host: HostTopology, files: Sequence[GuestFile]) -> list[GuestFil
     return order
 
 
-def place_and_check(file: GuestFile, host: HostTopology | None, beside: Sequence[Intent]) -> None:
+def place_and_check(file: GuestFile, host: HostTopology | None, beside: Sequence[Guest]) -> None:
     """place (when the intent leaves something to vnuma: fixed guests are never moved) ->
     check."""
     from vnuma.rules.check import run_checks
@@ -385,15 +409,16 @@ def place_and_check(file: GuestFile, host: HostTopology | None, beside: Sequence
         if not file.host_checked:
             file.guest = None  # auto nodes, cells: N and pins are decided against a host
             return
-        assert host is not None
+        from vnuma.model.intent import Intent
         from vnuma.place import place
 
+        assert host is not None and isinstance(written, Intent)  # only intents leave things open
         placed = place(written, host, beside)
         file.diagnostics.extend(placed.diagnostics)
         file.trace.extend(placed.trace)
         file.nodes = placed.nodes
         file.distance = placed.distance if placed.nodes else None
-        file.guest = placed.intent if placed.ok else None
+        file.guest = placed.guest if placed.ok else None
     if file.guest is not None:
         file.diagnostics.extend(run_checks(file.guest, host))
 
@@ -543,7 +568,7 @@ def compile_intent(options: CompileOptions) -> CompileOutcome:
     if intent is None:
         outcome.diagnostics = _report(file, config)
         return outcome
-    host, mates = _compile_host(intent, file, options, config, outcome)
+    host, mates = _compile_host(file, options, config, outcome)
     if intent.needs_placement and (host is None or not host.cells):
         file.diagnostics.append(_needs_host(intent))
     elif host is not None and host.cells and mates:
@@ -580,7 +605,6 @@ def _compile_config(options: CompileOptions, file: GuestFile) -> LintConfig | No
 
 
 def _compile_host(
-    intent: Intent,
     file: GuestFile,
     options: CompileOptions,
     config: LintConfig | None,
@@ -594,8 +618,8 @@ def _compile_host(
     mapped = config.host_for(file.path) if config is not None else None
     if options.host_path is not None:
         path: Path | None = options.host_path
-    elif intent.host_ref is not None:
-        path = intent.host_ref
+    elif file.host_ref is not None:
+        path = file.host_ref
     elif mapped is not None:
         path = mapped
         if not options.occupied:
@@ -637,7 +661,7 @@ def _mapped_mates(file: GuestFile, snapshot: Path, config: LintConfig | None) ->
     ]
 
 
-def _needs_host(intent: Intent) -> Diagnostic:
+def _needs_host(intent: Intent | Guest) -> Diagnostic:
     from vnuma.codes import make_diagnostic
 
     return make_diagnostic(
@@ -712,7 +736,7 @@ def _load_base_domain(options: CompileOptions, outcome: CompileOutcome) -> XmlDo
 
 
 def _emit_and_verify(
-    intent: Intent, base: XmlDocument | None, options: CompileOptions, outcome: CompileOutcome
+    guest: Guest, base: XmlDocument | None, options: CompileOptions, outcome: CompileOutcome
 ) -> None:
     from vnuma.codes import make_diagnostic
     from vnuma.emit.plan import make_plan
@@ -720,7 +744,7 @@ def _emit_and_verify(
     from vnuma.emit.verify import find_schema_dir, validate_base_domain, verify_domain_xml
     from vnuma.load.xmlsafe import element_span
 
-    plan = make_plan(intent)
+    plan = make_plan(guest)
     schema_dir = find_schema_dir(options.schema_dir)
     validate_output = True
     root = base.root if base is not None else None  # the loader returns a base with a root

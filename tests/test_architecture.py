@@ -320,3 +320,54 @@ def test_needs_host_without_the_admission_rules_agrees_with_the_catalogue() -> N
         by_check = rule.admission is not None or (rule.check is not None and rule.check.needs_host)
         # VN5xx without a check are minted by the runner's whole-host stage (VN505)
         assert needs_host(rule.code) == (by_check or rule.code.startswith("VN5")), rule.code
+
+
+def _every_import_of(target: str) -> set[str]:
+    """Modules that import ``target`` anywhere, type-only imports included."""
+    found = set()
+    for module, (_, tree) in _modules().items():
+        for node in ast.walk(tree):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if (isinstance(node, ast.ImportFrom) and node.module == target) or target in names:
+                found.add(module)
+    return found
+
+
+def test_only_the_stages_before_the_guest_see_what_an_intent_says() -> None:
+    """Checks, admission, the capacity model, emit and the views see the resolved Guest;
+    what an intent says (`Intent`, with its `auto`s) stops at placement and resolve."""
+    allowed = (
+        "vnuma.model.resolve",
+        "vnuma.place.",
+        "vnuma.runner",
+        "vnuma.cli",  # `fit` names the intent's own host
+    )
+    for module in _every_import_of("vnuma.model.intent"):
+        assert module.startswith(allowed), f"{module} uses the written intent type"
+
+
+def test_no_rule_asks_which_form_a_guest_came_from() -> None:
+    """A rule reads the guest's Language for wording and severity, never its name."""
+    for module, (path, tree) in _modules().items():
+        if not module.startswith("vnuma.rules"):
+            continue
+        for node in ast.walk(tree):
+            names = {"INTENT_LANGUAGE", "DOMAIN_LANGUAGE", "Language", "is_domain", "origin"}
+            if isinstance(node, ast.Name):
+                assert node.id not in names, f"{path}:{node.lineno} uses {node.id}"
+            if isinstance(node, ast.Attribute) and node.attr in names | {"name"}:
+                owner = node.value
+                assert not (isinstance(owner, ast.Attribute) and owner.attr == "language"), (
+                    f"{path}:{node.lineno} branches on the guest's language"
+                )
+                assert node.attr != "is_domain", f"{path}:{node.lineno} asks is_domain"
+
+
+def test_the_resolved_guest_leaves_nothing_open() -> None:
+    from dataclasses import fields
+
+    from vnuma.model import guest
+
+    for record in (guest.Guest, guest.GuestCell, guest.NumaTune, guest.DomainExtras):
+        open_fields = [f.name for f in fields(record) if "auto" in f.name or "count" in f.name]
+        assert open_fields == [], f"{record.__name__} still has {open_fields}"

@@ -36,6 +36,7 @@ from vnuma.libvirt.capabilities import load_host
 from vnuma.libvirt.domain import lift_domain
 from vnuma.load.document import load_xml_document
 from vnuma.load.intent import load_intent
+from vnuma.model.guest import Guest
 from vnuma.model.host import HostTopology
 from vnuma.model.intent import Intent
 from vnuma.place import PlacementResult, place
@@ -286,9 +287,9 @@ def brute_force(host: HostSpec, spec: IntentSpec, taken: Taken = Taken()) -> Ver
 
 def placed_nodes(result: PlacementResult) -> list[int | None]:
     """The single host node of each resolved cell, in cell order."""
-    assert result.intent is not None
+    assert result.guest is not None
     out: list[int | None] = []
-    for cell in sorted(result.intent.cells, key=lambda c: c.index):
+    for cell in sorted(result.guest.cells, key=lambda c: c.index):
         nodes = cell.host_nodes
         out.append(min(nodes) if nodes and len(nodes) == 1 else None)
     return out
@@ -298,7 +299,7 @@ NAMES_SOMETHING = re.compile(r"node|CPU|cores?\b|sibling|pages|memory|GiB|MiB|Ki
 
 
 def check_against_brute_force(
-    host: HostSpec, spec: IntentSpec, occupied: tuple[Intent, ...] = (), taken: Taken = Taken()
+    host: HostSpec, spec: IntentSpec, occupied: tuple[Guest, ...] = (), taken: Taken = Taken()
 ) -> PlacementResult:
     verdict = brute_force(host, spec, taken)
     with workdir() as directory:

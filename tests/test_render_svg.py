@@ -80,25 +80,25 @@ def _small_epyc_guest(tmp_path: Path) -> Intent:
 
 def xeon_view() -> HostView:
     host = _host("2s-xeon.xml")
-    guest = place(_intent(INTENTS / "auto-dedicated.yaml"), host).intent
+    guest = place(_intent(INTENTS / "auto-dedicated.yaml"), host).guest
     assert guest is not None
     return build_view(host, [guest], diagnostics=[])
 
 
 def epyc_view(tmp_path: Path) -> HostView:
     host = _host("epyc-nps4.xml")
-    first = place(_intent(INTENTS / "auto-epyc-isolate.yaml"), host).intent
+    first = place(_intent(INTENTS / "auto-epyc-isolate.yaml"), host).guest
     assert first is not None
     second = place(_small_epyc_guest(tmp_path), host, occupied=[first])
-    assert second.ok and second.intent is not None, second.diagnostics
-    return build_view(host, [first, second.intent], diagnostics=[])
+    assert second.ok and second.guest is not None, second.diagnostics
+    return build_view(host, [first, second.guest], diagnostics=[])
 
 
 def conflict_view(tmp_path: Path) -> HostView:
     """Both guests placed as if alone: the second one's pins land on the first one's CPUs."""
     host = _host("epyc-nps4.xml")
-    first = place(_intent(INTENTS / "auto-epyc-isolate.yaml"), host).intent
-    second = place(_small_epyc_guest(tmp_path), host).intent
+    first = place(_intent(INTENTS / "auto-epyc-isolate.yaml"), host).guest
+    second = place(_small_epyc_guest(tmp_path), host).guest
     assert first is not None and second is not None
     problem = make_diagnostic("VN501", "host CPUs 8-11 pinned by hpc-auto and hpc-small", "a.xml")
     return build_view(host, [first, second], diagnostics=[problem])
@@ -245,7 +245,7 @@ def test_text_is_escaped():
 
 def test_floating_guest_and_memory_only_node():
     host = _host("cxl-memory-node.xml")
-    guest = place(_intent(INTENTS / "auto-tiered-node.yaml"), host).intent
+    guest = place(_intent(INTENTS / "auto-tiered-node.yaml"), host).guest
     assert guest is not None
     view = build_view(host, [guest], diagnostics=[])
     root = parse_svg(render_svg(view))
@@ -293,7 +293,7 @@ def test_cpu_pinned_twice_is_red_with_rule_code(tmp_path):
 def test_overcommitted_node_and_pool_are_red():
     host = _host("2s-xeon.xml")
     intent = _intent(INTENTS / "auto-dedicated.yaml")
-    guests = [place(intent, host).intent for _ in range(3)]  # 3 x 32 pages of 64 per node
+    guests = [place(intent, host).guest for _ in range(3)]  # 3 x 32 pages of 64 per node
     view = build_view(host, guests, diagnostics=[])
     assert all(node.overcommitted for node in view.nodes)
     root = parse_svg(render_svg(view))

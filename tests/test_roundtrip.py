@@ -10,7 +10,8 @@ from vnuma.libvirt.capabilities import load_host
 from vnuma.libvirt.domain import lift_domain
 from vnuma.load.document import load_xml_document
 from vnuma.load.intent import load_intent
-from vnuma.model.intent import Intent
+from vnuma.model.guest import Guest
+from vnuma.model.resolve import resolve
 from vnuma.place import place
 from vnuma.report.config import default_config
 from vnuma.runner import CompileOptions, compile_intent, intent_from_raw
@@ -28,7 +29,7 @@ def compiled(intent_path: Path, tmp_path: Path, domain: Path | None = None) -> P
     return out
 
 
-def numa_picture(intent: Intent) -> tuple:
+def numa_picture(intent: Guest) -> tuple:
     """What both forms must agree on; `<memory>` and vCPUs included."""
     cells = tuple(
         (c.id, c.cpus, c.memory_kib, c.host_nodes, intent.cell_mode(c) if c.host_nodes else None)
@@ -62,12 +63,14 @@ def test_lifted_output_is_the_intent(intent_path: Path, tmp_path: Path) -> None:
         host, _ = load_host(source.host_ref, "host")
         assert host is not None
         placed = place(source, host)
-        assert placed.ok and placed.intent is not None, placed.diagnostics
-        source = placed.intent
+        assert placed.ok and placed.guest is not None, placed.diagnostics
+        guest = placed.guest
+    else:
+        guest = resolve(source)
     doc = load_xml_document(compiled(intent_path, tmp_path), "out.xml")
     lifted, problems = lift_domain(doc)
     assert lifted is not None and problems == []
-    assert numa_picture(lifted) == numa_picture(source)
+    assert numa_picture(lifted) == numa_picture(guest)
 
 
 @pytest.mark.parametrize("intent_path", SAMPLE_INTENTS, ids=lambda p: p.name)

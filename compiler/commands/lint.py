@@ -21,7 +21,7 @@ from pathlib import Path
 
 from vnuma.diagnostics import Diagnostic, Severity
 from vnuma.load.discover import ConfigResolver, discover, mapped_under
-from vnuma.model.intent import Intent
+from vnuma.model.guest import Guest
 from vnuma.report.config import ConfigError, LintConfig
 from vnuma.runner import (
     GuestFile,
@@ -60,7 +60,7 @@ class FileResult:
     host_checked: bool = False
     had_guest: bool = False
     """A guest model was built (it is not kept unless LintOptions.keep_models)."""
-    guest: Intent | None = None
+    guest: Guest | None = None
 
 
 @dataclass
@@ -208,7 +208,7 @@ def _run_task(task: _Task) -> _TaskResult:
     for file in files:
         if file.written is None:
             continue
-        own = file.written.host_ref
+        own = file.host_ref
         if task.host is not None and (task.option_host or own is None):
             together.append(file)
         elif own is not None:

@@ -1,10 +1,10 @@
-"""Plan stage: decide every libvirt element and attribute the intent turns into.
+"""Plan stage: decide every libvirt element and attribute the guest turns into.
 
 The plan is plain data with libvirt's vocabulary (KiB, set strings, modes), so the
 emit stage only formats it: `plan_tree` sets each value at the path declared for it in
 `vnuma.libvirt.elements`, and the template writes that tree. Automatic cells, host-node
 choice and CPU pinning were decided before, by the placement stage (`compiler/place/`), and
-arrive as a resolved intent: pins, the emulator pin and the topology sit in `intent.domain`.
+arrive in the resolved `Guest`: pins, the emulator pin and the topology sit in `guest.domain`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vnuma.cpusets import format_cpuset
-from vnuma.model.intent import GuestCell, Intent
+from vnuma.model.guest import Guest, GuestCell
 
 if TYPE_CHECKING:
     from vnuma.emit.tree import XmlNode
@@ -87,26 +87,26 @@ class DomainPlan:
         return self.memory_policy is not None or bool(self.memnodes)
 
 
-def make_plan(intent: Intent) -> DomainPlan:
-    cells = tuple(sorted(intent.cells, key=lambda c: c.id))
+def make_plan(guest: Guest) -> DomainPlan:
+    cells = tuple(sorted(guest.cells, key=lambda c: c.id))
     return DomainPlan(
-        name=intent.name,
-        memory_kib=intent.memory_kib,
-        vcpus=intent.vcpus,
-        vcpu_placement="auto" if intent.auto_placement else "static",
-        memory_policy=_memory_policy(intent),
+        name=guest.name,
+        memory_kib=guest.memory_kib,
+        vcpus=guest.vcpus,
+        vcpu_placement="auto" if guest.auto_placement else "static",
+        memory_policy=_memory_policy(guest),
         memnodes=tuple(
-            MemNode(cell.id, intent.cell_mode(cell).value, format_cpuset(cell.host_nodes))
+            MemNode(cell.id, guest.cell_mode(cell).value, format_cpuset(cell.host_nodes))
             for cell in cells
             if cell.host_nodes
         ),
         cells=tuple(_cell_plan(cell, cells) for cell in cells),
-        hugepages=tuple(PagePlan(pages.size_kib) for pages in intent.hugepages),
-        pins=tuple(PinPlan(p.vcpu, format_cpuset(p.cpuset)) for p in intent.domain.pins),
-        emulator_pin=format_cpuset(intent.domain.emulator_pin)
-        if intent.domain.emulator_pin
+        hugepages=tuple(PagePlan(pages.size_kib) for pages in guest.hugepages),
+        pins=tuple(PinPlan(p.vcpu, format_cpuset(p.cpuset)) for p in guest.domain.pins),
+        emulator_pin=format_cpuset(guest.domain.emulator_pin)
+        if guest.domain.emulator_pin
         else None,
-        topology=_topology(intent),
+        topology=_topology(guest),
     )
 
 
@@ -169,8 +169,8 @@ def plan_tree(plan: DomainPlan) -> XmlNode:
     return domain
 
 
-def _topology(intent: Intent) -> TopologyPlan | None:
-    topology = intent.domain.topology
+def _topology(guest: Guest) -> TopologyPlan | None:
+    topology = guest.domain.topology
     if topology is None:
         return None
     # An intent cannot say clusters (the schema has no such key; the model sets 1), so there
@@ -179,13 +179,13 @@ def _topology(intent: Intent) -> TopologyPlan | None:
     return TopologyPlan(topology.sockets, topology.dies, topology.cores, topology.threads)
 
 
-def _memory_policy(intent: Intent) -> MemoryPolicy | None:
-    if intent.auto_placement:
-        return MemoryPolicy(intent.memory_mode.value, None, "auto")
-    nodeset = intent.effective_nodeset
+def _memory_policy(guest: Guest) -> MemoryPolicy | None:
+    if guest.auto_placement:
+        return MemoryPolicy(guest.memory_mode.value, None, "auto")
+    nodeset = guest.effective_nodeset
     if nodeset is None:
         return None
-    return MemoryPolicy(intent.memory_mode.value, format_cpuset(nodeset), None)
+    return MemoryPolicy(guest.memory_mode.value, format_cpuset(nodeset), None)
 
 
 def _cell_plan(cell: GuestCell, cells: tuple[GuestCell, ...]) -> CellPlan:

@@ -1,4 +1,4 @@
-"""Lift a libvirt domain XML (`virsh dumpxml`) into the same model as an intent.
+"""Read a libvirt domain XML (`virsh dumpxml`) as the `Guest` every stage checks.
 
 Every value gets a position keyed by the JSON path an intent would use for it
 (``("cells", 1, "cpus")`` is the `cpus` attribute of the second `<cell>`), so the
@@ -18,17 +18,17 @@ from vnuma.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, 
 from vnuma.libvirt import elements as e
 from vnuma.libvirt.values import parse_uint, scaled_kib
 from vnuma.load.document import XmlDocument
-from vnuma.model.intent import (
+from vnuma.model.guest import (
+    DOMAIN_LANGUAGE,
     CpuTopology,
     DomainExtras,
+    Guest,
     GuestCell,
     Hugepages,
-    Intent,
     MemMode,
     MemNodeRef,
     MemoryDevice,
     NumaTune,
-    Origin,
     PciNodeRef,
     Placement,
     VcpuPin,
@@ -40,11 +40,11 @@ SYSTEM_PAGE_KIB = 4
 DEFAULT_HUGEPAGE_KIB = {"ppc64": 16384, "ppc64le": 16384}
 
 
-def lift_domain(doc: XmlDocument) -> tuple[Intent | None, list[Diagnostic]]:
-    """The domain as an Intent (origin DOMAIN); None when a value libvirt needs is unreadable."""
+def lift_domain(doc: XmlDocument) -> tuple[Guest | None, list[Diagnostic]]:
+    """The domain as a Guest; None when a value libvirt needs is unreadable."""
     lifter = _Lifter(doc)
-    intent = lifter.lift()
-    return (None if lifter.fatal else intent), lifter.diagnostics
+    guest = lifter.lift()
+    return (None if lifter.fatal else guest), lifter.diagnostics
 
 
 class _Lifter:
@@ -176,7 +176,7 @@ class _Lifter:
 
     # --- the domain -------------------------------------------------------------
 
-    def lift(self) -> Intent:
+    def lift(self) -> Guest:
         root = self.root
         self.at((), root)
         os_type = e.OS_TYPE.find(root)
@@ -203,15 +203,20 @@ class _Lifter:
             machine=e.OS_MACHINE.get(os_type) if os_type is not None else None,
             uuid=self.identity(e.UUID),
         )
-        return Intent(
+        return Guest(
             path=self.doc.path,
             vcpus=vcpus,
             memory_kib=memory_kib,
+            language=DOMAIN_LANGUAGE,
             name=self.identity(e.NAME),
             numatune=numatune,
+            # libvirt binds the guest-wide policy to its own nodeset only: memnodes bind
+            # their cells, not <numatune><memory>
+            effective_nodeset=numatune.nodeset
+            if numatune is not None and numatune.placement is Placement.STATIC
+            else None,
             cells=cells,
             hugepages=self.hugepages(arch, has_cells=bool(cells)),
-            origin=Origin.DOMAIN,
             domain=extras,
             positions=self.positions,
         )
@@ -285,7 +290,7 @@ class _Lifter:
         element = e.TOPOLOGY.find(self.root)
         if element is None:
             return None
-        self.at(("topology",), element)
+        self.at(("cpu", "topology"), element)
         values = {count.name: self.attr(element, count) for count in e.TOPOLOGY_COUNTS}
         if any(values[n] is None for n in ("sockets", "cores", "threads")):
             return None

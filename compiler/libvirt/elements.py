@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from vnuma.model.intent import MemMode, Placement
+from vnuma.model.guest import MemMode, Placement
 
 
 @dataclass(frozen=True)

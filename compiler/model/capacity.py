@@ -17,14 +17,14 @@ from vnuma.diagnostics import JsonPath
 
 if TYPE_CHECKING:
     from vnuma.model.flow import Allocation, Demand
+    from vnuma.model.guest import Guest, GuestCell
     from vnuma.model.host import HostCell, HostTopology
-    from vnuma.model.intent import GuestCell, Intent
 
 
 class Owner(NamedTuple):
     """A guest's demand: the guest, where in its file, "guest cell N" or "the guest"."""
 
-    guest: Intent
+    guest: Guest
     path: JsonPath
     label: str
 
@@ -114,7 +114,7 @@ def placeable_pages(cell: HostCell) -> dict[int, int]:
     }
 
 
-def bound_small_demands(host: HostTopology, guest: Intent) -> list[Demand]:
+def bound_small_demands(host: HostTopology, guest: Guest) -> list[Demand]:
     """The guest's small-page memory that strict/restrictive binds to host nodes."""
     from vnuma.model.flow import Demand
 
@@ -125,7 +125,7 @@ def bound_small_demands(host: HostTopology, guest: Intent) -> list[Demand]:
     ]
 
 
-def page_demands(host: HostTopology, guest: Intent, size_kib: int) -> list[Demand]:
+def page_demands(host: HostTopology, guest: Guest, size_kib: int) -> list[Demand]:
     """The guest's huge pages of one size: a strictly bound cell's from its nodes' pools,
     the others' from any node (huge pages come from the pools in every mode)."""
     from vnuma.model.flow import Demand
@@ -150,7 +150,7 @@ def page_demands(host: HostTopology, guest: Intent, size_kib: int) -> list[Deman
     return demands
 
 
-def free_memory_demands(host: HostTopology, guest: Intent) -> list[Demand]:
+def free_memory_demands(host: HostTopology, guest: Guest) -> list[Demand]:
     """Small-page memory against free memory: bound where bound, else on any node."""
     from vnuma.model.flow import Demand
 
@@ -160,7 +160,7 @@ def free_memory_demands(host: HostTopology, guest: Intent) -> list[Demand]:
     return [Demand(Owner(guest, ("memory",), "the guest"), guest.memory_kib, host.node_ids)]
 
 
-def page_sizes(host: HostTopology, guests: Sequence[Intent]) -> list[int]:
+def page_sizes(host: HostTopology, guests: Sequence[Guest]) -> list[int]:
     """The huge page sizes the guests use that the host has at all."""
     sizes = {pages.size_kib for guest in guests for pages in guest.hugepages}
     return sorted(size for size in sizes if host.supports_page_size(size))
@@ -177,7 +177,7 @@ class HostLoad(NamedTuple):
     """Small-page memory against the free memory the snapshot records (None: it has none)."""
 
 
-def host_load(host: HostTopology, guests: Sequence[Intent]) -> HostLoad:
+def host_load(host: HostTopology, guests: Sequence[Guest]) -> HostLoad:
     from vnuma.model.flow import allocate, lay_out
 
     free = free_capacity(host)
@@ -201,7 +201,7 @@ def host_load(host: HostTopology, guests: Sequence[Intent]) -> HostLoad:
 
 def held_on_nodes(
     host: HostTopology,
-    guests: Sequence[Intent],
+    guests: Sequence[Guest],
     memory: dict[int, int],
     pages: dict[int, dict[int, int]],
 ) -> tuple[dict[int, int], dict[int, dict[int, int]]]:

@@ -7,8 +7,9 @@ from abc import ABC, abstractmethod
 
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import JsonPath
+from vnuma.model.guest import CpuTopology, GuestCell, Pinning, ThreadPolicy, VcpuPin
 from vnuma.model.host import HostTopology
-from vnuma.model.intent import CpuTopology, GuestCell, Intent, Pinning, ThreadPolicy, VcpuPin
+from vnuma.model.intent import Intent
 from vnuma.place.nodes import NodeState
 
 

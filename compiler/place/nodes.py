@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from vnuma.cpusets import format_cpuset
+from vnuma.model.guest import Guest, Pinning, ThreadPolicy
 from vnuma.model.host import HostCell, HostTopology
-from vnuma.model.intent import Intent, Pinning, ThreadPolicy
+from vnuma.model.intent import Intent
 from vnuma.sizes import format_kib
 
 # --- host capacity ---------------------------------------------------------------------
@@ -37,7 +38,7 @@ class NodeState:
 
 
 def node_states(
-    host: HostTopology, reserved: frozenset[int], reserve_kib: int, occupied: Sequence[Intent]
+    host: HostTopology, reserved: frozenset[int], reserve_kib: int, occupied: Sequence[Guest]
 ) -> dict[int, NodeState]:
     """What each node can still give: the capacity model's placeable memory and pools,
     less what the ``occupied`` guests hold (laid out by the same max-flow admission

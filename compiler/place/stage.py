@@ -11,8 +11,8 @@
   each, following the core/sibling structure and `cpu.threads`); `<emulatorpin>`;
   `cpu.topology: auto`.
 
-The result is a resolved Intent (no `auto` left), so the check stage and the emit stage
-treat it like one written by hand. Every decision is recorded in `trace` for
+The result is a `Guest` (nothing left open), which the check stage, admission and the
+emit stage treat like any other. Every decision is recorded in `trace` for
 `vnuma compile --explain`.
 """
 
@@ -24,15 +24,10 @@ from dataclasses import dataclass, field, replace
 from vnuma.codes import make_diagnostic
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import Diagnostic, JsonPath, Severity
+from vnuma.model.guest import Guest, GuestCell, MemMode, Pinning, ThreadPolicy
 from vnuma.model.host import HostTopology
-from vnuma.model.intent import (
-    GuestCell,
-    Intent,
-    MemMode,
-    NumaTune,
-    Pinning,
-    ThreadPolicy,
-)
+from vnuma.model.intent import Intent, NumaTuneIntent
+from vnuma.model.resolve import resolve
 from vnuma.place.cpus import CpuPlacement
 from vnuma.place.nodes import (
     CellNeed,
@@ -51,7 +46,7 @@ DEFAULT_REMOTE_DISTANCE = 20
 
 @dataclass
 class PlacementResult:
-    intent: Intent | None
+    guest: Guest | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)
     nodes: tuple[int, ...] = ()
@@ -61,7 +56,7 @@ class PlacementResult:
 
     @property
     def ok(self) -> bool:
-        return self.intent is not None and not any(
+        return self.guest is not None and not any(
             d.severity >= Severity.ERROR for d in self.diagnostics
         )
 
@@ -70,7 +65,7 @@ class PlacementResult:
 
 
 def place(
-    intent: Intent, host: HostTopology, occupied: Sequence[Intent] = (), *, hints: bool = True
+    intent: Intent, host: HostTopology, occupied: Sequence[Guest] = (), *, hints: bool = True
 ) -> PlacementResult:
     """Resolve the intent's automatic parts; ``hints`` searches for the nearest alternative
     that fits when it does not (off for the trial placements that search)."""
@@ -79,14 +74,14 @@ def place(
 
 class _Placement(CpuPlacement):
     def __init__(
-        self, intent: Intent, host: HostTopology, occupied: Sequence[Intent], hints: bool
+        self, intent: Intent, host: HostTopology, occupied: Sequence[Guest], hints: bool
     ) -> None:
         self.hints = hints
         self._hint_cache: dict[tuple[int, ...], str | None] = {}
         self.intent = intent
         self.host = host
         self.occupied = occupied
-        self.result = PlacementResult(intent=None)
+        self.result = PlacementResult(guest=None)
         numatune = intent.numatune
         self.binds = intent.memory_mode.binds
         self.states = node_states(
@@ -146,7 +141,9 @@ class _Placement(CpuPlacement):
         if self.failed or cells is None:
             return self.result
         numatune = self.resolved_numatune(cells)
-        resolved = replace(intent, cells=cells, cell_count=None, numatune=numatune)
+        resolved = replace(
+            intent, cells=cells, cell_count=None, auto_cells=frozenset(), numatune=numatune
+        )
         pins = self.pin(resolved)
         if self.failed:
             return self.result
@@ -154,16 +151,9 @@ class _Placement(CpuPlacement):
         topology = self.topology(resolved, pins)
         if self.failed:
             return self.result
-        resolved = replace(
-            resolved,
-            domain=replace(
-                intent.domain,
-                pins=tuple(pins),
-                emulator_pin=emulator,
-                topology=topology,
-            ),
+        self.result.guest = resolve(
+            resolved, pins=tuple(pins), emulator_pin=emulator, topology=topology
         )
-        self.result.intent = resolved
         self.result.nodes = tuple(
             min(cell.host_nodes) for cell in cells if cell.host_nodes and len(cell.host_nodes) == 1
         )
@@ -218,7 +208,6 @@ class _Placement(CpuPlacement):
             return ()
         core_share = _even_shares(cores, count)
         unit_share = _even_shares(units, count)
-        auto = intent.numatune is not None and intent.numatune.nodeset_auto
         cells, first = [], 0
         for index in range(count):
             vcpus = core_share[index] * threads
@@ -228,7 +217,6 @@ class _Placement(CpuPlacement):
                     id=index,
                     cpus=frozenset(range(first, first + vcpus)),
                     memory_kib=unit_share[index] * page,
-                    host_nodes_auto=auto,
                 )
             )
             first += vcpus
@@ -258,7 +246,11 @@ class _Placement(CpuPlacement):
             if nodeset_auto:
                 return self.assign_without_cells()
             return cells
-        auto = [c for c in cells if c.host_nodes_auto or (nodeset_auto and c.host_nodes is None)]
+        auto = [
+            c
+            for c in cells
+            if c.index in intent.auto_cells or (nodeset_auto and c.host_nodes is None)
+        ]
         if self.occupied:
             self.check_fixed_beside_occupied([c for c in cells if c not in auto])
             if self.failed:
@@ -329,7 +321,7 @@ class _Placement(CpuPlacement):
                 f"{node} ({format_kib(state.memory_kib)} small-page memory, "
                 f"{len(state.cpus)} usable CPUs)"
             )
-            resolved.append(replace(cell, host_nodes=frozenset({node}), host_nodes_auto=False))
+            resolved.append(replace(cell, host_nodes=frozenset({node})))
         return self.with_host_distances(tuple(resolved))
 
     def check_fixed_beside_occupied(self, cells: list[GuestCell]) -> None:
@@ -414,7 +406,7 @@ class _Placement(CpuPlacement):
         if self.binds and self.hints:
             trial = replace(
                 self.intent,
-                numatune=replace(self.intent.numatune or NumaTune(), mode=MemMode.PREFERRED),
+                numatune=replace(self.intent.numatune or NumaTuneIntent(), mode=MemMode.PREFERRED),
             )
             if place(trial, self.host, self.occupied, hints=False).ok:
                 return "fits with mode: preferred"
@@ -561,7 +553,7 @@ class _Placement(CpuPlacement):
             return sum(len(s.cpus) for s in nodes) >= whole.vcpus
         return True
 
-    def resolved_numatune(self, cells: tuple[GuestCell, ...]) -> NumaTune | None:
+    def resolved_numatune(self, cells: tuple[GuestCell, ...]) -> NumaTuneIntent | None:
         numatune = self.intent.numatune
         if numatune is None or not numatune.nodeset_auto:
             return numatune

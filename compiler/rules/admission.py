@@ -16,7 +16,7 @@ from vnuma import codes
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import JsonPath
 from vnuma.model.capacity import owner_of
-from vnuma.model.intent import Intent
+from vnuma.model.guest import Guest
 from vnuma.rules.base import AdmissionContext, AdmissionFinding, admission
 from vnuma.sizes import format_kib
 
@@ -40,7 +40,7 @@ def _named(parts: list[str], separator: str) -> str:
 @admission(codes.VN501)
 def host_cpu_pinned_twice(ctx: AdmissionContext) -> Iterator[AdmissionFinding]:
     """The same host CPU is pinned exclusively by vCPUs of two guests."""
-    claims: dict[int, list[tuple[Intent, int, JsonPath]]] = {}
+    claims: dict[int, list[tuple[Guest, int, JsonPath]]] = {}
     for guest in ctx.guests:
         for pin in guest.domain.pins:
             if pin.dedicated:
@@ -62,8 +62,8 @@ def host_cpu_pinned_twice(ctx: AdmissionContext) -> Iterator[AdmissionFinding]:
         )
 
 
-def _pin_owners(owners: list[tuple[Intent, int, JsonPath]]) -> str:
-    vcpus: dict[int, tuple[Intent, set[int]]] = {}
+def _pin_owners(owners: list[tuple[Guest, int, JsonPath]]) -> str:
+    vcpus: dict[int, tuple[Guest, set[int]]] = {}
     for guest, vcpu, _ in owners:
         vcpus.setdefault(id(guest), (guest, set()))[1].add(vcpu)
     return _named(
@@ -76,9 +76,9 @@ def _pin_owners(owners: list[tuple[Intent, int, JsonPath]]) -> str:
 
 
 def _first_place_per_guest(
-    owners: list[tuple[Intent, int, JsonPath]],
-) -> tuple[tuple[Intent, JsonPath], ...]:
-    places: dict[int, tuple[Intent, JsonPath]] = {}
+    owners: list[tuple[Guest, int, JsonPath]],
+) -> tuple[tuple[Guest, JsonPath], ...]:
+    places: dict[int, tuple[Guest, JsonPath]] = {}
     for guest, _, path in owners:
         places.setdefault(id(guest), (guest, path))
     return tuple(sorted(places.values(), key=lambda place: place[0].path))
@@ -90,7 +90,7 @@ def _shortfall_finding(
     def amount(value: int) -> str:
         return format_kib(value) if unit == "memory" else f"{value} pages"
 
-    parts: dict[int, tuple[Intent, JsonPath, list[str]]] = {}
+    parts: dict[int, tuple[Guest, JsonPath, list[str]]] = {}
     for demand in shortfall.demands:
         guest, path, label = owner_of(demand)
         entry = parts.setdefault(id(guest), (guest, path, []))

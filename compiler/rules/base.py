@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from vnuma.codes import Code
 from vnuma.diagnostics import JsonPath, Severity
+from vnuma.model.guest import Guest
 from vnuma.model.host import HostTopology
-from vnuma.model.intent import Intent
 
 if TYPE_CHECKING:
     from vnuma.model.capacity import HostLoad
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class CheckContext:
-    intent: Intent
+    guest: Guest
     host: HostTopology | None
 
     @property
@@ -37,7 +37,7 @@ class AdmissionContext:
     of their memory and pages on its nodes (the one the views draw)."""
 
     host: HostTopology
-    guests: tuple[Intent, ...]
+    guests: tuple[Guest, ...]
     load: HostLoad
 
 
@@ -56,7 +56,7 @@ class AdmissionFinding:
     """A finding about several guests on one host: reported in each guest's file."""
 
     message: str
-    places: tuple[tuple[Intent, JsonPath], ...]
+    places: tuple[tuple[Guest, JsonPath], ...]
     hint: str | None = None
 
 

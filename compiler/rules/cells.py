@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from vnuma import codes
 from vnuma.cpusets import format_cpuset
-from vnuma.diagnostics import JsonPath, Severity
-from vnuma.model.intent import GuestCell, Intent
+from vnuma.diagnostics import JsonPath
+from vnuma.model.guest import GuestCell
 from vnuma.rules.base import CheckContext, Finding, check
 from vnuma.sizes import format_kib
 
@@ -18,8 +18,8 @@ LIBVIRT_DEFAULT_REMOTE_DISTANCE = 20
 @check(codes.VN101)
 def cell_ids_contiguous(ctx: CheckContext) -> Iterator[Finding]:
     """Guest cell ids must be exactly 0..n-1."""
-    count = len(ctx.intent.cells)
-    for cell in ctx.intent.cells:
+    count = len(ctx.guest.cells)
+    for cell in ctx.guest.cells:
         if cell.id >= count:
             yield Finding(
                 f"cell id {cell.id} is out of range for {count} cells (ids must be 0..{count - 1})",
@@ -33,7 +33,7 @@ def cell_ids_contiguous(ctx: CheckContext) -> Iterator[Finding]:
 def cell_id_duplicate(ctx: CheckContext) -> Iterator[Finding]:
     """Two guest cells have the same id."""
     seen: dict[int, int] = {}
-    for cell in ctx.intent.cells:
+    for cell in ctx.guest.cells:
         if cell.id in seen:
             yield Finding(
                 f"Duplicate NUMA cell info for cell id '{cell.id}' (also cells[{seen[cell.id]}])",
@@ -47,8 +47,8 @@ def cell_id_duplicate(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN103)
 def cell_vcpu_out_of_range(ctx: CheckContext) -> Iterator[Finding]:
     """A cell names a vCPU id that the guest does not have."""
-    vcpus = ctx.intent.vcpus
-    for cell in ctx.intent.cells:
+    vcpus = ctx.guest.vcpus
+    for cell in ctx.guest.cells:
         extra = {cpu for cpu in cell.cpus if cpu >= vcpus}
         if extra:
             yield Finding(
@@ -63,7 +63,7 @@ def cell_vcpu_out_of_range(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN104)
 def cell_vcpu_overlap(ctx: CheckContext) -> Iterator[Finding]:
     """A vCPU is in two guest cells."""
-    cells = ctx.intent.cells
+    cells = ctx.guest.cells
     for later in cells:
         for earlier in cells[: later.index]:
             shared = earlier.cpus & later.cpus
@@ -79,67 +79,50 @@ def cell_vcpu_overlap(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN105)
 def vcpu_not_in_any_cell(ctx: CheckContext) -> Iterator[Finding]:
     """Some vCPUs are in no guest cell."""
-    if not ctx.intent.cells:
+    if not ctx.guest.cells:
         return
-    assigned = frozenset().union(*(cell.cpus for cell in ctx.intent.cells))
-    missing = set(range(ctx.intent.vcpus)) - assigned
-    if missing and ctx.intent.is_domain:
+    assigned = frozenset().union(*(cell.cpus for cell in ctx.guest.cells))
+    missing = set(range(ctx.guest.vcpus)) - assigned
+    if missing:
         yield Finding(
             f"vCPU(s) {format_cpuset(missing)} are in no cell: libvirt moves them to cell 0",
             ("cells",),
             hint="add them to a cell's cpus so the definition says what the guest gets",
-            severity=Severity.WARNING,
-        )
-    elif missing:
-        yield Finding(
-            f"vCPU(s) {format_cpuset(missing)} are in no cell",
-            ("cells",),
-            hint="libvirt would move them to cell 0 silently; add them to a cell's cpus",
+            severity=ctx.guest.language.rewrite_severity,
         )
 
 
 @check(codes.VN106)
 def cell_memory_sum(ctx: CheckContext) -> Iterator[Finding]:
-    """The cells' memory does not add up to the guest's memory."""
-    intent = ctx.intent
-    if not intent.cells:
+    """The cells' memory (and memory devices) do not add up to the guest's memory."""
+    guest = ctx.guest
+    if not guest.cells or not guest.domain.memory_given:
         return
-    total = sum(cell.memory_kib for cell in intent.cells)
-    if intent.is_domain:
-        yield from _domain_memory_sum(intent, total)
-    elif total != intent.memory_kib:
-        yield Finding(
-            f"cells hold {format_kib(total)} but memory is {format_kib(intent.memory_kib)}",
-            ("memory",),
-            hint=f"set memory to {format_kib(total).replace(' ', '')} or resize the cells "
-            "(libvirt would silently recompute <memory> from the cells)",
-        )
+    cells_kib = sum(cell.memory_kib for cell in guest.cells)
+    devices = sum(d.size_kib or 0 for d in guest.domain.memory_devices)
+    expected = cells_kib + devices
+    if expected == guest.memory_kib:
+        return
+    size = format_kib if format_kib(expected) != format_kib(guest.memory_kib) else _exact_kib
+    with_devices = f" plus {size(devices)} of memory devices" if devices else ""
+    yield Finding(
+        f"the guest's memory is {size(guest.memory_kib)} but the cells hold {size(cells_kib)}"
+        f"{with_devices}: libvirt replaces <memory> with {size(expected)}",
+        ("memory",),
+        hint=f"set {guest.language.set_memory(expected, format_kib(expected).replace(' ', ''))}"
+        ", or resize the cells",
+        severity=guest.language.rewrite_severity,
+    )
 
 
 def _exact_kib(kib: int) -> str:
     return f"{kib} KiB"
 
 
-def _domain_memory_sum(intent: Intent, cells_kib: int) -> Iterator[Finding]:
-    devices = sum(d.size_kib or 0 for d in intent.domain.memory_devices)
-    expected = cells_kib + devices
-    if not intent.domain.memory_given or expected == intent.memory_kib:
-        return
-    size = format_kib if format_kib(expected) != format_kib(intent.memory_kib) else _exact_kib
-    with_devices = f" plus {size(devices)} of memory devices" if devices else ""
-    yield Finding(
-        f"<memory> is {size(intent.memory_kib)} but the cells hold {size(cells_kib)}"
-        f"{with_devices}: libvirt replaces <memory> with {size(expected)}",
-        ("memory",),
-        hint=f"set <memory unit='KiB'>{expected}</memory>, or resize the cells",
-        severity=Severity.WARNING,
-    )
-
-
 @check(codes.VN107)
 def cell_memory_zero(ctx: CheckContext) -> Iterator[Finding]:
     """A guest cell has no memory."""
-    for cell in ctx.intent.cells:
+    for cell in ctx.guest.cells:
         if cell.memory_kib == 0:
             yield Finding(
                 f"cell {cell.id} has no memory",
@@ -151,11 +134,11 @@ def cell_memory_zero(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN108)
 def more_cells_than_vcpus(ctx: CheckContext) -> Iterator[Finding]:
     """The guest has more NUMA cells than vCPUs."""
-    count = len(ctx.intent.cells)
-    if count > ctx.intent.vcpus:
+    count = len(ctx.guest.cells)
+    if count > ctx.guest.vcpus:
         yield Finding(
-            f"{count} NUMA cells but only {ctx.intent.vcpus} vCPUs: "
-            f"{count - ctx.intent.vcpus} cell(s) cannot have CPUs",
+            f"{count} NUMA cells but only {ctx.guest.vcpus} vCPUs: "
+            f"{count - ctx.guest.vcpus} cell(s) cannot have CPUs",
             ("cells",),
             hint="memory-only cells need libvirt >= 6.6.0; otherwise use fewer cells",
         )
@@ -164,7 +147,7 @@ def more_cells_than_vcpus(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN109)
 def distance_invalid(ctx: CheckContext) -> Iterator[Finding]:
     """A guest distance value is out of range, local distance is not 10, or a remote one is 10."""
-    for cell in ctx.intent.cells:
+    for cell in ctx.guest.cells:
         for target, value in sorted(cell.distances.items()):
             local = target == cell.id
             bad = (
@@ -185,8 +168,8 @@ def distance_invalid(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN110)
 def distance_asymmetric(ctx: CheckContext) -> Iterator[Finding]:
     """Two cells give different distances to each other."""
-    by_id = {cell.id: cell for cell in ctx.intent.cells}
-    for cell in ctx.intent.cells:
+    by_id = {cell.id: cell for cell in ctx.guest.cells}
+    for cell in ctx.guest.cells:
         for target, value in sorted(cell.distances.items()):
             other = by_id.get(target)
             if other is None or target <= cell.id or cell.id not in other.distances:
@@ -204,7 +187,7 @@ def distance_asymmetric(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN111)
 def distance_incomplete(ctx: CheckContext) -> Iterator[Finding]:
     """Distances are given for some pairs of cells but not all."""
-    cells = ctx.intent.cells
+    cells = ctx.guest.cells
     if not any(cell.distances for cell in cells):
         return
     by_id = {cell.id: cell for cell in cells}
@@ -224,8 +207,8 @@ def distance_incomplete(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN112)
 def distance_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
     """A distance names a guest cell that does not exist."""
-    ids = {cell.id for cell in ctx.intent.cells}
-    for cell in ctx.intent.cells:
+    ids = {cell.id for cell in ctx.guest.cells}
+    for cell in ctx.guest.cells:
         for target in sorted(cell.distances):
             if target not in ids:
                 yield Finding(
@@ -239,12 +222,12 @@ def distance_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN120)
 def memory_not_hugepage_multiple(ctx: CheckContext) -> Iterator[Finding]:
     """Guest memory (each cell's, or the total without cells) is not a multiple of the huge page size."""
-    intent = ctx.intent
+    guest = ctx.guest
     parts: list[tuple[int, JsonPath, str, GuestCell | None]] = [
-        (c.memory_kib, (*c.path, "memory"), f"cell {c.id}", c) for c in intent.cells
-    ] or [(intent.memory_kib, ("memory",), "guest memory", None)]
+        (c.memory_kib, (*c.path, "memory"), f"cell {c.id}", c) for c in guest.cells
+    ] or [(guest.memory_kib, ("memory",), "guest memory", None)]
     for memory, path, label, cell in parts:
-        pages = intent.page_size_of(cell)
+        pages = guest.page_size_of(cell)
         if pages is None or pages.size_kib == 0 or memory % pages.size_kib == 0:
             continue
         size = pages.size_kib
@@ -266,7 +249,7 @@ CELL_ALIGNMENT_KIB = 1024
 @check(codes.VN121)
 def cell_memory_overflow(ctx: CheckContext) -> Iterator[Finding]:
     """A guest cell is so large that libvirt's 1 MiB alignment overflows its size limit."""
-    for cell in ctx.intent.cells:
+    for cell in ctx.guest.cells:
         aligned = -(-cell.memory_kib // CELL_ALIGNMENT_KIB) * CELL_ALIGNMENT_KIB
         if aligned > LIBVIRT_MAX_MEMORY_KIB:
             yield Finding(

@@ -1,4 +1,5 @@
-"""Check stage: run every rule over the model and turn findings into located diagnostics."""
+"""Check stage: run every rule over the resolved guest and turn findings into located
+diagnostics."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from vnuma.codes import Code, make_diagnostic
 from vnuma.diagnostics import Diagnostic
+from vnuma.model.guest import Guest
 from vnuma.model.host import HostTopology
-from vnuma.model.intent import Intent
 
 if TYPE_CHECKING:
     from vnuma.model.capacity import HostLoad
@@ -19,38 +20,38 @@ def applicable_checks(has_host: bool) -> list[Check]:
     return [c for c in checks() if has_host or not c.needs_host]
 
 
-def run_checks(intent: Intent, host: HostTopology | None) -> list[Diagnostic]:
-    context = CheckContext(intent, host)
+def run_checks(guest: Guest, host: HostTopology | None) -> list[Diagnostic]:
+    context = CheckContext(guest, host)
     diagnostics: list[Diagnostic] = []
     for check in applicable_checks(context.has_host_cells):
-        diagnostics.extend(_locate(intent, check.code, finding) for finding in check(context))
+        diagnostics.extend(_locate(guest, check.code, finding) for finding in check(context))
     return sorted(diagnostics, key=Diagnostic.sort_key)
 
 
-def _is_block_value(intent: Intent, finding: Finding) -> bool:
+def _is_block_value(guest: Guest, finding: Finding) -> bool:
     """A YAML/TOML list or mapping written as an indented block is best pointed at by its key."""
-    if intent.is_domain:
+    if not guest.language.keyed:
         return False  # an XML value is located exactly; its "key" is only the element's tag
-    key = intent.positions.keys.get(finding.path)
-    value = intent.positions.values.get(finding.path)
+    key = guest.positions.keys.get(finding.path)
+    value = guest.positions.values.get(finding.path)
     return key is not None and value is not None and value.line > key.line
 
 
-def _locate(intent: Intent, code: Code, finding: Finding) -> Diagnostic:
-    span = intent.positions.locate(finding.path, prefer_key=_is_block_value(intent, finding))
+def _locate(guest: Guest, code: Code, finding: Finding) -> Diagnostic:
+    span = guest.positions.locate(finding.path, prefer_key=_is_block_value(guest, finding))
     return make_diagnostic(
         code,
         finding.message,
-        intent.path,
+        guest.path,
         span,
         hint=finding.hint,
-        json_path=None if intent.is_domain else finding.path,
+        json_path=finding.path if guest.language.keyed else None,
         severity=finding.severity,
     )
 
 
 def run_admission(
-    host: HostTopology, guests: list[Intent], load: HostLoad | None = None
+    host: HostTopology, guests: list[Guest], load: HostLoad | None = None
 ) -> list[Diagnostic]:
     """Whole-host checks; each finding becomes one diagnostic in every guest's file it names.
 

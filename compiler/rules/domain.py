@@ -1,7 +1,8 @@
 """What only a libvirt domain XML can get wrong: pins, memnodes, page nodesets, devices.
 
-These rules read the parts of the model an intent leaves empty (`Intent.domain`), so
-they run for every file and find nothing in intents.
+These rules read the parts of the guest only a domain XML fills in (`Guest.domain`:
+vcpu cpuset, memnodes, devices); placement fills in an intent's pins, emulator pin and
+topology, which the same rules then check. They run for every guest.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Iterator
 
 from vnuma import codes
 from vnuma.cpusets import format_cpuset
-from vnuma.model.intent import GuestCell, Intent, MemMode
+from vnuma.model.guest import Guest, GuestCell, MemMode
 from vnuma.rules.base import CheckContext, Finding, check
 from vnuma.sizes import format_kib
 
@@ -21,11 +22,11 @@ HOTPLUG_WITHOUT_CELLS_ARCHES = ("ppc64", "ppc64le", "s390x")
 @check(codes.VN401)
 def vcpupin_beyond_max(ctx: CheckContext) -> Iterator[Finding]:
     """A `<vcpupin>` names a vCPU the guest does not have; libvirt drops it."""
-    intent = ctx.intent
-    for pin in intent.domain.pins:
-        if pin.vcpu >= intent.vcpus:
+    guest = ctx.guest
+    for pin in guest.domain.pins:
+        if pin.vcpu >= guest.vcpus:
             yield Finding(
-                f"vcpupin for vCPU {pin.vcpu}, but the guest has vCPUs 0-{intent.vcpus - 1}: "
+                f"vcpupin for vCPU {pin.vcpu}, but the guest has vCPUs 0-{guest.vcpus - 1}: "
                 "libvirt drops it",
                 (*pin.path, "vcpu"),
                 hint='libvirt logs "Ignoring vcpupin for missing vcpus"; remove the pin or fix its vcpu',
@@ -36,7 +37,7 @@ def vcpupin_beyond_max(ctx: CheckContext) -> Iterator[Finding]:
 def vcpupin_duplicate(ctx: CheckContext) -> Iterator[Finding]:
     """Two `<vcpupin>` elements pin the same vCPU."""
     seen: set[int] = set()
-    for pin in ctx.intent.domain.pins:
+    for pin in ctx.guest.domain.pins:
         if pin.vcpu in seen:
             yield Finding(
                 f"duplicate vcpupin for vcpu '{pin.vcpu}'",
@@ -49,12 +50,10 @@ def vcpupin_duplicate(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN403)
 def emulatorpin_overlaps_dedicated(ctx: CheckContext) -> Iterator[Finding]:
     """The emulator threads are pinned onto host CPUs that vCPUs own exclusively."""
-    emulator = ctx.intent.domain.emulator_pin
+    emulator = ctx.guest.domain.emulator_pin
     if not emulator:
         return
-    owners = {
-        cpu: pin.vcpu for pin in ctx.intent.domain.pins if pin.dedicated for cpu in pin.cpuset
-    }
+    owners = {cpu: pin.vcpu for pin in ctx.guest.domain.pins if pin.dedicated for cpu in pin.cpuset}
     shared = sorted(cpu for cpu in emulator if cpu in owners)
     if shared:
         which = ", ".join(f"host CPU {cpu} (vCPU {owners[cpu]})" for cpu in shared)
@@ -66,17 +65,17 @@ def emulatorpin_overlaps_dedicated(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-def _cell_of_vcpu(intent: Intent, vcpu: int) -> GuestCell | None:
-    return next((cell for cell in intent.cells if vcpu in cell.cpus), None)
+def _cell_of_vcpu(guest: Guest, vcpu: int) -> GuestCell | None:
+    return next((cell for cell in guest.cells if vcpu in cell.cpus), None)
 
 
-def _memory_nodes(intent: Intent, cell: GuestCell | None) -> frozenset[int] | None:
+def _memory_nodes(guest: Guest, cell: GuestCell | None) -> frozenset[int] | None:
     """The host nodes a vCPU's memory is bound to (None when unbound or interleaved)."""
     if cell is not None and cell.host_nodes:
-        mode = intent.cell_mode(cell)
+        mode = guest.cell_mode(cell)
         return None if mode is MemMode.INTERLEAVE else cell.host_nodes
-    nodeset = intent.effective_nodeset
-    if nodeset is None or intent.memory_mode is MemMode.INTERLEAVE:
+    nodeset = guest.effective_nodeset
+    if nodeset is None or guest.memory_mode is MemMode.INTERLEAVE:
         return None
     return nodeset
 
@@ -84,12 +83,12 @@ def _memory_nodes(intent: Intent, cell: GuestCell | None) -> frozenset[int] | No
 @check(codes.VN404, needs_host=True)
 def vcpu_pinned_off_cell_nodes(ctx: CheckContext) -> Iterator[Finding]:
     """A vCPU is pinned to host CPUs outside the host nodes that hold its cell's memory."""
-    host, intent = ctx.host, ctx.intent
+    host, guest = ctx.host, ctx.guest
     assert host is not None
     node_of = host.node_of_cpu
-    for pin in intent.domain.pins:
-        cell = _cell_of_vcpu(intent, pin.vcpu)
-        nodes = _memory_nodes(intent, cell)
+    for pin in guest.domain.pins:
+        cell = _cell_of_vcpu(guest, pin.vcpu)
+        nodes = _memory_nodes(guest, cell)
         if nodes is None or not nodes <= host.node_ids:
             continue
         remote = frozenset(
@@ -111,18 +110,18 @@ def vcpu_pinned_off_cell_nodes(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN405, needs_host=True)
 def pin_to_missing_host_cpu(ctx: CheckContext) -> Iterator[Finding]:
     """A vCPU, emulator or `<vcpu cpuset>` pin names host CPUs the host does not have."""
-    host, intent = ctx.host, ctx.intent
+    host, guest = ctx.host, ctx.guest
     assert host is not None
     present = host.cpu_ids
     if not present:
         return
     targets = [
-        (f"vcpupin for vCPU {p.vcpu}", p.cpuset, (*p.path, "cpuset")) for p in intent.domain.pins
+        (f"vcpupin for vCPU {p.vcpu}", p.cpuset, (*p.path, "cpuset")) for p in guest.domain.pins
     ]
-    if intent.domain.emulator_pin:
-        targets.append(("emulatorpin", intent.domain.emulator_pin, ("emulator_pin",)))
-    if intent.domain.vcpu_cpuset:
-        targets.append(("<vcpu cpuset>", intent.domain.vcpu_cpuset, ("vcpu_cpuset",)))
+    if guest.domain.emulator_pin:
+        targets.append(("emulatorpin", guest.domain.emulator_pin, ("emulator_pin",)))
+    if guest.domain.vcpu_cpuset:
+        targets.append(("<vcpu cpuset>", guest.domain.vcpu_cpuset, ("vcpu_cpuset",)))
     for label, cpus, path in targets:
         missing = cpus - present
         if missing:
@@ -137,8 +136,8 @@ def pin_to_missing_host_cpu(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN406)
 def memory_device_node_missing(ctx: CheckContext) -> Iterator[Finding]:
     """A memory device targets a guest NUMA node that does not exist."""
-    cells = ctx.intent.cells
-    for device in ctx.intent.domain.memory_devices:
+    cells = ctx.guest.cells
+    for device in ctx.guest.domain.memory_devices:
         if device.node is None or device.node < len(cells):
             continue
         message = (
@@ -157,10 +156,10 @@ def memory_device_node_missing(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN407)
 def memory_hotplug_without_cells(ctx: CheckContext) -> Iterator[Finding]:
     """Memory hotplug (`<maxMemory>` or memory devices) without guest NUMA cells."""
-    intent = ctx.intent
-    extras = intent.domain
+    guest = ctx.guest
+    extras = guest.domain
     hotplug = extras.max_memory_kib is not None or bool(extras.memory_devices)
-    if hotplug and not intent.cells and extras.arch not in HOTPLUG_WITHOUT_CELLS_ARCHES:
+    if hotplug and not guest.cells and extras.arch not in HOTPLUG_WITHOUT_CELLS_ARCHES:
         path = (
             ("max_memory",) if extras.max_memory_kib is not None else extras.memory_devices[0].path
         )
@@ -182,13 +181,13 @@ def memory_hotplug_without_cells(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN408)
 def topology_vcpu_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     """`<cpu><topology>` (or an intent's `cpu.topology`) does not multiply out to the vCPUs."""
-    topology, vcpus = ctx.intent.domain.topology, ctx.intent.vcpus
+    topology, vcpus = ctx.guest.domain.topology, ctx.guest.vcpus
     if topology is None or topology.vcpus == vcpus:
         return
     yield Finding(
-        f"CPU topology {topology.describe()} = {topology.vcpus} vCPUs, but "
-        + (f"<vcpu> is {vcpus}" if ctx.intent.is_domain else f"vcpus is {vcpus}"),
-        ("topology",) if ctx.intent.is_domain else ("cpu", "topology"),
+        f"CPU topology {topology.describe()} = {topology.vcpus} vCPUs, but the guest has "
+        f"{vcpus} vCPUs",
+        ("cpu", "topology"),
         hint='libvirt: "CPU topology doesn\'t match maximum vcpu count"',
     )
 
@@ -196,10 +195,10 @@ def topology_vcpu_mismatch(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN409)
 def vcpu_current_above_max(ctx: CheckContext) -> Iterator[Finding]:
     """`<vcpu current>` is larger than the maximum."""
-    current = ctx.intent.domain.vcpus_current
-    if current is not None and (current > ctx.intent.vcpus or current == 0):
+    current = ctx.guest.domain.vcpus_current
+    if current is not None and (current > ctx.guest.vcpus or current == 0):
         yield Finding(
-            f"current vCPUs {current} is not within 1..{ctx.intent.vcpus}",
+            f"current vCPUs {current} is not within 1..{ctx.guest.vcpus}",
             ("vcpus_current",),
             hint='libvirt: "maximum vCPU count must not be less than current vCPU count"',
         )
@@ -208,8 +207,8 @@ def vcpu_current_above_max(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN410)
 def hugepage_nodeset_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
     """A huge page `nodeset` names a guest cell that does not exist."""
-    count = len(ctx.intent.cells)
-    for pages in ctx.intent.hugepages:
+    count = len(ctx.guest.cells)
+    for pages in ctx.guest.hugepages:
         if pages.cells is None:
             continue
         # Without cells libvirt reads node 0 as the whole guest and names the first other id.
@@ -230,7 +229,7 @@ def hugepage_nodeset_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN411)
 def hugepage_nodesets_overlap(ctx: CheckContext) -> Iterator[Finding]:
     """Two huge page sizes claim the same guest cell, or two sizes have no nodeset."""
-    pages = ctx.intent.hugepages
+    pages = ctx.guest.hugepages
     for i, later in enumerate(pages):
         for earlier in pages[:i]:
             if earlier.is_master and later.is_master:
@@ -251,12 +250,12 @@ def hugepage_nodesets_overlap(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN412)
 def memnode_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
     """A `<memnode>` names a guest cell that does not exist, or there are no cells."""
-    intent = ctx.intent
-    ids = {cell.id for cell in intent.cells}
+    guest = ctx.guest
+    ids = {cell.id for cell in guest.cells}
     seen: set[int] = set()
-    for ref in intent.domain.memnodes:
+    for ref in guest.domain.memnodes:
         path = (*ref.path, "cellid")
-        if not intent.cells:
+        if not guest.cells:
             yield Finding(
                 "Element 'memnode' is invalid without any guest NUMA cells",
                 ref.path,
@@ -283,7 +282,7 @@ def memnode_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN413)
 def numa_without_cells(ctx: CheckContext) -> Iterator[Finding]:
     """`<cpu><numa>` has no `<cell>`."""
-    if ctx.intent.domain.numa_without_cells:
+    if ctx.guest.domain.numa_without_cells:
         yield Finding(
             "NUMA topology defined without NUMA cells",
             ("cells",),
@@ -294,12 +293,12 @@ def numa_without_cells(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN414)
 def memory_devices_exceed_max_memory(ctx: CheckContext) -> Iterator[Finding]:
     """Initial memory plus memory devices exceed `<maxMemory>`."""
-    intent = ctx.intent
-    limit = intent.domain.max_memory_kib
+    guest = ctx.guest
+    limit = guest.domain.max_memory_kib
     if limit is None:
         return
-    initial = sum(c.memory_kib for c in intent.cells) if intent.cells else intent.memory_kib
-    devices = sum(d.size_kib or 0 for d in intent.domain.memory_devices)
+    initial = sum(c.memory_kib for c in guest.cells) if guest.cells else guest.memory_kib
+    devices = sum(d.size_kib or 0 for d in guest.domain.memory_devices)
     if initial + devices > limit:
         with_devices = f" plus {format_kib(devices)} of memory devices" if devices else ""
         yield Finding(
@@ -313,13 +312,13 @@ def memory_devices_exceed_max_memory(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN415)
 def vcpu_hotplug_granularity(ctx: CheckContext) -> Iterator[Finding]:
     """On pSeries, the online vCPU count is not a multiple of the threads per core."""
-    extras = ctx.intent.domain
+    extras = ctx.guest.domain
     topology = extras.topology
     if topology is None or topology.threads <= 1 or not (extras.arch or "").startswith("ppc64"):
         return
     if not (extras.machine or "pseries").startswith("pseries"):
         return
-    online = extras.vcpus_current if extras.vcpus_current is not None else ctx.intent.vcpus
+    online = extras.vcpus_current if extras.vcpus_current is not None else ctx.guest.vcpus
     if online % topology.threads:
         yield Finding(
             f"{online} online vCPUs is not a multiple of the vCPU hotplug granularity "
@@ -333,8 +332,8 @@ def vcpu_hotplug_granularity(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN416)
 def pci_controller_numa_node(ctx: CheckContext) -> Iterator[Finding]:
     """A PCI controller is placed on a guest NUMA node that does not exist, or is the root bus."""
-    cells = len(ctx.intent.cells)
-    for ref in ctx.intent.domain.pci_nodes:
+    cells = len(ctx.guest.cells)
+    for ref in ctx.guest.domain.pci_nodes:
         if ref.index == 0:
             yield Finding(
                 "The PCI controller with index=0 can't be associated with a NUMA node",

@@ -13,18 +13,18 @@ from vnuma.model.capacity import (
     pool_pages_of,
     small_page_kib_of,
 )
+from vnuma.model.guest import Binding, Guest, GuestCell
 from vnuma.model.host import HostTopology
-from vnuma.model.intent import Binding, GuestCell, Intent
 from vnuma.rules.base import CheckContext, Finding, check
 from vnuma.sizes import format_kib
 
 
-def _named_nodes(intent: Intent) -> Iterator[tuple[frozenset[int], JsonPath]]:
+def _named_nodes(guest: Guest) -> Iterator[tuple[frozenset[int], JsonPath]]:
     """Host node sets the guest binds to (a nodeset next to placement auto is dropped)."""
-    numatune = intent.numatune
-    if numatune is not None and numatune.nodeset is not None and not intent.auto_placement:
+    numatune = guest.numatune
+    if numatune is not None and numatune.nodeset is not None and not guest.auto_placement:
         yield numatune.nodeset, ("numatune", "nodeset")
-    for cell in intent.cells:
+    for cell in guest.cells:
         if cell.host_nodes is not None:
             yield cell.host_nodes, (*cell.path, "host_nodes")
 
@@ -60,7 +60,7 @@ def host_node_missing(ctx: CheckContext) -> Iterator[Finding]:
     """A nodeset or a cell's host_nodes names a NUMA node the host does not have."""
     host = ctx.host
     assert host is not None
-    for nodes, path in _named_nodes(ctx.intent):
+    for nodes, path in _named_nodes(ctx.guest):
         for node in sorted(nodes - host.node_ids):
             yield Finding(
                 f"NUMA node {node} is unavailable: the host has node(s) "
@@ -75,8 +75,8 @@ def cell_on_cpuless_node(ctx: CheckContext) -> Iterator[Finding]:
     """Memory of vCPUs is bound only to host nodes without CPUs."""
     host = ctx.host
     assert host is not None
-    intent = ctx.intent
-    for binding in intent.bindings():
+    guest = ctx.guest
+    for binding in guest.bindings():
         if not _known(host, binding) or (binding.cell is not None and not binding.cell.cpus):
             continue
         if all(not cell.cpus for cell in host.cells_of(binding.nodes)):
@@ -101,14 +101,14 @@ def _capacity_hint(host: HostTopology, nodes: frozenset[int]) -> str:
 @check(codes.VN203, needs_host=True)
 def cell_exceeds_node_memory(ctx: CheckContext) -> Iterator[Finding]:
     """Strictly bound guest cells need more memory than their host nodes have."""
-    host, intent = ctx.host, ctx.intent
+    host, guest = ctx.host, ctx.guest
     assert host is not None
-    if not intent.cells:
+    if not guest.cells:
         return
     bindings = [
         b
-        for b in intent.bindings()
-        if b.mode.binds and _known(host, b) and intent.page_size_of(b.cell) is None
+        for b in guest.bindings()
+        if b.mode.binds and _known(host, b) and guest.page_size_of(b.cell) is None
     ]
     for first, group in _groups(bindings):
         need = sum(b.memory_kib for b in group)
@@ -125,23 +125,23 @@ def cell_exceeds_node_memory(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN204, needs_host=True)
 def guest_exceeds_nodeset_memory(ctx: CheckContext) -> Iterator[Finding]:
     """The whole guest, strictly bound, needs more memory than its host nodes have."""
-    host, intent = ctx.host, ctx.intent
+    host, guest = ctx.host, ctx.guest
     assert host is not None
-    if intent.uses_hugepages or not intent.memory_mode.binds or intent.auto_placement:
+    if guest.uses_hugepages or not guest.memory_mode.binds or guest.auto_placement:
         return
-    if intent.numatune is None or not intent.numatune.guest_wide:
+    if guest.numatune is None or not guest.numatune.guest_wide:
         return
-    nodes = frozenset().union(*(nodes for nodes, _ in _named_nodes(intent)))
+    nodes = frozenset().union(*(nodes for nodes, _ in _named_nodes(guest)))
     if not nodes or not nodes <= host.node_ids:
         return
     have = small_page_kib_of(host, nodes)
     # A domain's memory is what its cells hold (libvirt recomputes <memory>, see VN106).
-    need = sum(c.memory_kib for c in intent.cells) if intent.cells else intent.memory_kib
+    need = sum(c.memory_kib for c in guest.cells) if guest.cells else guest.memory_kib
     if have is not None and need > have:
         yield Finding(
             f"the guest needs {format_kib(need)} bound to host node(s) "
             f"{format_cpuset(nodes)}, which have {format_kib(have)}",
-            ("numatune", "nodeset") if intent.numatune and intent.numatune.nodeset else ("memory",),
+            ("numatune", "nodeset") if guest.numatune and guest.numatune.nodeset else ("memory",),
             hint=_capacity_hint(host, nodes),
         )
 
@@ -152,7 +152,7 @@ def hugepage_size_unavailable(ctx: CheckContext) -> Iterator[Finding]:
     host = ctx.host
     assert host is not None
     sizes = sorted(set(host.page_sizes_kib) | {p.size_kib for c in host.cells for p in c.pages})
-    for pages in ctx.intent.hugepages:
+    for pages in ctx.guest.hugepages:
         if host.supports_page_size(pages.size_kib):
             continue
         yield Finding(
@@ -166,38 +166,38 @@ def hugepage_size_unavailable(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN206, needs_host=True)
 def hugepage_pool_too_small(ctx: CheckContext) -> Iterator[Finding]:
     """The host's huge page pools cannot hold the guest's memory."""
-    host, intent = ctx.host, ctx.intent
+    host, guest = ctx.host, ctx.guest
     assert host is not None
-    for size in sorted({pages.size_kib for pages in intent.hugepages}):
+    for size in sorted({pages.size_kib for pages in guest.hugepages}):
         if host.supports_page_size(size):
-            yield from _pool_findings(host, intent, size)
+            yield from _pool_findings(host, guest, size)
 
 
-def _uses_size(intent: Intent, cell: GuestCell | None, size_kib: int) -> bool:
-    pages = intent.page_size_of(cell)
+def _uses_size(guest: Guest, cell: GuestCell | None, size_kib: int) -> bool:
+    pages = guest.page_size_of(cell)
     return pages is not None and pages.size_kib == size_kib
 
 
-def _page_bindings(host: HostTopology, intent: Intent, size: int) -> list[Binding]:
+def _page_bindings(host: HostTopology, guest: Guest, size: int) -> list[Binding]:
     """Strict or restrictive bindings to known host nodes of memory backed by ``size`` pages."""
     return [
         b
-        for b in intent.bindings()
-        if b.mode.binds and _known(host, b) and _uses_size(intent, b.cell, size)
+        for b in guest.bindings()
+        if b.mode.binds and _known(host, b) and _uses_size(guest, b.cell, size)
     ]
 
 
-def _guest_pages(intent: Intent, size: int) -> int:
+def _guest_pages(guest: Guest, size: int) -> int:
     """Pages of ``size`` the whole guest needs (each cell rounded up to whole pages)."""
-    if intent.cells:
-        parts = [c.memory_kib for c in intent.cells if _uses_size(intent, c, size)]
+    if guest.cells:
+        parts = [c.memory_kib for c in guest.cells if _uses_size(guest, c, size)]
     else:
-        parts = [intent.memory_kib] if _uses_size(intent, None, size) else []
+        parts = [guest.memory_kib] if _uses_size(guest, None, size) else []
     return sum(-(-memory // size) for memory in parts)
 
 
-def _pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterator[Finding]:
-    bindings = _page_bindings(host, intent, size)
+def _pool_findings(host: HostTopology, guest: Guest, size: int) -> Iterator[Finding]:
+    bindings = _page_bindings(host, guest, size)
     short_group = False
     for first, group in _groups(bindings):
         need = sum(-(-b.memory_kib // size) for b in group)
@@ -210,10 +210,10 @@ def _pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterator[Fi
                 first.path,
                 hint=_pool_hint(first.nodes, size, need - have),
             )
-    need = _guest_pages(intent, size)
+    need = _guest_pages(guest, size)
     have = pool_pages_of(host, host.node_ids, size)
     if need > have and not short_group:
-        path = next(p.path for p in intent.hugepages if p.size_kib == size)
+        path = next(p.path for p in guest.hugepages if p.size_kib == size)
         yield Finding(
             f"the guest needs {need} x {format_kib(size)} pages, the host's pools hold {have} in all",
             path,
@@ -232,14 +232,14 @@ def _pool_hint(nodes: frozenset[int], size_kib: int, short: int) -> str:
 @check(codes.VN209, needs_host=True)
 def strict_binding_exceeds_free_memory(ctx: CheckContext) -> Iterator[Finding]:
     """Strictly bound memory fits the host nodes, but not the memory free on them now."""
-    host, intent = ctx.host, ctx.intent
+    host, guest = ctx.host, ctx.guest
     assert host is not None
-    if intent.auto_placement:
+    if guest.auto_placement:
         return
     bindings = [
         b
-        for b in intent.bindings()
-        if b.mode.binds and _known(host, b) and intent.page_size_of(b.cell) is None
+        for b in guest.bindings()
+        if b.mode.binds and _known(host, b) and guest.page_size_of(b.cell) is None
     ]
     for first, group in _groups(bindings):
         need = sum(b.memory_kib for b in group)
@@ -262,15 +262,15 @@ def strict_binding_exceeds_free_memory(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN210, needs_host=True)
 def hugepage_pool_free_too_small(ctx: CheckContext) -> Iterator[Finding]:
     """The huge page pools are big enough, but too few of their pages are free now."""
-    host, intent = ctx.host, ctx.intent
+    host, guest = ctx.host, ctx.guest
     assert host is not None
-    for size in sorted({pages.size_kib for pages in intent.hugepages}):
+    for size in sorted({pages.size_kib for pages in guest.hugepages}):
         if host.supports_page_size(size):
-            yield from _free_pool_findings(host, intent, size)
+            yield from _free_pool_findings(host, guest, size)
 
 
-def _free_pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterator[Finding]:
-    bindings = _page_bindings(host, intent, size)
+def _free_pool_findings(host: HostTopology, guest: Guest, size: int) -> Iterator[Finding]:
+    bindings = _page_bindings(host, guest, size)
     reported = False
     for first, group in _groups(bindings):
         need = sum(-(-b.memory_kib // size) for b in group)
@@ -285,11 +285,11 @@ def _free_pool_findings(host: HostTopology, intent: Intent, size: int) -> Iterat
             first.path,
             hint=_free_pool_hint(first.nodes, size, need - free),
         )
-    need = _guest_pages(intent, size)
+    need = _guest_pages(guest, size)
     free = free_pool_pages_of(host, host.node_ids, size)
     if reported or free is None or need <= free or need > pool_pages_of(host, host.node_ids, size):
         return
-    path = next(p.path for p in intent.hugepages if p.size_kib == size)
+    path = next(p.path for p in guest.hugepages if p.size_kib == size)
     yield Finding(
         f"the guest needs {need} x {format_kib(size)} pages, the host's pools have {free} free",
         path,
@@ -308,15 +308,15 @@ def _free_pool_hint(nodes: frozenset[int], size_kib: int, short: int) -> str:
 @check(codes.VN207, needs_host=True)
 def vcpu_overcommit(ctx: CheckContext) -> Iterator[Finding]:
     """More vCPUs than host CPUs: in total, or in a cell versus its bound host nodes."""
-    host, intent = ctx.host, ctx.intent
+    host, guest = ctx.host, ctx.guest
     assert host is not None
-    if intent.vcpus > host.cpu_count:
+    if guest.vcpus > host.cpu_count:
         yield Finding(
-            f"{intent.vcpus} vCPUs on a host with {host.cpu_count} CPUs",
+            f"{guest.vcpus} vCPUs on a host with {host.cpu_count} CPUs",
             ("vcpus",),
             hint="vCPUs will time-share host CPUs; lower vcpus unless overcommit is intended",
         )
-    for cell in intent.cells:
+    for cell in guest.cells:
         if not cell.host_nodes or not cell.host_nodes <= host.node_ids:
             continue
         cpus = sum(len(node.cpus) for node in host.cells_of(cell.host_nodes))
@@ -332,14 +332,13 @@ def vcpu_overcommit(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN208, needs_host=True)
 def guest_exceeds_host_memory(ctx: CheckContext) -> Iterator[Finding]:
     """The guest has more memory than the whole host."""
-    host, intent = ctx.host, ctx.intent
+    host, guest = ctx.host, ctx.guest
     assert host is not None
-    if intent.uses_hugepages or (intent.memory_mode.binds and intent.effective_nodeset is not None):
+    if guest.uses_hugepages or (guest.memory_mode.binds and guest.effective_nodeset is not None):
         return
-    if host.memory_kib and intent.memory_kib > host.memory_kib:
+    if host.memory_kib and guest.memory_kib > host.memory_kib:
         yield Finding(
-            f"the guest has {format_kib(intent.memory_kib)}, the host "
-            f"{format_kib(host.memory_kib)}",
+            f"the guest has {format_kib(guest.memory_kib)}, the host {format_kib(host.memory_kib)}",
             ("memory",),
             hint="check the size and unit; this needs swap or memory overcommit",
         )

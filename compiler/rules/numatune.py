@@ -6,23 +6,22 @@ from collections.abc import Iterator
 
 from vnuma import codes
 from vnuma.cpusets import format_cpuset
-from vnuma.diagnostics import Severity
-from vnuma.model.intent import MemMode
+from vnuma.model.guest import MemMode
 from vnuma.rules.base import CheckContext, Finding, check
 
 
 @check(codes.VN113)
 def restrictive_mode_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     """`restrictive` is used in the guest-wide mode or in a cell's mode, but not in both."""
-    intent = ctx.intent
-    guest_restrictive = intent.memory_mode is MemMode.RESTRICTIVE
-    for cell in intent.cells:
+    guest = ctx.guest
+    guest_restrictive = guest.memory_mode is MemMode.RESTRICTIVE
+    for cell in guest.cells:
         if cell.host_nodes is None:
             continue
-        cell_restrictive = intent.cell_mode(cell) is MemMode.RESTRICTIVE
+        cell_restrictive = guest.cell_mode(cell) is MemMode.RESTRICTIVE
         if guest_restrictive and not cell_restrictive:
             yield Finding(
-                f"cell {cell.id} uses mode {intent.cell_mode(cell)} but numatune mode is "
+                f"cell {cell.id} uses mode {guest.cell_mode(cell)} but numatune mode is "
                 "restrictive",
                 (*cell.path, "mode"),
                 hint="libvirt: \"'restrictive' mode is required in memnode element when mode is "
@@ -30,7 +29,7 @@ def restrictive_mode_mismatch(ctx: CheckContext) -> Iterator[Finding]:
             )
         elif cell_restrictive and not guest_restrictive:
             yield Finding(
-                f"cell {cell.id} uses mode restrictive but numatune mode is {intent.memory_mode}",
+                f"cell {cell.id} uses mode restrictive but numatune mode is {guest.memory_mode}",
                 (*cell.path, "mode"),
                 hint="libvirt: \"'restrictive' mode is required in memory element when mode is "
                 "'restrictive' in memnode element\"; set numatune.mode: restrictive",
@@ -40,9 +39,9 @@ def restrictive_mode_mismatch(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN114)
 def binding_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
     """Cells are bound to host nodes while numatune placement is auto."""
-    if not ctx.intent.auto_placement:
+    if not ctx.guest.auto_placement:
         return
-    for cell in ctx.intent.cells:
+    for cell in ctx.guest.cells:
         if cell.host_nodes is not None:
             yield Finding(
                 f"cell {cell.id} binds host nodes but numatune placement is auto",
@@ -55,8 +54,8 @@ def binding_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN115)
 def preferred_multiple_nodes(ctx: CheckContext) -> Iterator[Finding]:
     """`preferred` names several host nodes."""
-    intent = ctx.intent
-    for binding in intent.bindings():
+    guest = ctx.guest
+    for binding in guest.bindings():
         if binding.mode is MemMode.PREFERRED and len(binding.nodes) > 1:
             yield Finding(
                 f"{binding.label} prefers {len(binding.nodes)} host nodes "
@@ -70,24 +69,23 @@ def preferred_multiple_nodes(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN116)
 def nodeset_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
     """`numatune` has both a nodeset and `placement: auto`."""
-    numatune = ctx.intent.numatune
-    if numatune is not None and ctx.intent.auto_placement and numatune.nodeset is not None:
+    numatune = ctx.guest.numatune
+    if numatune is not None and ctx.guest.auto_placement and numatune.nodeset is not None:
         yield Finding(
-            "numatune has both a nodeset and placement: auto"
-            + (": libvirt drops the nodeset" if ctx.intent.is_domain else ""),
+            "numatune has both a nodeset and placement auto: libvirt drops the nodeset",
             ("numatune", "nodeset"),
-            hint="libvirt drops the nodeset when placement is auto; remove one of them",
-            severity=Severity.WARNING if ctx.intent.is_domain else None,
+            hint="keep one of them: a static nodeset, or placement auto",
+            severity=ctx.guest.language.rewrite_severity,
         )
 
 
 @check(codes.VN117)
 def cell_binding_outside_nodeset(ctx: CheckContext) -> Iterator[Finding]:
     """A cell binds host nodes outside the explicit numatune nodeset."""
-    numatune = ctx.intent.numatune
-    if numatune is None or numatune.nodeset is None or ctx.intent.auto_placement:
+    numatune = ctx.guest.numatune
+    if numatune is None or numatune.nodeset is None or ctx.guest.auto_placement:
         return
-    for cell in ctx.intent.cells:
+    for cell in ctx.guest.cells:
         if cell.host_nodes and not cell.host_nodes <= numatune.nodeset:
             outside = cell.host_nodes - numatune.nodeset
             yield Finding(
@@ -102,33 +100,29 @@ def cell_binding_outside_nodeset(ctx: CheckContext) -> Iterator[Finding]:
 @check(codes.VN118)
 def numatune_without_nodeset(ctx: CheckContext) -> Iterator[Finding]:
     """`numatune` has static placement but no host nodes to bind to."""
-    intent = ctx.intent
+    guest = ctx.guest
     if (
-        intent.numatune is not None
-        and intent.numatune.guest_wide
-        and not intent.unresolved
-        and not intent.auto_placement
-        and intent.effective_nodeset is None
+        guest.numatune is not None
+        and guest.numatune.guest_wide
+        and not guest.auto_placement
+        and guest.effective_nodeset is None
     ):
         yield Finding(
-            "<numatune><memory> has static placement but no nodeset"
-            if intent.is_domain
-            else "numatune has no nodeset and no cell binds host_nodes",
+            "numatune has static placement but no nodeset",
             ("numatune",),
             hint="libvirt: \"nodeset for NUMA memory tuning must be set if 'placement' is 'static'\"; "
-            'add nodeset: "0" (for example) or placement: auto',
+            "give it a nodeset (an intent may bind its cells to host nodes instead), or use "
+            "placement auto",
         )
 
 
 @check(codes.VN119)
 def cell_mode_without_host_nodes(ctx: CheckContext) -> Iterator[Finding]:
     """A cell sets a memory `mode` but no `host_nodes`."""
-    for cell in ctx.intent.cells:
-        if cell.mode is not None and cell.host_nodes is None and not cell.host_nodes_auto:
+    for cell in ctx.guest.cells:
+        if cell.mode is not None and cell.host_nodes is None:
             yield Finding(
-                f"the memnode for cell {cell.id} has no nodeset"
-                if ctx.intent.is_domain
-                else f"cell {cell.id} sets mode {cell.mode} but no host_nodes",
+                f"cell {cell.id} sets memory mode {cell.mode} but no host nodes",
                 (*cell.path, "mode"),
                 hint='libvirt: "Missing required nodeset attribute in memnode element"; '
                 "add host_nodes or drop mode",

@@ -1,7 +1,7 @@
 """View model for `vnuma show`: a host snapshot and the guests placed on it, as plain data.
 
 Renderers (`render/text.py`, `render/svg.py`) draw this; they never look at the host or
-intent models themselves.
+guest models themselves.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING
 
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import Diagnostic, Severity
+from vnuma.model.guest import Guest, Pinning
 from vnuma.model.host import HostTopology
-from vnuma.model.intent import Intent, Pinning
 
 if TYPE_CHECKING:
     from vnuma.model.capacity import HostLoad
@@ -130,7 +130,7 @@ class HostView:
 
 def build_view(
     host: HostTopology,
-    guests: Sequence[Intent],
+    guests: Sequence[Guest],
     diagnostics: Sequence[Diagnostic] = (),
     load: HostLoad | None = None,
 ) -> HostView:
@@ -145,9 +145,9 @@ def build_view(
     floating: dict[int, set[int]] = {}
     reserved: set[int] = set()
     for index, guest in enumerate(guests):
-        reserved |= guest.cpu.reserved
+        reserved |= guest.reserved_cpus
         for pin in guest.domain.pins:
-            if pin.dedicated and guest.cpu.pinning is not Pinning.NODE:
+            if pin.dedicated and guest.pinning is not Pinning.NODE:
                 pins.setdefault(min(pin.cpuset), []).append(PinView(index, pin.vcpu))
             else:
                 for cpu in pin.cpuset:
@@ -205,7 +205,7 @@ def _short_nodes(load: HostLoad) -> tuple[frozenset[int], dict[int, frozenset[in
 
 
 def _memory_by_node(
-    guests: Sequence[Intent], load: HostLoad
+    guests: Sequence[Guest], load: HostLoad
 ) -> tuple[dict[int, int], dict[tuple[int, int], int], dict[int, list[CellPlacementView]]]:
     bound, small_taken = _laid_out(load.memory)
     pages: dict[tuple[int, int], int] = {}
@@ -287,7 +287,7 @@ def _sockets(nodes: tuple[NodeView, ...]) -> tuple[tuple[int | None, tuple[int, 
     return tuple((socket, tuple(ids)) for socket, ids in ordered)
 
 
-def _guest_view(index: int, guest: Intent) -> GuestView:
+def _guest_view(index: int, guest: Guest) -> GuestView:
     return GuestView(
         index=index,
         name=guest.label,

@@ -1,0 +1,312 @@
+"""The resolved guest: what libvirt is given, with nothing left for vnuma to decide.
+
+A guest comes from one of two written forms: an intent (`vnuma.model.intent`), resolved
+by `vnuma.model.resolve` or placed by `vnuma.place`, or a domain XML, read by
+`vnuma.libvirt.domain` (a domain is resolved as written: libvirt decides nothing vnuma
+would). The check stage, admission, the capacity model, emit and the views all see a
+`Guest`; none of them asks which form it came from. What differs between the forms is
+resolved where each is read (the `<numatune><memory>` nodeset, for instance), or is a
+property of its `Language` (how the file spells things).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import NamedTuple
+
+from vnuma.diagnostics import JsonPath, PositionMap, Severity
+
+
+class Language(NamedTuple):
+    """How the file a guest was read from spells it, and what it makes of a definition
+    libvirt would rewrite. Rules use it for wording and severity, never to change what
+    they check."""
+
+    name: str
+    """"intent" or "domain"."""
+    keyed: bool
+    """YAML or TOML: every value has a JSON path (reported, for SARIF and --format json)
+    and a key, and a block value is pointed at by its key. XML values are located
+    exactly, by element and attribute."""
+    rewrite_severity: Severity | None
+    """A definition libvirt accepts but silently rewrites (VN105, VN106, VN116): None (the
+    rule's own severity) for an intent, since vnuma will not emit what libvirt would
+    change; a warning for a domain XML, which libvirt defines as rewritten."""
+    memory_setting: str
+    """How the file sets the guest's memory: ``{size}`` human-readable, ``{kib}`` exact."""
+
+    def set_memory(self, kib: int, size: str) -> str:
+        return self.memory_setting.format(kib=kib, size=size)
+
+
+INTENT_LANGUAGE = Language("intent", True, None, "memory: {size}")
+DOMAIN_LANGUAGE = Language("domain", False, Severity.WARNING, "<memory unit='KiB'>{kib}</memory>")
+
+
+class MemMode(enum.StrEnum):
+    STRICT = "strict"
+    PREFERRED = "preferred"
+    INTERLEAVE = "interleave"
+    RESTRICTIVE = "restrictive"
+
+    @property
+    def binds(self) -> bool:
+        """Memory may come only from the nodeset (strict via mbind, restrictive via cgroups)."""
+        return self in (MemMode.STRICT, MemMode.RESTRICTIVE)
+
+
+class Placement(enum.StrEnum):
+    STATIC = "static"
+    AUTO = "auto"
+
+
+class Pinning(enum.StrEnum):
+    NONE = "none"
+    NODE = "node"
+    DEDICATED = "dedicated"
+
+
+class ThreadPolicy(enum.StrEnum):
+    PREFER = "prefer"
+    ISOLATE = "isolate"
+    REQUIRE = "require"
+
+
+@dataclass(frozen=True)
+class NumaTune:
+    """The guest's memory policy (`<numatune><memory>`), as the file gives it."""
+
+    mode: MemMode = MemMode.STRICT
+    nodeset: frozenset[int] | None = None
+    placement: Placement = Placement.STATIC
+    guest_wide: bool = True
+    """False for a domain whose <numatune> has only <memnode>s (no <memory> element)."""
+
+
+@dataclass(frozen=True)
+class GuestCell:
+    index: int
+    id: int
+    cpus: frozenset[int]
+    memory_kib: int
+    host_nodes: frozenset[int] | None = None
+    mode: MemMode | None = None
+    mem_access: str | None = None
+    distances: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def path(self) -> JsonPath:
+        return ("cells", self.index)
+
+
+@dataclass(frozen=True)
+class Hugepages:
+    """One huge page size backing guest memory: every cell, or the guest cells in `cells`."""
+
+    size_kib: int
+    cells: frozenset[int] | None = None
+    path: JsonPath = ("hugepages", "size")
+
+    @property
+    def is_master(self) -> bool:
+        return self.cells is None
+
+
+@dataclass(frozen=True)
+class VcpuPin:
+    """A `<vcpupin>`: the host CPUs one vCPU may run on."""
+
+    vcpu: int
+    cpuset: frozenset[int]
+    path: JsonPath
+
+    @property
+    def dedicated(self) -> bool:
+        """Pinned to exactly one host CPU, the way dedicated-CPU guests are."""
+        return len(self.cpuset) == 1
+
+
+@dataclass(frozen=True)
+class MemNodeRef:
+    """A domain `<memnode>` as written, including ones that name no existing cell."""
+
+    cellid: int
+    path: JsonPath
+
+
+@dataclass(frozen=True)
+class MemoryDevice:
+    """A `<devices><memory>` (DIMM, NVDIMM, virtio-mem ...) and the guest node it plugs into."""
+
+    model: str
+    size_kib: int | None
+    node: int | None
+    path: JsonPath
+
+
+@dataclass(frozen=True)
+class PciNodeRef:
+    """A PCI controller (expander bus, pSeries PHB) placed on a guest NUMA node."""
+
+    index: int | None
+    model: str
+    node: int
+    path: JsonPath
+
+
+@dataclass(frozen=True)
+class CpuTopology:
+    sockets: int
+    dies: int
+    clusters: int
+    cores: int
+    threads: int
+
+    @property
+    def vcpus(self) -> int:
+        return self.sockets * self.dies * self.clusters * self.cores * self.threads
+
+    def describe(self) -> str:
+        parts = [f"{self.sockets} sockets", f"{self.dies} dies"]
+        if self.clusters != 1:
+            parts.append(f"{self.clusters} clusters")
+        parts += [f"{self.cores} cores", f"{self.threads} threads"]
+        return " x ".join(parts)
+
+
+@dataclass(frozen=True)
+class DomainExtras:
+    """libvirt details beyond the intent language: read from a domain XML, or resolved by
+    the placement stage (pins, emulator pin, topology) for an intent."""
+
+    vcpus_current: int | None = None
+    vcpu_cpuset: frozenset[int] | None = None
+    pins: tuple[VcpuPin, ...] = ()
+    emulator_pin: frozenset[int] | None = None
+    memnodes: tuple[MemNodeRef, ...] = ()
+    memory_devices: tuple[MemoryDevice, ...] = ()
+    pci_nodes: tuple[PciNodeRef, ...] = ()
+    max_memory_kib: int | None = None
+    max_memory_slots: int | None = None
+    topology: CpuTopology | None = None
+    numa_without_cells: bool = False
+    memory_given: bool = True
+    arch: str | None = None
+    machine: str | None = None
+    uuid: str | None = None
+    """<uuid>, lower case: with <name>, what makes two files one guest on a host."""
+
+
+@dataclass(frozen=True)
+class Binding:
+    """Where a part of guest memory may live: host nodes and the mode that enforces it."""
+
+    nodes: frozenset[int]
+    mode: MemMode
+    memory_kib: int
+    path: JsonPath
+    cell: GuestCell | None = None
+
+    @property
+    def label(self) -> str:
+        return "the guest" if self.cell is None else f"guest cell {self.cell.id}"
+
+
+@dataclass(frozen=True)
+class Guest:
+    """One guest as libvirt gets it: cells, memory bindings, pages, pins, topology."""
+
+    path: str
+    vcpus: int
+    memory_kib: int
+    language: Language
+    name: str | None = None
+    numatune: NumaTune | None = None
+    effective_nodeset: frozenset[int] | None = None
+    """The host nodes of `<numatune><memory>` (None with placement auto, or none given):
+    a domain's as written; an intent's nodeset, else the union of its cells' host nodes,
+    which is what vnuma writes."""
+    cells: tuple[GuestCell, ...] = ()
+    hugepages: tuple[Hugepages, ...] = ()
+    pinning: Pinning = Pinning.NONE
+    """How the intent asked vCPUs to be pinned (NONE for a domain: its pins say it all)."""
+    reserved_cpus: frozenset[int] = frozenset()
+    """Host CPUs the intent keeps free of guests (`cpu.reserved`)."""
+    domain: DomainExtras = field(default_factory=DomainExtras)
+    positions: PositionMap = field(default_factory=PositionMap, compare=False, repr=False)
+
+    needs_placement = False
+    """A guest has nothing left to place (the runner asks every written form)."""
+
+    @property
+    def label(self) -> str:
+        """How findings that involve several guests name this one."""
+        return self.name or Path(self.path).stem
+
+    @property
+    def uuid(self) -> str | None:
+        return self.domain.uuid
+
+    def page_size_of(self, cell: GuestCell | None) -> Hugepages | None:
+        """The huge pages backing a cell (or the guest without cells); None for small pages.
+
+        As libvirt: a `<page>` whose nodeset names the cell, else the one without nodeset.
+        """
+        return page_size_of(self.hugepages, cell)
+
+    @property
+    def uses_hugepages(self) -> bool:
+        return bool(self.hugepages)
+
+    @property
+    def auto_placement(self) -> bool:
+        return self.numatune is not None and self.numatune.placement is Placement.AUTO
+
+    @property
+    def memory_mode(self) -> MemMode:
+        return self.numatune.mode if self.numatune else MemMode.STRICT
+
+    def cell_mode(self, cell: GuestCell) -> MemMode:
+        return cell.mode or self.memory_mode
+
+    def bindings(self) -> Iterator[Binding]:
+        """Each cell's binding (its memnode, else the guest nodeset); the whole guest without cells."""
+        return iter(self._bindings)
+
+    @cached_property
+    def _bindings(self) -> tuple[Binding, ...]:
+        # built once: a dozen rules walk the bindings of every guest
+        return tuple(self._each_binding())
+
+    def _each_binding(self) -> Iterator[Binding]:
+        nodeset = self.effective_nodeset
+        if not self.cells:
+            if nodeset is not None:
+                yield Binding(nodeset, self.memory_mode, self.memory_kib, ("numatune", "nodeset"))
+            return
+        for cell in self.cells:
+            if cell.host_nodes is not None:
+                yield Binding(
+                    cell.host_nodes,
+                    self.cell_mode(cell),
+                    cell.memory_kib,
+                    (*cell.path, "host_nodes"),
+                    cell,
+                )
+            elif nodeset is not None:
+                yield Binding(
+                    nodeset, self.memory_mode, cell.memory_kib, (*cell.path, "memory"), cell
+                )
+
+
+def page_size_of(hugepages: tuple[Hugepages, ...], cell: GuestCell | None) -> Hugepages | None:
+    """libvirt's rule: a `<page>` whose nodeset names the cell, else the one without nodeset."""
+    if cell is not None:
+        for pages in hugepages:
+            if pages.cells is not None and cell.id in pages.cells:
+                return pages
+    return next((pages for pages in hugepages if pages.is_master), None)
