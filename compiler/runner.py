@@ -11,7 +11,7 @@ the runner and how they report: they never run a stage themselves, so they never
 disagree.
 
 Seating order (deterministic): guests already fixed (domain XML, intents that bind every
-node and pin) first, then the intents that leave something to vnuma, by path; each auto
+node and pin) first, then the intents that leave something to vnuma, by guest name; each auto
 intent is placed beside all the guests seated before it. Files that name the same guest
 (same `<uuid>`, or the same name when nothing tells them apart: an intent and the domain
 XML compiled from it) are one guest on the host: the domain XML stands for it, because it

@@ -22,7 +22,7 @@ def load_view(host_path: Path, guest_paths: Sequence[Path]) -> tuple[HostView, l
     """Raises UnreadableInput for unreadable files, ShowError for unusable ones.
 
     The guests are seated as `vnuma lint` seats the guests of one host (fixed guests
-    first, then auto intents by path, each beside those before it) and admitted
+    first, then auto intents by guest name, each beside those before it) and admitted
     together; the view draws what that computed, guests in the order given."""
     from vnuma.libvirt.capabilities import load_host
 
