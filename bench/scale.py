@@ -156,6 +156,7 @@ def _child(intent_path: Path, host_path: Path, reps: int, xml_out: Path) -> dict
     from vnuma.libvirt.capabilities import load_host
     from vnuma.load.intent import load_intent
     from vnuma.model.intent import build_intent
+    from vnuma.model.resolve import resolve
     from vnuma.place import place
     from vnuma.rules.check import run_checks
     from vnuma.runner import CompileOptions, compile_intent, display_path
@@ -202,17 +203,18 @@ def _child(intent_path: Path, host_path: Path, reps: int, xml_out: Path) -> dict
         if host is None:
             return {"error": f"host: {_codes(diagnostics)}"}
 
-        placed = intent
         result = None
         s = now()
         if intent.needs_placement:  # as compile_intent: only when something is left to vnuma
             result = place(intent, host, [])
+        else:
+            placed = resolve(intent)
         t["place"] = now() - s
         if result is not None:
             diagnostics += result.diagnostics
-            if not result.ok or result.intent is None:
+            if not result.ok or result.guest is None:
                 return {"error": f"place: {_codes(diagnostics)}"}
-            placed = result.intent
+            placed = result.guest
 
         s = now()
         diagnostics += run_checks(placed, host)

@@ -44,9 +44,9 @@ def build() -> HostView:
     if intent is None:
         raise SystemExit(f"cannot load {INTENT}: {diagnostics}")
     result = place(intent, host)
-    if result.intent is None:
+    if result.guest is None:
         raise SystemExit(f"cannot place {INTENT}: {result.diagnostics}")
-    return build_view(host, [result.intent], diagnostics=[])
+    return build_view(host, [result.guest], diagnostics=[])
 
 
 def find_chromium() -> str | None:
