@@ -18,44 +18,94 @@ from vnuma import __version__
 from vnuma.diagnostics import Severity
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+STDIN = "-"
+"""`vnuma compile -` reads the intent from stdin."""
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vnuma",
         description="Compile and lint guest NUMA placement for libvirt/KVM.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  vnuma compile samples/intents/db-strict.yaml "
+        "--host samples/hosts/2s-xeon.xml\n\n`vnuma COMMAND --help` describes each command.",
     )
     parser.add_argument("--version", action="version", version=f"vnuma {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     _add_colour_option(parser, default="auto")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_compile_parser(commands)
+    _add_lint_parser(commands)
+    _add_fit_parser(commands)
+    _add_show_parser(commands)
+    _add_host_parser(commands)
+    _add_capture_parser(commands)
+    _add_reference_parsers(commands)
+    return parser
 
-    compile_cmd = commands.add_parser(
-        "compile",
-        help="compile an intent into libvirt domain XML",
-        description="Check an intent (YAML/TOML) against a host snapshot and "
-        "print libvirt domain XML on stdout (diagnostics on stderr).",
+
+def _command(
+    commands: Any, name: str, summary: str, example: str, details: str = ""
+) -> argparse.ArgumentParser:
+    """A subcommand whose --help starts with a one-line description (``summary``, also its
+    line in `vnuma -h`) and ends with an example. ``details`` is wrapped here because the
+    raw formatter, which keeps the example's line breaks, does not wrap descriptions."""
+    import textwrap
+
+    description = summary[0].upper() + summary[1:] + "."
+    if details:
+        description += "\n\n" + textwrap.fill(details, width=78)
+    parser: argparse.ArgumentParser = commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        epilog=f"example:\n  {example}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    compile_cmd.add_argument("intent", type=Path, help="intent file (.yaml, .yml or .toml)")
+    return parser
+
+
+def _add_compile_parser(commands: Any) -> None:
+    compile_cmd = _command(
+        commands,
+        "compile",
+        "compile an intent into libvirt domain XML",
+        "vnuma compile samples/intents/db-strict.yaml --host samples/hosts/2s-xeon.xml -o db.xml",
+        "Checks an intent (YAML/TOML) against a host snapshot and prints libvirt domain XML "
+        "on stdout (or -o FILE); diagnostics go to stderr. The host is --host, else the "
+        "intent's `host:`, else the configuration's [[hosts]] mapping; without one, host "
+        "checks are skipped (--local-host checks the machine vnuma runs on).",
+    )
+    compile_cmd.add_argument(
+        "intent",
+        type=Path,
+        help="intent file (.yaml, .yml or .toml), or - to read a YAML intent from stdin "
+        "(shown as <stdin>; a relative `host:` is relative to the working directory)",
+    )
     compile_cmd.add_argument(
         "--host",
         type=Path,
         metavar="CAPS.xml",
         help="host snapshot (`virsh capabilities` or `vnuma capture`); overrides the intent's "
-        "`host:`. Without either, the machine vnuma runs on (read from sysfs)",
+        "`host:` and the configuration's [[hosts]] mapping",
     )
     local = compile_cmd.add_mutually_exclusive_group()
+    local.add_argument(
+        "--local-host",
+        action="store_true",
+        help="without --host, `host:` or a [[hosts]] mapping, check against the machine "
+        "vnuma runs on (read from sysfs, or VNUMA_SYSFS_ROOT)",
+    )
     local.add_argument(
         "--sysfs-root",
         type=Path,
         metavar="DIR",
-        help="read the host from this sysfs tree when there is no --host or `host:` "
-        "(default /sys/devices/system)",
+        help="like --local-host, reading this sysfs tree (default /sys/devices/system)",
     )
     local.add_argument(
         "--no-host",
         action="store_true",
-        help="no host checks unless --host or `host:` names a snapshot (not this machine)",
+        help="do not check against this machine (the default now; kept for existing scripts)",
     )
     compile_cmd.add_argument(
         "--domain",
@@ -92,14 +142,23 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="libvirt RelaxNG schemas (default /usr/share/libvirt/schemas)",
     )
+    compile_cmd.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="how diagnostics are written to stderr (default text; json: the list `vnuma "
+        "lint --format json` prints, and nothing else on stderr)",
+    )
 
-    _add_lint_parser(commands)
 
-    fit_cmd = commands.add_parser(
+def _add_fit_parser(commands: Any) -> None:
+    fit_cmd = _command(
+        commands,
         "fit",
-        help="which hosts can take an intent, and with what placement",
-        description="Place the intent on each host snapshot (files or directories of "
-        "`virsh capabilities` XML) and say which can take it.",
+        "say which hosts can take an intent, and with what placement",
+        "vnuma fit samples/intents/auto-dedicated.yaml --host samples/hosts",
+        "Places the intent on each host snapshot (files or directories of `virsh "
+        "capabilities` XML) and says which can take it.",
     )
     fit_cmd.add_argument("intent", type=Path, help="intent file (.yaml, .yml or .toml)")
     fit_cmd.add_argument(
@@ -110,26 +169,50 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CAPS",
         help="host snapshot or directory of snapshots (repeatable; default: the intent's host:)",
     )
-    fit_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    fit_cmd.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="a table for people (default) or JSON, one entry per host",
+    )
 
-    show_cmd = commands.add_parser(
+
+def _add_show_parser(commands: Any) -> None:
+    show_cmd = _command(
+        commands,
         "show",
-        help="draw a host's NUMA topology and where guests land (text, SVG or HTML)",
-        description="Place the given intents (in order, each beside the previous ones) or read "
-        "the given domain XMLs on the host snapshot, and draw the result: text on a terminal, "
-        "or an SVG / HTML file with -o.",
+        "draw a host's NUMA topology and where guests land (text, SVG or HTML)",
+        "vnuma show --host samples/hosts/2s-xeon.xml samples/intents/auto-dedicated.yaml "
+        "-o view.html",
+        "Places the given intents (each beside the previous ones) or reads the given domain "
+        "XMLs on the host, and draws the result: text on the terminal, or an SVG or HTML "
+        "file with -o. The host is --host, else the guests' `host:`, else the "
+        "configuration's [[hosts]] mapping.",
     )
     show_cmd.add_argument(
         "guests", nargs="*", type=Path, metavar="GUEST", help="intents or domain XMLs"
     )
-    show_cmd.add_argument("--host", type=Path, required=True, metavar="CAPS.xml")
+    show_cmd.add_argument(
+        "--host",
+        type=Path,
+        metavar="CAPS.xml",
+        help="host snapshot to draw (default: the host the guests' `host:` or the "
+        "configuration's [[hosts]] mapping names)",
+    )
     show_cmd.add_argument(
         "-o", "--output", type=Path, metavar="FILE", help="write view.svg or view.html (atomically)"
     )
     _add_colour_option(show_cmd, default=argparse.SUPPRESS)
 
-    host_cmd = commands.add_parser(
-        "host", help="show a host snapshot's NUMA topology (or this machine's)"
+
+def _add_host_parser(commands: Any) -> None:
+    host_cmd = _command(
+        commands,
+        "host",
+        "show a host snapshot's NUMA topology (or this machine's)",
+        "vnuma host samples/hosts/epyc-nps4.xml",
+        "Nodes, CPUs by core, memory, huge page pools, free memory and distances: of a "
+        "snapshot, or of the machine vnuma runs on (read from sysfs) when none is given.",
     )
     host_cmd.add_argument(
         "snapshot",
@@ -140,15 +223,24 @@ def _parser() -> argparse.ArgumentParser:
     host_cmd.add_argument(
         "--sysfs-root", type=Path, metavar="DIR", help="read this sysfs tree instead of a snapshot"
     )
-    host_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    host_cmd.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="a summary for people (default) or the topology as JSON",
+    )
 
-    capture_cmd = commands.add_parser(
+
+def _add_capture_parser(commands: Any) -> None:
+    capture_cmd = _command(
+        commands,
         "capture",
-        help="save this host's topology and free memory as a snapshot (libvirt or sysfs)",
-        description="Write the host's `virsh capabilities` document plus the free memory and "
-        "free huge pages per node (as processing instructions, so the file stays a valid "
-        "capabilities document). Uses libvirt-python (`pip install 'vnuma[libvirt]'`), or "
-        "Linux sysfs with --sysfs.",
+        "save this host's topology and free memory as a snapshot (libvirt or sysfs)",
+        "vnuma capture -o host.xml",
+        "Writes the host's `virsh capabilities` document plus the free memory and free huge "
+        "pages per node (as processing instructions, so the file stays a valid capabilities "
+        "document). Uses libvirt-python (from a checkout: pip install '.[libvirt]'), or Linux "
+        "sysfs with --sysfs.",
     )
     source = capture_cmd.add_mutually_exclusive_group()
     source.add_argument(
@@ -167,21 +259,38 @@ def _parser() -> argparse.ArgumentParser:
         "-o", "--output", type=Path, metavar="FILE", help="write here (atomically), not stdout"
     )
 
-    commands.add_parser("schema", help="print the intent JSON Schema (for editors)")
 
-    explain_cmd = commands.add_parser("explain", help="show a rule's documentation")
+def _add_reference_parsers(commands: Any) -> None:
+    """schema, explain, rules: what vnuma knows, for editors and people."""
+    _command(
+        commands,
+        "schema",
+        "print the intent JSON Schema (for editors)",
+        "vnuma schema > intent-v1.schema.json",
+        "The JSON Schema 2020-12 document that defines the intent language; point an "
+        "editor's YAML language server at it for completion and checks while typing.",
+    )
+    explain_cmd = _command(
+        commands,
+        "explain",
+        "show a rule's documentation",
+        "vnuma explain VN104",
+        "What the rule checks, why, an example and the fix.",
+    )
     explain_cmd.add_argument("code", help="rule code, e.g. VN104, or its name")
-
-    rules_cmd = commands.add_parser(
-        "rules", help="list every rule with its code, name and default severity"
+    rules_cmd = _command(
+        commands,
+        "rules",
+        "list every rule with its code, name and default severity",
+        "vnuma rules --format markdown > docs/rules.md",
     )
     rules_cmd.add_argument(
         "--format",
         choices=("text", "markdown"),
         default="text",
-        help="markdown: the full reference, as in docs/rules.md",
+        help="text: one rule a line, wrapped to the terminal (default); markdown: the full "
+        "reference, as in docs/rules.md",
     )
-    return parser
 
 
 def _add_colour_option(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -194,11 +303,15 @@ def _add_colour_option(parser: argparse.ArgumentParser, default: Any) -> None:
 
 
 def _add_lint_parser(commands: Any) -> None:
-    lint_cmd = commands.add_parser(
+    lint_cmd = _command(
+        commands,
         "lint",
-        help="check intents and libvirt domain XMLs (files or directories)",
-        description="Check vnuma intents (.yaml/.yml/.toml) and libvirt domain XML (.xml) "
-        "against their host snapshots, one by one and all guests of a host together.",
+        "check intents and libvirt domain XMLs (files or directories)",
+        "vnuma lint vms/ --host hosts/hv01.xml --format sarif > vnuma.sarif",
+        "Checks vnuma intents (.yaml/.yml/.toml) and libvirt domain XML (.xml) against their "
+        "host snapshots, one by one and all guests of a host together. The host is --host, "
+        "else an intent's `host:`, else the configuration's [[hosts]] mapping; without one, "
+        "host checks are skipped and a note says so.",
     )
     lint_cmd.add_argument(
         "paths", nargs="*", type=Path, metavar="PATH", help="files or directories (default: .)"
@@ -268,21 +381,63 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:
-        subject = getattr(args, "intent", None) or getattr(args, "snapshot", None)
-        subject = subject or getattr(args, "current_file", None)
-        where = f" while processing {subject}" if subject else ""
-        print(
-            f"vnuma: internal error{where}, please report: {type(exc).__name__}: {exc}",
-            file=sys.stderr,
-        )
+    except ImportError as exc:
+        missing = _missing_dependency(exc)
+        if missing is None:
+            return _internal_error(exc, args)
         if args.debug:
             import traceback
 
             traceback.print_exc()
-        else:
-            print("vnuma: run with --debug for the traceback", file=sys.stderr)
-        return EXIT_USAGE
+        return _usage(missing)
+    except Exception as exc:
+        return _internal_error(exc, args)
+
+
+def _internal_error(exc: Exception, args: argparse.Namespace) -> int:
+    subject = getattr(args, "intent", None) or getattr(args, "snapshot", None)
+    subject = subject or getattr(args, "current_file", None)
+    where = f" while processing {subject}" if subject else ""
+    print(
+        f"vnuma: internal error{where}, please report: {type(exc).__name__}: {exc}",
+        file=sys.stderr,
+    )
+    if args.debug:
+        import traceback
+
+        traceback.print_exc()
+    else:
+        print("vnuma: run with --debug for the traceback", file=sys.stderr)
+    return EXIT_USAGE
+
+
+# The import name of each runtime dependency, and what to install (pyproject.toml's
+# [project] dependencies; tests/test_first_contact_cli.py keeps the two in step).
+DEPENDENCIES = {
+    "jinja2": "jinja2>=3.1",
+    "markupsafe": "jinja2>=3.1",
+    "lxml": "lxml>=4.9",
+    "yaml": "pyyaml>=6.0",
+}
+
+
+def _missing_dependency(exc: ImportError) -> str | None:
+    """The one-line message for a runtime dependency that cannot be imported; None when
+    the failing import is not one (vnuma's own modules: a bug or a broken install)."""
+    import re
+
+    name = exc.name
+    if name is None:  # raised by hand, or by a package's own __init__
+        found = re.search(r"No module named '?([\w.]+)", str(exc))
+        name = found.group(1) if found else None
+    top = (name or "").partition(".")[0]
+    if not top or top == "vnuma":
+        return None
+    requirement = DEPENDENCIES.get(top.lower(), top)
+    return (
+        f"the Python module {top!r} cannot be imported ({exc}); vnuma needs it: "
+        f"{sys.executable} -m pip install '{requirement}'"
+    )
 
 
 def _use_colour(args: argparse.Namespace, stream: Any = None) -> bool:
@@ -303,37 +458,73 @@ def _print_diagnostics(diagnostics: Sequence[Any], args: argparse.Namespace) -> 
 
 def _cmd_compile(args: argparse.Namespace) -> int:
     from vnuma.load.text import UnreadableInput
-    from vnuma.report.formats import count_summary
-    from vnuma.runner import CompileOptions, compile_intent
+    from vnuma.report.config import ConfigError
 
-    if args.intent.suffix.lower() not in (".yaml", ".yml", ".toml"):
-        return _usage(f"{args.intent}: the intent must be a .yaml, .yml or .toml file")
-    if args.in_place and (args.domain is None or args.output is not None):
-        return _usage("--in-place rewrites the --domain file: give --domain, and no -o")
+    problem = _compile_usage_problem(args)
+    if problem:
+        return _usage(problem)
     if args.in_place:
         args.output = args.domain
+    try:
+        if str(args.intent) == STDIN:
+            return _compile_stdin(args)
+        return _compile(args, args.intent)
+    except (UnreadableInput, ConfigError) as exc:
+        return _usage(str(exc))
+
+
+def _compile_usage_problem(args: argparse.Namespace) -> str | None:
+    intent: Path = args.intent
+    if str(intent) != STDIN and intent.is_dir():
+        return (
+            f"{intent}: is a directory; compile takes one intent file; "
+            f"use `vnuma lint {intent}` for a tree"
+        )
+    if str(intent) != STDIN and intent.suffix.lower() not in (".yaml", ".yml", ".toml"):
+        return f"{intent}: the intent must be a .yaml, .yml or .toml file"
+    if args.in_place and (args.domain is None or args.output is not None):
+        return "--in-place rewrites the --domain file: give --domain, and no -o"
+    if args.explain and args.format == "json":
+        return "--explain prints text on stderr: use it with --format text"
+    return None
+
+
+def _compile_stdin(args: argparse.Namespace) -> int:
+    """`compile -`: the intent is read from stdin into a temporary file that the runner
+    shows as <stdin>, as if it lay in the working directory."""
+    import tempfile
+
+    from vnuma.load.text import MAX_BYTES_VARIABLE, max_input_bytes
+
+    limit = max_input_bytes()
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        return _usage(
+            f"<stdin>: larger than the {limit} byte limit (set {MAX_BYTES_VARIABLE} to change it)"
+        )
+    with tempfile.TemporaryDirectory(prefix="vnuma-stdin-") as folder:
+        copy = Path(folder) / "stdin.yaml"
+        copy.write_bytes(data)
+        return _compile(args, copy, shown="<stdin>")
+
+
+def _compile(args: argparse.Namespace, intent: Path, shown: str | None = None) -> int:
+    """Raises UnreadableInput and ConfigError (usage errors)."""
+    from vnuma.runner import CompileOptions, compile_intent
+
     options = CompileOptions(
-        intent_path=args.intent,
+        intent_path=intent,
+        intent_shown=shown,
         host_path=args.host,
-        local_host=not args.no_host,
+        local_host=args.local_host,
         sysfs_root=args.sysfs_root,
         domain_path=args.domain,
         schema_dir=args.libvirt_schemas,
         output_name=str(args.output) if args.output else "<stdout>",
         occupied=tuple(args.occupied),
     )
-    try:
-        outcome = compile_intent(options)
-    except UnreadableInput as exc:
-        return _usage(str(exc))
-    if args.explain:
-        for step in outcome.trace or ["nothing to place: the intent decides every node and CPU"]:
-            print(f"explain: {step}", file=sys.stderr)
-    _print_diagnostics(outcome.diagnostics, args)
-    for note in outcome.notes:
-        print(f"note: {note}", file=sys.stderr)
-    if outcome.diagnostics:
-        print(count_summary(outcome.diagnostics), file=sys.stderr)
+    outcome = compile_intent(options)
+    _report_compile(outcome, args)
     if outcome.xml is None:
         return EXIT_FINDINGS
     if args.output:
@@ -345,6 +536,24 @@ def _cmd_compile(args: argparse.Namespace) -> int:
         sys.stdout.write(outcome.xml)
         sys.stdout.flush()
     return EXIT_OK
+
+
+def _report_compile(outcome: Any, args: argparse.Namespace) -> None:
+    """Diagnostics on stderr: text with the placement trace, notes and a summary, or the
+    JSON list alone (so that stderr parses)."""
+    from vnuma.report.formats import count_summary, render_json
+
+    if args.format == "json":
+        sys.stderr.write(render_json(outcome.diagnostics))
+        return
+    if args.explain:
+        for step in outcome.trace or ["nothing to place: the intent decides every node and CPU"]:
+            print(f"explain: {step}", file=sys.stderr)
+    _print_diagnostics(outcome.diagnostics, args)
+    for note in outcome.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if outcome.diagnostics:
+        print(count_summary(outcome.diagnostics), file=sys.stderr)
 
 
 def _write_atomically(path: Path, text: str, encoding: str = "utf-8") -> None:
@@ -402,6 +611,7 @@ def _lint_config(args: argparse.Namespace) -> Any:
 def _cmd_fit(args: argparse.Namespace) -> int:
     from vnuma.commands.fit import fit_hosts, render_json, render_table, snapshot_paths
     from vnuma.load.text import UnreadableInput
+    from vnuma.report.config import ConfigError
     from vnuma.runner import load_guest_file, report_file
 
     try:
@@ -413,19 +623,20 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         if not given:
             return _usage("give host snapshots with --host (files or directories)")
         fits = fit_hosts(loaded, snapshot_paths(given))
-    except UnreadableInput as exc:
+    except (UnreadableInput, ConfigError) as exc:
         return _usage(str(exc))
     sys.stdout.write(render_json(fits) if args.format == "json" else render_table(fits))
     return EXIT_OK if any(f.fits for f in fits) else EXIT_FINDINGS
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from vnuma.commands.show import ShowError, load_view
+    from vnuma.commands.show import NoHost, ShowError, load_view
     from vnuma.load.text import UnreadableInput
+    from vnuma.report.config import ConfigError
 
     try:
         view, diagnostics = load_view(args.host, args.guests)
-    except UnreadableInput as exc:
+    except (UnreadableInput, NoHost, ConfigError) as exc:
         return _usage(str(exc))
     except ShowError as exc:
         _print_diagnostics(exc.diagnostics, args)
@@ -540,6 +751,8 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
+    import shutil
+
     from vnuma import codes
 
     if args.format == "markdown":
@@ -547,12 +760,29 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
         sys.stdout.write(render_markdown())
         return EXIT_OK
-    width = max(len(c.name) for c in codes.ALL)
+    width = shutil.get_terminal_size((80, 24)).columns
+    name_width = max(len(c.name) for c in codes.ALL)
     for found in codes.ALL:
-        print(
-            f"{found.code}  {found.name.ljust(width)}  {found.severity.label.ljust(7)}  {found.summary}"
-        )
+        head = f"{found.code}  {found.name.ljust(name_width)}  {found.severity.label.ljust(7)}  "
+        sys.stdout.write(_wrapped_row(head, found.summary, width))
     return EXIT_OK
+
+
+# Narrower than this beside the code, name and severity, a summary goes below them.
+_MIN_SUMMARY_WIDTH = 30
+
+
+def _wrapped_row(head: str, summary: str, width: int) -> str:
+    """``head`` then ``summary`` wrapped (never cut) to ``width`` columns: in a column of
+    its own when there is room, else on indented lines below ``head``."""
+    import textwrap
+
+    if width - len(head) >= _MIN_SUMMARY_WIDTH:
+        indent = " " * len(head)
+        lines = textwrap.wrap(summary, width - len(head), break_on_hyphens=False)
+        return head + ("\n" + indent).join(lines) + "\n"
+    lines = textwrap.wrap(summary, max(width - 4, 1), break_on_hyphens=False)
+    return head.rstrip() + "\n" + "".join(f"    {line}\n" for line in lines)
 
 
 def _usage(message: str) -> int:

@@ -523,6 +523,10 @@ def _selected(
 @dataclass(frozen=True)
 class CompileOptions:
     intent_path: Path
+    intent_shown: str | None = None
+    """`compile -`: the name diagnostics give the intent ("<stdin>"); intent_path is then
+    a copy of it, and a relative `host:`, the configuration and the [[hosts]] mapping are
+    found from the working directory, as for a file there."""
     host_path: Path | None = None
     domain_path: Path | None = None
     schema_dir: Path | None = None
@@ -562,7 +566,12 @@ def compile_intent(options: CompileOptions) -> CompileOutcome:
     """Raises UnreadableInput for files that cannot be read (the CLI's exit status 2), and
     ConfigError for a configuration that cannot be used."""
     outcome = CompileOutcome()
-    file = load_guest_file(options.intent_path)
+    if options.intent_shown is None:
+        file = load_guest_file(options.intent_path)
+    else:
+        stands_for = Path.cwd() / options.intent_shown
+        file = load_guest_file(options.intent_path, options.intent_shown, real=stands_for)
+        file.path = stands_for
     config = _compile_config(options, file)
     intent = file.written
     if intent is None:
@@ -587,6 +596,7 @@ def compile_intent(options: CompileOptions) -> CompileOutcome:
                 outcome.diagnostics.extend(errors)
     if file.guest is not None and not outcome.has_errors:
         _emit_and_verify(file.guest, base, options, outcome)
+    outcome.diagnostics.sort(key=Diagnostic.sort_key)  # one order, as `vnuma lint` reports
     return outcome
 
 
@@ -630,7 +640,8 @@ def _compile_host(
         host = _load_local_host(options, outcome)
     elif path is None:
         outcome.notes.append(
-            "no host snapshot: host checks skipped (pass --host CAPS.xml or set `host:` in the intent)"
+            "no host snapshot: host checks skipped (pass --host CAPS.xml, set `host:` in the "
+            "intent, or pass --local-host)"
         )
         host = None
     elif path is options.host_path:
@@ -662,15 +673,24 @@ def _mapped_mates(file: GuestFile, snapshot: Path, config: LintConfig | None) ->
 
 
 def _needs_host(intent: Intent | Guest) -> Diagnostic:
+    """VN601 at the first value the intent leaves to vnuma (in the file's order)."""
     from vnuma.codes import make_diagnostic
+    from vnuma.model.intent import Intent
 
+    left = intent.left_open() if isinstance(intent, Intent) else []
+    located = [
+        (span.line, span.column, path) for path in left if (span := intent.positions.locate(path))
+    ]
+    first = min(located, key=lambda found: found[:2])[2] if located else ()
     return make_diagnostic(
         codes.VN601,
         "the intent leaves host nodes, cells or CPU pinning to vnuma, which needs a host "
         "snapshot with NUMA cells",
         intent.path,
-        intent.positions.locate(()),
-        hint="pass --host CAPS.xml or set `host:` in the intent",
+        intent.positions.locate(first),
+        hint="pass --host CAPS.xml, set `host:` in the intent, or pass --local-host to place "
+        "it on this machine",
+        json_path=first or None,
     )
 
 
@@ -694,7 +714,7 @@ def _load_local_host(options: CompileOptions, outcome: CompileOutcome) -> HostTo
     if host is not None:
         outcome.notes.append(
             f"no --host or `host:`: checked against this machine ({len(host.cells)} NUMA "
-            f"node(s), {host.cpu_count} CPUs, from {root}); --no-host skips host checks"
+            f"node(s), {host.cpu_count} CPUs, from {root}, as --local-host asks)"
         )
     return host
 
@@ -740,7 +760,7 @@ def _emit_and_verify(
 ) -> None:
     from vnuma.codes import make_diagnostic
     from vnuma.emit.plan import make_plan
-    from vnuma.emit.render import MergeConflict, merge_into_domain, render_fragment
+    from vnuma.emit.render import MergeConflict, merge_into_document, render_fragment
     from vnuma.emit.verify import find_schema_dir, validate_base_domain, verify_domain_xml
     from vnuma.load.xmlsafe import element_span
 
@@ -762,7 +782,9 @@ def _emit_and_verify(
                     "was not validated either"
                 )
         try:
-            xml = merge_into_domain(root, plan, declaration=outcome.declaration)
+            merged = merge_into_document(base, plan)
+            xml = merged.xml
+            outcome.notes.extend(merged.notes)
         except MergeConflict as conflict:
             outcome.diagnostics.append(
                 make_diagnostic(

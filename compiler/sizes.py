@@ -43,11 +43,6 @@ def is_bare_number(value: object) -> bool:
     return isinstance(value, str) and re.fullmatch(r"\s*[0-9]+(\.[0-9]+)?\s*", value) is not None
 
 
-def bare_number_hint(value: object) -> str:
-    number = str(value).strip()
-    return f"sizes need a unit: did you mean {number}MiB? (units: {UNITS_TEXT})"
-
-
 def parse_size_kib(value: object) -> int:
     """Return the size in KiB; raise SizeError with a fix hint when it is not a valid size."""
     if is_bare_number(value):
@@ -61,11 +56,7 @@ def parse_size_kib(value: object) -> int:
         )
     unit = match["unit"]
     if unit not in UNIT_BYTES:
-        suggestion = _LOOSE_UNITS.get(unit.lower())
-        hint = f"did you mean {match['num']}{suggestion}?" if suggestion else None
-        raise SizeError(
-            f"unknown size unit {unit!r} in {value!r}", _join(hint, f"units: {UNITS_TEXT}")
-        )
+        raise SizeError(f"unknown size unit {unit!r} in {value!r}", unknown_unit_hint(value))
     try:
         total_bytes = Decimal(match["num"]) * UNIT_BYTES[unit]
     except InvalidOperation as exc:  # pragma: no cover - the regex admits only decimals
@@ -91,6 +82,89 @@ def format_kib(kib: int) -> str:
     return f"{kib} KiB"
 
 
-def _join(*parts: str | None) -> str | None:
-    kept = [p for p in parts if p]
-    return "; ".join(kept) if kept else None
+# --- hints for sizes that are not sizes ------------------------------------------------
+#
+# Hints for sizes the schema refuses: which unit the user probably meant, and why.
+#
+# A bare number is KiB to libvirt (``<memory>16</memory>`` is 16 KiB), but nobody means a
+# 16 KiB guest, so vnuma refuses bare numbers and suggests a unit by magnitude: GiB below
+# 1024 (a 16 MiB guest or reserve is as implausible), MiB from 1024 up (4096 is 4 GiB
+# written in MiB). A bare huge page size gets the unit that makes it a page size that
+# exists (2048 is libvirt's and sysfs's 2048 KiB, 2 is 2 MiB, 1 is 1 GiB; any other
+# number: KiB from 1024 up, MiB below).
+
+GIB_BELOW = 1024
+# Huge page sizes of x86-64 (2 MiB, 1 GiB), arm64 (64 KiB, 2 MiB, 32 MiB, 512 MiB, 1 GiB,
+# 16 GiB) and ppc64 (16 MiB, 16 GiB), in KiB.
+PAGE_SIZES_KIB = frozenset({64, 2048, 16384, 32768, 524288, 1048576, 16777216})
+_PAGE_UNITS = (("KiB", 1), ("MiB", 1024), ("GiB", 1024**2))
+
+
+def join_hint(*parts: str | None) -> str | None:
+    """Hint parts as sentences: a part that ends a sentence (``?``, ``!``, ``.``) is
+    followed by a space and a capital, any other by ``; ``. Empty parts are dropped."""
+    return _join([part for part in parts if part]) or None
+
+
+def bare_number_hint(value: object, *, page_size: bool = False) -> str:
+    """The hint for a size written without a unit (``memory: 16``)."""
+    number = _plain_number(value)
+    if number is None:  # nan, inf: nothing to suggest
+        return f"sizes need a unit, e.g. 4GiB (units: {UNITS_TEXT})"
+    if page_size:
+        unit = _page_unit(number)
+        rule = "it suggests the unit that makes a huge page size such as 2MiB or 1GiB"
+    else:
+        unit = "GiB" if Decimal(number) < GIB_BELOW else "MiB"
+        rule = f"it suggests GiB below {GIB_BELOW}, MiB from {GIB_BELOW} up"
+    return _join(
+        [
+            f"sizes need a unit: did you mean {number}{unit}?",
+            f"a bare {number} would be {number} KiB to libvirt, so vnuma refuses bare "
+            f"numbers ({rule}).",
+            f"units: {UNITS_TEXT}",
+        ]
+    )
+
+
+def unknown_unit_hint(value: object) -> str | None:
+    """The hint for ``16G``, ``64gb``...: the unit meant, if it is clear, and the units."""
+    match = _SIZE_RE.match(value) if isinstance(value, str) else None
+    if match is None or match["unit"] in UNIT_BYTES:
+        return None
+    meant = _LOOSE_UNITS.get(match["unit"].lower())
+    question = f"did you mean {match['num']}{meant}?" if meant else None
+    return join_hint(question, f"units: {UNITS_TEXT}")
+
+
+def _plain_number(value: object) -> str | None:
+    """``value`` as the user would write it before a unit (1e3 as 1000), or None when it
+    is not a finite number."""
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+    if not number.is_finite():
+        return None
+    text = str(value).strip()
+    return text if "e" not in text.lower() else format(number, "f")
+
+
+def _page_unit(number: str) -> str:
+    amount = Decimal(number)
+    for unit, kib in _PAGE_UNITS:
+        if amount * kib in PAGE_SIZES_KIB:
+            return unit
+    return "KiB" if amount >= GIB_BELOW else "MiB"
+
+
+def _join(parts: list[str]) -> str:
+    out = ""
+    for part in parts:
+        if not out:
+            out = part
+        elif out.endswith(("?", "!", ".")):
+            out += f" {part[0].upper()}{part[1:]}"
+        else:
+            out += f"; {part}"
+    return out

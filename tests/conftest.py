@@ -20,8 +20,8 @@ SHARED_CORPUS = REPO.parent / "shared" / "corpus" / "libvirt"
 
 @pytest.fixture(autouse=True)
 def no_local_host(monkeypatch, tmp_path_factory):
-    """`vnuma compile` without a host reads this machine's sysfs; tests must not depend on
-    the machine they run on, so they see none (tests of the sysfs default set their own)."""
+    """`vnuma compile --local-host` reads this machine's sysfs; tests must not depend on
+    the machine they run on, so they see none (tests of --local-host set their own)."""
     monkeypatch.setenv("VNUMA_SYSFS_ROOT", str(tmp_path_factory.getbasetemp() / "no-sysfs"))
 
 

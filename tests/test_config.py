@@ -101,7 +101,7 @@ def test_discover_closest_wins(tmp_path: Path) -> None:
 def test_discover_broken_pyproject_mentioning_tool_vnuma_is_found(tmp_path: Path) -> None:
     found = write(tmp_path / "pyproject.toml", "[tool.vnuma]\nselect = = 1\n")
     assert discover_config(tmp_path) == found.resolve()
-    with pytest.raises(ConfigError, match=r"invalid TOML: .*line 2"):
+    with pytest.raises(ConfigError, match=r"pyproject.toml:2:10: invalid TOML: Invalid value"):
         load(found)
 
 
@@ -172,9 +172,7 @@ def test_not_utf8(tmp_path: Path) -> None:
 
 def test_syntax_error_mentions_line_and_column(tmp_path: Path) -> None:
     message = config_error(tmp_path, 'select = ["VN"]\nignore = [\n  "VN1"\n  "VN2"]\n')
-    assert message.startswith(f"{tmp_path.resolve() / 'vnuma.toml'}: invalid TOML")
-    assert "line 4" in message
-    assert "column" in message
+    assert message == f"{tmp_path.resolve() / 'vnuma.toml'}:4:3: invalid TOML: Unclosed array"
 
 
 def test_pyproject_without_tool_vnuma_table(tmp_path: Path) -> None:

@@ -348,8 +348,11 @@ def test_corpus_has_a_cell_less_file() -> None:
 
 
 @pytest.mark.parametrize("path", _corpus_params())
-def test_corpus_host_command(path: Path | None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_corpus_host_command(
+    path: Path | None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = _need(path)
+    monkeypatch.setenv("COLUMNS", "400")  # the summary on one line, however long the path
     assert main(["host", str(path)]) == 0
     out, err = capsys.readouterr()
     nodes = _xpath_count(path, "/capabilities/host/topology/cells/cell")

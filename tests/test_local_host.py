@@ -1,5 +1,5 @@
-"""This machine as the host: `vnuma compile` without a snapshot, `vnuma host` and
-`vnuma capture --sysfs` read Linux sysfs (fake trees here, the real /sys once)."""
+"""This machine as the host: `vnuma compile --local-host` (or --sysfs-root), `vnuma host`
+and `vnuma capture --sysfs` read Linux sysfs (fake trees here, the real /sys once)."""
 
 from __future__ import annotations
 
@@ -62,21 +62,27 @@ def without_free(host: HostTopology) -> HostTopology:
     return dataclasses.replace(comparable(host), cells=cells)
 
 
-def test_compile_without_a_host_checks_against_this_machine(run_cli, write, xeon_sysfs) -> None:
+def test_compile_local_host_checks_against_this_machine(run_cli, write, xeon_sysfs) -> None:
     intent = write("vm.yaml", TWO_CELLS_ON_NODES_0_AND_3)
-    result = run_cli("compile", intent)
+    result = run_cli("compile", intent, "--local-host")
     assert result.code == 1
     assert "VN201 NUMA node 3 is unavailable: the host has node(s) 0-1" in result.err
-    assert f"checked against this machine (2 NUMA node(s), 80 CPUs, from {xeon_sysfs})" in (
-        result.err
+    assert (
+        f"checked against this machine (2 NUMA node(s), 80 CPUs, from {xeon_sysfs}, as "
+        "--local-host asks)" in result.err
     )
 
 
-def test_no_host_compiles_without_host_checks(run_cli, write, xeon_sysfs) -> None:
+@pytest.mark.parametrize("flags", [[], ["--no-host"]], ids=["default", "no-host"])
+def test_compile_without_local_host_skips_host_checks(run_cli, write, xeon_sysfs, flags) -> None:
+    """Without --local-host, even with VNUMA_SYSFS_ROOT set, as `vnuma lint` does;
+    --no-host, the old way to ask for this, still works."""
     intent = write("vm.yaml", TWO_CELLS_ON_NODES_0_AND_3)
-    result = run_cli("compile", intent, "--no-host")
+    result = run_cli("compile", intent, *flags)
     assert result.code == 0, result.err
     assert "VN201" not in result.err and "<numatune>" in result.out
+    assert "note: no host snapshot: host checks skipped" in result.err
+    assert "this machine" not in result.err
 
 
 def test_a_snapshot_wins_over_this_machine(run_cli, write, xeon_sysfs) -> None:
@@ -87,7 +93,7 @@ def test_a_snapshot_wins_over_this_machine(run_cli, write, xeon_sysfs) -> None:
 
 
 def test_placement_on_this_machine(run_cli, write, xeon_sysfs) -> None:
-    result = run_cli("compile", write("vm.yaml", AUTO))
+    result = run_cli("compile", write("vm.yaml", AUTO), "--local-host")
     assert result.code == 0, result.err
     with_snapshot = run_cli("compile", write("vm.yaml", AUTO), "--host", HOSTS / "2s-xeon.xml")
     assert result.out == with_snapshot.out  # the tree is the sample machine
@@ -99,9 +105,10 @@ def test_sysfs_root_option_and_its_errors(run_cli, write, tmp_path) -> None:
     assert run_cli("compile", intent, "--sysfs-root", system).code == 0
     missing = run_cli("compile", intent, "--sysfs-root", tmp_path / "nope")
     assert missing.code == 2 and "nope" in missing.err
-    with pytest.raises(SystemExit) as usage:  # argparse: mutually exclusive options
-        run_cli("compile", intent, "--sysfs-root", system, "--no-host")
-    assert usage.value.code == 2
+    for conflicting in (["--sysfs-root", system, "--no-host"], ["--local-host", "--no-host"]):
+        with pytest.raises(SystemExit) as usage:  # argparse: mutually exclusive options
+            run_cli("compile", intent, *conflicting)
+        assert usage.value.code == 2
 
 
 def test_host_without_a_file_shows_this_machine(run_cli, xeon_sysfs, tmp_path) -> None:

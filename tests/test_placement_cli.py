@@ -10,7 +10,8 @@ from tests.conftest import HOSTS, INTENTS
 AUTO = INTENTS / "auto-dedicated.yaml"
 
 
-def test_fit_table_names_the_hosts_that_can_take_the_guest(run_cli) -> None:
+def test_fit_table_names_the_hosts_that_can_take_the_guest(run_cli, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # one line per host (wrapping: test_first_contact_output)
     result = run_cli("fit", AUTO, "--host", HOSTS)
     assert result.code == 0
     lines = result.out.splitlines()

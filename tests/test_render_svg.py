@@ -184,7 +184,7 @@ def test_xeon_counts_and_labels():
     assert len(by_class(root, "rect", "distance")) == 4
     pin = next(p for p in by_class(root, "g", "pin") if p.get("data-vcpu") == "0")
     assert pin.get("data-guest") == "0"
-    assert pin.findtext("s:text", namespaces=NS) == "0"
+    assert pin.findtext("s:text", namespaces=NS) == "v0"  # the guest's vCPU; the host id beside
     labels = [c.findtext("s:text", namespaces=NS) for c in by_class(root, "g", "cell")]
     assert labels == ["db-auto cell 0 · 32 GiB · vCPUs 0-7", "db-auto cell 1 · 32 GiB · vCPUs 8-15"]
 

@@ -582,7 +582,7 @@ EMULATOR = (
     'cpu: {{pinning: dedicated, emulator: "{cpus}"}}\n'
 )
 PLACEMENT_NEGATIVE = [
-    Case("VN601", AUTO_2, 1, 1, host=None),
+    Case("VN601", AUTO_2, 4, 8, host=None),  # `cells: 2`, the first value left to vnuma
     Case("VN602", BIG_CELL.format(mem="200GiB"), 5, 5),
     Case(
         "VN603",
@@ -646,11 +646,12 @@ POSITIVE.update(PLACEMENT_POSITIVE)
 
 # The hint of each negative case's (first) finding; a case missing here must have none.
 HINTS: dict[str, str] = {
-    "VN002": "Number of virtual CPUs (<vcpu>). vCPU ids are 0..vcpus-1.",
+    "VN002": "write an integer from 1 to 65535",
+    "VN002-list-at-top": "write the intent as keys and values, starting with `version: 1`",
     "VN003": "did you mean 'mode'?",
-    "VN004": "sizes need a unit: did you mean 4096MiB? (units: KiB MiB GiB TiB (binary) or KB MB GB TB (decimal))",
-    "VN004-toml": "sizes need a unit: did you mean 4096MiB? (units: KiB MiB GiB TiB (binary) or KB MB GB TB (decimal))",
-    "VN005": "did you mean 16GiB?; units: KiB MiB GiB TiB (binary) or KB MB GB TB (decimal)",
+    "VN004": "sizes need a unit: did you mean 4096MiB? A bare 4096 would be 4096 KiB to libvirt, so vnuma refuses bare numbers (it suggests GiB below 1024, MiB from 1024 up). Units: KiB MiB GiB TiB (binary) or KB MB GB TB (decimal)",
+    "VN004-toml": "sizes need a unit: did you mean 4096MiB? A bare 4096 would be 4096 KiB to libvirt, so vnuma refuses bare numbers (it suggests GiB below 1024, MiB from 1024 up). Units: KiB MiB GiB TiB (binary) or KB MB GB TB (decimal)",
+    "VN005": "did you mean 16GiB? Units: KiB MiB GiB TiB (binary) or KB MB GB TB (decimal)",
     "VN005-zero": 'libvirt: "Memory size must be specified via <memory> or in the <numa> configuration"',
     "VN005-zero-page": 'libvirt: "Memory size must be specified via <memory> or in the <numa> configuration"',
     "VN005-fraction-of-kib": "libvirt sizes are whole KiB; use a binary unit (KiB, MiB, GiB) or a multiple of 1024 bytes",
@@ -690,7 +691,7 @@ HINTS: dict[str, str] = {
     "VN210": "16 more free 1 GiB page(s) needed on node(s) 0: stop guests holding them, bind other nodes or grow the pool; if this guest already runs there, a live snapshot counts its pages as used",
     "VN207": "vCPUs will time-share host CPUs; lower vcpus unless overcommit is intended",
     "VN208": "check the size and unit; this needs swap or memory overcommit",
-    "VN601": "pass --host CAPS.xml or set `host:` in the intent",
+    "VN601": "pass --host CAPS.xml, set `host:` in the intent, or pass --local-host to place it on this machine",
     "VN602": "fits with mode: preferred (memory may then come from other nodes)",
     "VN603": "fits with cells: 2",
     "VN604": "fits with mode: preferred",

@@ -27,8 +27,9 @@ from vnuma.load.xmlsafe import parse_xml
 from vnuma.model.host import HostCell, HostTopology
 
 INSTALL_HINT = (
-    "libvirt-python is not installed: `pip install 'vnuma[libvirt]'` (it builds against the "
-    "system libvirt: apt-get install libvirt-dev pkg-config gcc python3-dev), or read this "
+    "libvirt-python is not installed: `pip install '.[libvirt]'` in a vnuma checkout (or "
+    "`pip install 'vnuma[libvirt]'` once vnuma is published on PyPI); it builds against the "
+    "system libvirt: apt-get install libvirt-dev pkg-config gcc python3-dev. Or read this "
     "machine's topology without libvirt: `vnuma capture --sysfs`"
 )
 

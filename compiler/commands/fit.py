@@ -74,7 +74,16 @@ def _fit_one(intent: GuestFile, path: Path) -> HostFit:
     )
 
 
-def render_table(fits: list[HostFit]) -> str:
+REASON_MIN = 30
+"""Below this many columns beside the table, reasons go under their row."""
+
+
+def render_table(fits: list[HostFit], width: int | None = None) -> str:
+    """Lines of at most ``width`` columns (default: the terminal's); a long "why not"
+    wraps in its column, or under its row when the columns before it leave no room."""
+    from vnuma.view.terminal import terminal_width, wrap
+
+    width = width or terminal_width()
     header = ("host", "fits", "nodes", "distance", "dedicated", "why not")
     rows = [
         (
@@ -88,10 +97,18 @@ def render_table(fits: list[HostFit]) -> str:
         for f in fits
     ]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
+    start = sum(widths) + 2 * len(widths)
+    below = width - start < REASON_MIN
     lines = []
     for row in [header, *rows]:
-        cells = [value.ljust(widths[i]) for i, value in enumerate(row[:-1])]
-        lines.append("  ".join([*cells, row[-1]]).rstrip())
+        lead = "  ".join([*(value.ljust(widths[i]) for i, value in enumerate(row[:-1])), ""])
+        if row is header or not row[-1]:
+            lines.append((lead + row[-1]).rstrip())
+        elif below:
+            lines.append(lead.rstrip())
+            lines.extend(wrap(row[-1], width, indent=4, lead="    "))
+        else:
+            lines.extend(wrap(row[-1], width, indent=start, lead=lead))
     fitting = sum(1 for f in fits if f.fits)
     lines.append(f"{fitting} of {len(fits)} host(s) can take the guest.")
     return "\n".join(lines) + "\n"

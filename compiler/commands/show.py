@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vnuma.diagnostics import Diagnostic
-from vnuma.runner import GuestFile, display_path, load_guest_file, report_file, run_host
+from vnuma.runner import (
+    GuestFile,
+    closest_config,
+    display_path,
+    load_guest_file,
+    report_file,
+    run_host,
+)
 from vnuma.view.model import HostView, build_view
 
 
@@ -18,21 +25,32 @@ class ShowError(Exception):
         self.diagnostics = list(diagnostics)
 
 
-def load_view(host_path: Path, guest_paths: Sequence[Path]) -> tuple[HostView, list[Diagnostic]]:
-    """Raises UnreadableInput for unreadable files, ShowError for unusable ones.
+class NoHost(Exception):
+    """No --host, and the guests name no host (or name different ones): a usage error."""
 
+
+def load_view(
+    host_path: Path | None, guest_paths: Sequence[Path]
+) -> tuple[HostView, list[Diagnostic]]:
+    """Raises UnreadableInput for unreadable files, NoHost when there is no one host to
+    draw, ShowError for unusable files (and ConfigError for an unusable configuration).
+
+    The host is ``host_path`` (--host), else the one the guests name: an intent's own
+    `host:`, else the configuration's [[hosts]] mapping, as `compile` and `lint` choose it.
     The guests are seated as `vnuma lint` seats the guests of one host (fixed guests
     first, then auto intents by guest name, each beside those before it) and admitted
     together; the view draws what that computed, guests in the order given."""
     from vnuma.libvirt.capabilities import load_host
 
-    host, problems = load_host(host_path, display_path(host_path))
-    if host is None or not host.cells:
-        raise ShowError(f"{display_path(host_path)}: no usable NUMA topology", problems)
     files = _distinct([load_guest_file(path) for path in guest_paths])
     for file in files:
         if file.written is None:
             raise ShowError(f"{file.shown}: cannot be shown", report_file(file))
+    if host_path is None:
+        host_path = named_host(files)
+    host, problems = load_host(host_path, display_path(host_path))
+    if host is None or not host.cells:
+        raise ShowError(f"{display_path(host_path)}: no usable NUMA topology", problems)
     outcome = run_host(host, files, want_load=True)
     for file in files:
         if file.guest is None:
@@ -40,6 +58,24 @@ def load_view(host_path: Path, guest_paths: Sequence[Path]) -> tuple[HostView, l
     diagnostics = [*problems, *(d for file in files for d in report_file(file))]
     standing = [file.guest for file in files if file.guest is not None and file.same_as is None]
     return build_view(host, standing, diagnostics, outcome.load), diagnostics
+
+
+def named_host(files: Sequence[GuestFile]) -> Path:
+    """The one host snapshot the guests name (`host:`, else [[hosts]]). Raises NoHost."""
+    named: dict[Path, str] = {}
+    for file in files:
+        snapshot = file.host_ref or closest_config(file.path).host_for(file.path)
+        if snapshot is not None:
+            named.setdefault(snapshot.resolve(), file.shown)
+    if not named:
+        raise NoHost(
+            "no host to draw: pass --host CAPS.xml, set `host:` in an intent, or map the "
+            "guests to a host in [[tool.vnuma.hosts]]"
+        )
+    if len(named) > 1:
+        which = ", ".join(f"{display_path(path)} ({shown})" for path, shown in named.items())
+        raise NoHost(f"the guests name different hosts: {which}; pass --host CAPS.xml")
+    return next(iter(named))
 
 
 def _distinct(files: Sequence[GuestFile]) -> list[GuestFile]:

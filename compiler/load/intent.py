@@ -69,10 +69,7 @@ def _load_yaml(text: str, shown: str) -> tuple[Any, PositionMap, list[Diagnostic
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        span = _mark_span(mark) if mark else None
-        message = f"YAML syntax error: {exc.problem or exc.context}"
-        return None, PositionMap(), [make_diagnostic("VN001", message, shown, span)]
+        return None, PositionMap(), [_yaml_syntax_error(exc, text, shown)]
     except yaml.YAMLError as exc:
         return None, PositionMap(), [make_diagnostic("VN001", f"YAML error: {exc}", shown)]
     finally:
@@ -190,6 +187,63 @@ class _YamlBuilder:
         return result
 
 
+def _yaml_syntax_error(exc: Any, text: str, shown: str) -> Diagnostic:
+    """VN001 where the user must look: the opening quote of a string that never ends
+    (the scanner notices only at the end of the file), the tab that indents a line."""
+    problem = str(exc.problem or exc.context)
+    if _is_unterminated_string(exc):
+        opening = exc.context_mark
+        quote = _char_at(text, opening.line, opening.column) or '"'
+        return make_diagnostic(
+            "VN001",
+            f"YAML syntax error: unterminated string: the {quote} opened here is never closed",
+            shown,
+            _mark_span(opening),
+            hint=f"add the closing {quote}; a quoted YAML string may span lines, so the "
+            "parser read on to the end of the document",
+        )
+    mark = exc.problem_mark or exc.context_mark
+    if mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+        return _tab_error(text, mark, shown)
+    span = _mark_span(mark) if mark else None
+    return make_diagnostic("VN001", f"YAML syntax error: {problem}", shown, span)
+
+
+def _is_unterminated_string(exc: Any) -> bool:
+    context = str(exc.context or "")
+    problem = str(exc.problem or "")
+    return (
+        exc.context_mark is not None
+        and context.startswith("while scanning a quoted scalar")
+        and ("end of stream" in problem or "document" in problem)
+    )
+
+
+def _tab_error(text: str, mark: Any, shown: str) -> Diagnostic:
+    before = _line_at(text, mark.line)[: mark.column]
+    if before.strip(" \t"):
+        message = "YAML syntax error: a tab character here cannot start a value or key"
+        hint = "replace the tab with spaces"
+    else:
+        message = "YAML syntax error: a tab indents this line; YAML forbids tabs for indentation"
+        hint = "indent with spaces (set your editor to insert spaces for YAML files)"
+    return make_diagnostic("VN001", message, shown, _mark_span(mark), hint=hint)
+
+
+# The line breaks YAML 1.1 (PyYAML, libyaml) counts when it numbers lines.
+_YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
+def _line_at(text: str, line: int) -> str:
+    """The text of 0-based ``line``, or "" beyond the end."""
+    lines = _YAML_LINE_BREAK.split(text, maxsplit=line + 1)
+    return lines[line] if line < len(lines) else ""
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    return _line_at(text, line)[column : column + 1]
+
+
 def _mark_span(mark: Any) -> Span:
     return Span(mark.line + 1, mark.column + 1, mark.line + 1, mark.column + 2)
 
@@ -201,7 +255,23 @@ def _node_span(node: Any) -> Span:
 
 # --- TOML ---------------------------------------------------------------------------
 
-_TOML_POS_RE = re.compile(r"\(at line (\d+), column (\d+)\)")
+_TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+_TOML_END = " (at end of document)"
+
+
+def toml_error(exc: Exception, text: str) -> tuple[str, Span | None]:
+    """A ``tomllib.TOMLDecodeError``'s message without its "(at line L, column C)", and that
+    position as a span (the configuration loader reports TOML errors the same way)."""
+    message = str(exc)
+    if message.endswith(_TOML_END):
+        lines = text.split("\n")
+        line, col = len(lines), len(lines[-1]) + 1
+        return message.removesuffix(_TOML_END), Span(line, col, line, col + 1)
+    match = _TOML_POS_RE.search(message)
+    if match is None:
+        return message, None
+    line, col = int(match[1]), int(match[2])
+    return _TOML_POS_RE.sub("", message).strip(), Span(line, col, line, col + 1)
 
 
 def _load_toml(text: str, shown: str) -> tuple[Any, PositionMap, list[Diagnostic]]:
@@ -212,13 +282,7 @@ def _load_toml(text: str, shown: str) -> tuple[Any, PositionMap, list[Diagnostic
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        message = str(exc)
-        match = _TOML_POS_RE.search(message)
-        span = None
-        if match:
-            line, col = int(match[1]), int(match[2])
-            span = Span(line, col, line, col + 1)
-            message = _TOML_POS_RE.sub("", message).strip()
+        message, span = toml_error(exc, text)
         diag = make_diagnostic("VN001", f"TOML syntax error: {message}", shown, span)
         return None, PositionMap(), [diag]
     return data, toml_positions(text), []

@@ -81,12 +81,21 @@ class Intent:
     @property
     def needs_placement(self) -> bool:
         """Something is left for the placement stage to decide (it needs a host snapshot)."""
-        return (
-            self.unresolved
-            or self.cpu.pinning is not Pinning.NONE
-            or self.cpu.topology_auto
-            or self.cpu.emulator is not None
-        )
+        return bool(self.left_open())
+
+    def left_open(self) -> list[JsonPath]:
+        """Where the intent leaves something to vnuma: `cells: N`, `auto` host nodes,
+        pinning, an automatic topology, an emulator pin."""
+        cpu = self.cpu
+        wanted: dict[JsonPath, bool] = {
+            ("cells",): self.cell_count is not None,
+            ("numatune", "nodeset"): self.numatune is not None and self.numatune.nodeset_auto,
+            ("cpu", "pinning"): cpu.pinning is not Pinning.NONE,
+            ("cpu", "topology"): cpu.topology_auto,
+            ("cpu", "emulator"): cpu.emulator is not None,
+        }
+        found = [path for path, open_ in wanted.items() if open_]
+        return found + [("cells", index, "host_nodes") for index in sorted(self.auto_cells)]
 
     @property
     def unresolved(self) -> bool:

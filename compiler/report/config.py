@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from vnuma.diagnostics import Severity
+from vnuma.diagnostics import JsonPath, Severity, Span
 
 CONFIG_FILE = "vnuma.toml"
 PYPROJECT = "pyproject.toml"
@@ -44,16 +44,44 @@ _VNUMA_KEY = rb"""(?m)^\s*["']?vnuma["']?\s*[.=]"""
 _ANY_DIRS = "(?:[^/]+/)*"
 
 
-class ConfigError(Exception):
-    """An unreadable, malformed or invalid configuration file."""
+class ConfigProblem(NamedTuple):
+    """One problem of a configuration file; ``span`` is None when it has no place."""
 
-    def __init__(self, message: str, path: Path | None = None) -> None:
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+
+
+class ConfigError(Exception):
+    """An unreadable, malformed or invalid configuration file, with every problem found.
+
+    ``str()`` prints them all (``path:line:col: message`` and a hint line each), so a
+    caller that prints the exception shows every problem."""
+
+    def __init__(
+        self, message: str, path: Path | None = None, *, problems: Iterable[ConfigProblem] = ()
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
+        self.problems = tuple(problems) or (ConfigProblem(message),)
+
+    @classmethod
+    def of(cls, path: Path, problems: list[ConfigProblem]) -> ConfigError:
+        return cls(problems[0].message, path, problems=problems)
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path is not None else self.message
+        lines = [self._line(problem) for problem in self.problems]
+        if len(lines) > 1:
+            lines.insert(0, f"{self.path}: {len(lines)} errors in the configuration")
+        return "\n".join(lines)
+
+    def _line(self, problem: ConfigProblem) -> str:
+        where = "" if self.path is None else f"{self.path}: "
+        if self.path is not None and problem.span is not None:
+            where = f"{self.path}:{problem.span.line}:{problem.span.column}: "
+        hint = f"\n    hint: {problem.hint}" if problem.hint else ""
+        return f"{where}{problem.message}{hint}"
 
 
 @dataclass(frozen=True)
@@ -195,18 +223,23 @@ def discover_config(start: Path) -> Path | None:
 def load_config(
     path: Path | None, *, cwd: Path, known_codes: Iterable[str], paths: PathCache | None = None
 ) -> LintConfig:
+    """Raises ConfigError with every problem of the file, each at its line and column."""
     if path is None:
         return default_config(cwd, paths)
     path = path.resolve()
-    document = _read_toml(path)
-    if path.name == PYPROJECT:
-        table, prefix = _tool_table(document, path), "tool.vnuma"
-    else:
-        table, prefix = document, ""
-    try:
-        config = _build(table, _Context(path.parent, prefix, _normalised(known_codes)), path)
-    except _Invalid as exc:
-        raise ConfigError(str(exc), path) from None
+    text = _read_text(path)
+    document = _parse_toml(text, path)
+    in_pyproject = path.name == PYPROJECT
+    ctx = _Context(
+        path.parent,
+        "tool.vnuma" if in_pyproject else "",
+        ("tool", "vnuma") if in_pyproject else (),
+        _normalised(known_codes),
+    )
+    table = _tool_table(document, ctx) if in_pyproject else document
+    config = _build(table, ctx, path)
+    if ctx.problems:
+        raise ConfigError.of(path, ctx.located(text))
     return config if paths is None else replace(config, paths=paths)
 
 
@@ -216,15 +249,23 @@ def glob_match(pattern: str, relpath: str) -> bool:
     return regex.fullmatch(relpath) is not None
 
 
-class _Invalid(Exception):
-    pass
+class _Problem(NamedTuple):
+    message: str
+    where: JsonPath
+    hint: str | None
+    on_key: bool
 
 
 @dataclass(frozen=True)
 class _Context:
+    """What validation needs to name and place a key, and the problems found so far:
+    validation goes on after a problem, so one run reports them all."""
+
     root: Path
     prefix: str
+    base: JsonPath
     known_codes: tuple[str, ...]
+    problems: list[_Problem] = field(default_factory=list)
 
     def key(self, *parts: str | int) -> str:
         out = self.prefix
@@ -236,9 +277,25 @@ class _Context:
                 out = f"{out}.{name}" if out else name
         return out
 
+    def report(
+        self, message: str, *at: str | int, hint: str | None = None, on_key: bool = False
+    ) -> None:
+        """A problem at the value (or, ``on_key``, the key) of the path ``at``."""
+        self.problems.append(_Problem(message, (*self.base, *at), hint, on_key))
+
+    def located(self, text: str) -> list[ConfigProblem]:
+        from vnuma.load.toml_positions import toml_positions
+
+        positions = toml_positions(text)
+        found = [
+            ConfigProblem(p.message, positions.locate(p.where, prefer_key=p.on_key), p.hint)
+            for p in self.problems
+        ]
+        return sorted(found, key=lambda p: p.span or Span(0, 0, 0, 0))
+
 
 def _build(table: Mapping[str, Any], ctx: _Context, source: Path) -> LintConfig:
-    _reject_unknown(table, KEYS, ctx.key)
+    _reject_unknown(table, KEYS, ctx)
     return LintConfig(
         source=source,
         root=ctx.root,
@@ -251,27 +308,47 @@ def _build(table: Mapping[str, Any], ctx: _Context, source: Path) -> LintConfig:
     )
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_text(path: Path) -> str:
+    from vnuma.load.text import decode_utf8
+
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read config file: {exc.strerror or exc}", path) from None
+    text, problem = decode_utf8(raw)
+    if problem is not None:
+        span = Span(problem.line, problem.column, problem.line, problem.column + 1)
+        raise ConfigError.of(
+            path, [ConfigProblem("config file is not UTF-8", span, "save it as UTF-8")]
+        )
+    return text
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     import tomllib
 
+    from vnuma.load.intent import toml_error
+
     try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"config file is not UTF-8: {exc}", path) from None
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", path) from None
+        message, span = toml_error(exc, text)
+        raise ConfigError.of(path, [ConfigProblem(f"invalid TOML: {message}", span)]) from None
 
 
-def _tool_table(document: Mapping[str, Any], path: Path) -> Mapping[str, Any]:
+def _tool_table(document: Mapping[str, Any], ctx: _Context) -> Mapping[str, Any]:
+    """The [tool.vnuma] table of a pyproject.toml; {} (and a problem) when it has none."""
     tool = document.get("tool", {})
     if not isinstance(tool, dict) or "vnuma" not in tool:
-        raise ConfigError("no [tool.vnuma] table", path)
+        if isinstance(document.get("vnuma"), dict):
+            hint = "in pyproject.toml, write vnuma's settings under [tool.vnuma]"
+            ctx.problems.append(_Problem("no [tool.vnuma] table", ("vnuma",), hint, True))
+        else:
+            ctx.problems.append(_Problem("no [tool.vnuma] table", (), None, False))
+        return {}
     if not isinstance(tool["vnuma"], dict):
-        raise ConfigError("tool.vnuma must be a table", path)
+        ctx.report("tool.vnuma must be a table")
+        return {}
     return tool["vnuma"]
 
 
@@ -306,91 +383,137 @@ def _may_define_tool_vnuma(raw: bytes) -> bool:
 
 
 def _reject_unknown(
-    table: Mapping[str, Any], valid: tuple[str, ...], key: Callable[..., str]
+    table: Mapping[str, Any], valid: tuple[str, ...], ctx: _Context, *at: str | int
 ) -> None:
     for name in table:
         if name in valid:
             continue
+        if not at and not ctx.base and name == "tool" and _has_vnuma(table[name]):
+            # ruff refuses [tool.ruff] in ruff.toml too; the fix is always the same
+            hint = (
+                f"in {CONFIG_FILE}, drop the [tool.vnuma] prefix: write the keys at the top level"
+            )
+            ctx.report("unknown key 'tool'", name, hint=hint, on_key=True)
+            continue
         import difflib
 
         close = difflib.get_close_matches(name, valid, n=1)
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise _Invalid(f"unknown key '{key(name)}'{hint} (valid keys: {', '.join(valid)})")
+        suggestion = f"; did you mean '{close[0]}'?" if close else ""
+        message = f"unknown key '{ctx.key(*at, name)}'{suggestion} (valid keys: {', '.join(valid)})"
+        ctx.report(message, *at, name, on_key=True)
 
 
-def _strings(value: Any, key: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise _Invalid(f"{key} must be a list of strings")
+def _has_vnuma(value: Any) -> bool:
+    return isinstance(value, dict) and "vnuma" in value
+
+
+def _strings(value: Any, ctx: _Context, *at: str | int) -> tuple[str, ...]:
+    """``value`` if it is a list of strings; else () and a problem at the first wrong item."""
+    if not isinstance(value, list):
+        ctx.report(f"{ctx.key(*at)} must be a list of strings", *at)
+        return ()
+    wrong = [index for index, item in enumerate(value) if not isinstance(item, str)]
+    if wrong:
+        ctx.report(f"{ctx.key(*at)} must be a list of strings", *at, wrong[0])
+        return ()
     return tuple(value)
 
 
-def _globs(value: Any, ctx: _Context, *parts: str | int) -> tuple[str, ...]:
-    key = ctx.key(*parts)
-    return tuple(_glob(glob, key) for glob in _strings(value, key))
+def _globs(value: Any, ctx: _Context, *at: str | int) -> tuple[str, ...]:
+    globs = (_glob(glob, ctx, at, (*at, i)) for i, glob in enumerate(_strings(value, ctx, *at)))
+    return tuple(glob for glob in globs if glob is not None)
 
 
-def _glob(glob: str, key: str) -> str:
+def _glob(
+    glob: str, ctx: _Context, key: tuple[str | int, ...], at: JsonPath, on_key: bool = False
+) -> str | None:
+    """``glob`` if it compiles; ``key`` names the setting, ``at`` is where the glob is."""
     if not glob.strip("/"):
-        raise _Invalid(f"{key} must not contain empty patterns")
+        ctx.report(f"{ctx.key(*key)} must not contain empty patterns", *at, on_key=on_key)
+        return None
     try:
         _compile(glob)
     except re.error as exc:
-        raise _Invalid(f"{key}: invalid glob {glob!r}: {exc}") from None
+        message = f"{ctx.key(*key)}: invalid glob {glob!r}: {exc}"
+        ctx.report(message, *at, on_key=on_key)
+        return None
     return glob
 
 
-def _codes(value: Any, ctx: _Context, *parts: str) -> tuple[str, ...]:
-    return tuple(_code(item, ctx, *parts) for item in _strings(value, ctx.key(*parts)))
+def _codes(value: Any, ctx: _Context, *at: str) -> tuple[str, ...]:
+    codes = (_code(item, ctx, at, (*at, i)) for i, item in enumerate(_strings(value, ctx, *at)))
+    return tuple(code for code in codes if code is not None)
 
 
-def _code(value: str, ctx: _Context, *parts: str) -> str:
+def _code(
+    value: str, ctx: _Context, key: tuple[str, ...], at: JsonPath, on_key: bool = False
+) -> str | None:
     code = value.upper()
     code = ALL_CODES if code == "ALL" else code
     if code != ALL_CODES and not any(known.startswith(code) for known in ctx.known_codes):
-        raise _Invalid(f"unknown rule code or prefix '{value}' in {ctx.key(*parts)}")
+        message = f"unknown rule code or prefix '{value}' in {ctx.key(*key)}"
+        ctx.report(message, *at, hint="`vnuma rules` lists the codes", on_key=on_key)
+        return None
     return code
 
 
 def _severity(value: Any, ctx: _Context) -> tuple[tuple[str, Severity], ...]:
     if not isinstance(value, dict):
-        raise _Invalid(f"{ctx.key('severity')} must be a table of rule code = severity")
+        ctx.report(f"{ctx.key('severity')} must be a table of rule code = severity", "severity")
+        return ()
     levels: dict[str, Severity] = {}
     for name, level in value.items():
+        code = _code(name, ctx, ("severity",), ("severity", name), on_key=True)
         if not isinstance(level, str) or level not in SEVERITIES:
             choices = ", ".join(f"'{label}'" for label in SEVERITIES)
-            raise _Invalid(f"{ctx.key('severity', name)} must be one of {choices}, not {level!r}")
-        levels[_code(name, ctx, "severity")] = SEVERITIES[level]
+            message = f"{ctx.key('severity', name)} must be one of {choices}, not {level!r}"
+            ctx.report(message, "severity", name)
+        elif code is not None:
+            levels[code] = SEVERITIES[level]
     return tuple(levels.items())
 
 
 def _per_file_ignores(value: Any, ctx: _Context) -> tuple[tuple[str, tuple[str, ...]], ...]:
     key = "per-file-ignores"
     if not isinstance(value, dict):
-        raise _Invalid(f"{ctx.key(key)} must be a table of glob = list of rule codes")
-    return tuple(
-        (_glob(glob, ctx.key(key)), _codes(codes, ctx, key, glob)) for glob, codes in value.items()
-    )
+        ctx.report(f"{ctx.key(key)} must be a table of glob = list of rule codes", key)
+        return ()
+    found = []
+    for glob, codes in value.items():
+        checked = _glob(glob, ctx, (key,), (key, glob), on_key=True)
+        selected = _codes(codes, ctx, key, glob)
+        if checked is not None:
+            found.append((checked, selected))
+    return tuple(found)
 
 
 def _hosts(value: Any, ctx: _Context) -> tuple[HostMapping, ...]:
     if not isinstance(value, list):
-        raise _Invalid(f"{ctx.key('hosts')} must be an array of tables")
-    return tuple(_host(entry, ctx, index) for index, entry in enumerate(value))
+        ctx.report(f"{ctx.key('hosts')} must be an array of tables", "hosts")
+        return ()
+    hosts = (_host(entry, ctx, index) for index, entry in enumerate(value))
+    return tuple(host for host in hosts if host is not None)
 
 
-def _host(entry: Any, ctx: _Context, index: int) -> HostMapping:
+def _host(entry: Any, ctx: _Context, index: int) -> HostMapping | None:
+    at = ("hosts", index)
     if not isinstance(entry, dict):
-        raise _Invalid(f"{ctx.key('hosts', index)} must be a table")
-    _reject_unknown(entry, HOST_KEYS, lambda name: ctx.key("hosts", index, name))
+        ctx.report(f"{ctx.key(*at)} must be a table", *at)
+        return None
+    _reject_unknown(entry, HOST_KEYS, ctx, *at)
     for name in HOST_KEYS:
         if name not in entry:
-            raise _Invalid(f"{ctx.key('hosts', index, name)} is required")
-    snapshot = entry["snapshot"]
-    if not isinstance(snapshot, str) or not snapshot:
-        raise _Invalid(f"{ctx.key('hosts', index, 'snapshot')} must be a non-empty string")
-    files = _globs(entry["files"], ctx, "hosts", index, "files")
-    if not files:
-        raise _Invalid(f"{ctx.key('hosts', index, 'files')} must be a non-empty list of strings")
+            ctx.report(f"{ctx.key(*at, name)} is required", *at)
+    snapshot = entry.get("snapshot")
+    if "snapshot" in entry and (not isinstance(snapshot, str) or not snapshot):
+        ctx.report(f"{ctx.key(*at, 'snapshot')} must be a non-empty string", *at, "snapshot")
+        snapshot = None
+    files = _globs(entry["files"], ctx, *at, "files") if "files" in entry else ()
+    if "files" in entry and not files and entry["files"] == []:
+        message = f"{ctx.key(*at, 'files')} must be a non-empty list of strings"
+        ctx.report(message, *at, "files")
+    if not isinstance(snapshot, str) or not files:
+        return None
     return HostMapping(snapshot=(ctx.root / snapshot).resolve(), files=files)
 
 

@@ -2,13 +2,14 @@
 
 A reader never sees half a file, and a failure (an error, a full disk, a kill) leaves the
 previous file as it was and no temporary file behind. When the target exists, its
-permissions and ownership carry over to the new file.
+permissions and ownership carry over to the new file; a new file gets the mode any other
+new file would (0666 less the umask, or the directory's default ACL).
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -16,7 +17,7 @@ def write_atomically(path: Path, data: bytes) -> None:
     """Raises OSError; ``path`` is then untouched."""
     directory = path.resolve().parent
     previous = _stat(path)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    fd, temp_name = _create_temporary(directory, path.name)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -30,6 +31,18 @@ def write_atomically(path: Path, data: bytes) -> None:
         if os.path.exists(temp_name):
             os.unlink(temp_name)
         raise
+
+
+def _create_temporary(directory: Path, name: str) -> tuple[int, str]:
+    """A new file beside the target. Unlike tempfile.mkstemp (always 0600), it is opened
+    with 0666 so that the kernel applies the umask as for any new file."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        temp_name = str(directory / f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(temp_name, flags, 0o666), temp_name
+        except FileExistsError:
+            continue
 
 
 def _stat(path: Path) -> os.stat_result | None:

@@ -10,7 +10,16 @@ from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
 from vnuma.diagnostics import Diagnostic, JsonPath, PositionMap
 from vnuma.resources import intent_schema_path
-from vnuma.sizes import SizeError, bare_number_hint, is_bare_number, parse_size_kib
+from vnuma.schema.hints import SchemaHints, missing_key
+from vnuma.sizes import (
+    SizeError,
+    bare_number_hint,
+    is_bare_number,
+    parse_size_kib,
+    unknown_unit_hint,
+)
+
+PAGE_SIZE_PATH: JsonPath = ("hugepages", "size")
 
 SUPPORTED_VERSION = 1
 
@@ -40,17 +49,20 @@ def schema_errors(data: Any, validator: Any = None) -> list[Any]:
 
 
 def validate_intent(
-    data: Any, shown: str, positions: PositionMap, *, validator: Any = None
+    data: Any,
+    shown: str,
+    positions: PositionMap,
+    *,
+    validator: Any = None,
+    syntax: str | None = None,
 ) -> list[Diagnostic]:
+    """``syntax``: "yaml" or "toml", for the examples in hints (default: by the suffix of
+    ``shown``, as the loader chose)."""
+    hints = SchemaHints(intent_schema(), syntax or _syntax_of(shown))
     if data is None:
         return [
             make_diagnostic(
-                "VN002",
-                "the intent is empty",
-                shown,
-                None,
-                hint="start with `version: 1`, `vcpus:` and `memory:`",
-                json_path=(),
+                "VN002", "the intent is empty", shown, None, hint=hints.empty(), json_path=()
             )
         ]
     if not isinstance(data, dict):
@@ -61,19 +73,28 @@ def validate_intent(
                 f"the intent must be a mapping of keys, not {kind}",
                 shown,
                 positions.locate(()),
+                hint=hints.not_a_mapping(),
                 json_path=(),
             )
         ]
-    reporter = _Reporter(shown, positions)
+    reporter = _Reporter(shown, positions, hints, data)
     for error in schema_errors(data, validator):
         reporter.report(error)
     return reporter.diagnostics
 
 
+def _syntax_of(shown: str) -> str:
+    return "toml" if shown.lower().endswith(".toml") else "yaml"
+
+
 class _Reporter:
-    def __init__(self, shown: str, positions: PositionMap) -> None:
+    def __init__(
+        self, shown: str, positions: PositionMap, hints: SchemaHints, data: dict[str, Any]
+    ) -> None:
         self.shown = shown
         self.positions = positions
+        self.hints = hints
+        self.data = data
         self.diagnostics: list[Diagnostic] = []
         self._seen: set[tuple[str, JsonPath]] = set()
         defs = intent_schema()["$defs"]
@@ -85,7 +106,8 @@ class _Reporter:
         if error.validator in ("anyOf", "oneOf") and error.context:
             branch = _matching_branch(error)
             if branch is None:
-                self._add("VN002", _describe_alternatives(error, path), path, hint=_hint(error))
+                hint = self.hints.for_alternatives(error, path[-1] if path else None)
+                self._add("VN002", _describe_alternatives(error, path), path, hint=hint)
             for sub_error in branch or ():
                 self.report(sub_error)
             return
@@ -101,10 +123,16 @@ class _Reporter:
                 f"unsupported intent version {error.instance!r}; this vnuma reads version "
                 f"{SUPPORTED_VERSION}",
                 path,
-                hint="set `version: 1`",
+                hint=self.hints.version(),
             )
+        elif error.validator == "required":
+            # one finding per missing key (at the mapping: the key has no place yet)
+            missing = (*path, missing_key(error))
+            self._add("VN002", _describe(error, path), missing, hint=self.hints.for_error(error))
+        elif error.validator == "pattern" and self._names_a_key(error, path):
+            self._bad_key(error.instance, path)
         else:
-            self._add("VN002", _describe(error, path), path, hint=_hint(error))
+            self._add("VN002", _describe(error, path), path, hint=self.hints.for_error(error))
 
     def _unknown_keys(self, error: Any, path: JsonPath) -> None:
         import difflib
@@ -118,14 +146,32 @@ class _Reporter:
                 "VN003", f"unknown key '{key}' {where}", (*path, key), hint=hint, prefer_key=True
             )
 
+    def _names_a_key(self, error: Any, path: JsonPath) -> bool:
+        """Whether the error is about a key of the mapping at ``path`` (``propertyNames``
+        reports the mapping's path and the key as the instance)."""
+        value: Any = self.data
+        for step in path:
+            value = value[step]
+        return isinstance(value, dict) and error.instance in value
+
+    def _bad_key(self, key: str, path: JsonPath) -> None:
+        message = f"{_dotted(path)} has key {key!r}; keys must be cell ids (integers)"
+        hint = self.hints.cell_id_keys(path[-1] if path else None)
+        self._add("VN002", message, (*path, key), hint=hint, prefer_key=True)
+
     def _size(self, value: Any, path: JsonPath) -> None:
         if is_bare_number(value):
-            self._add("VN004", f"size {value!r} has no unit", path, hint=bare_number_hint(value))
+            hint = bare_number_hint(value, page_size=tuple(path) == PAGE_SIZE_PATH)
+            self._add("VN004", f"size {value!r} has no unit", path, hint=hint)
             return
         try:
             parse_size_kib(value)
         except SizeError as exc:
-            self._add("VN005", exc.message, path, hint=exc.hint)
+            if isinstance(value, str):
+                fix = unknown_unit_hint(value) or exc.hint
+            else:
+                fix = self.hints.size(path[-1] if path else None)
+            self._add("VN005", exc.message, path, hint=fix)
             return
         self._add("VN005", f"invalid size {value!r}", path)
 
@@ -133,7 +179,8 @@ class _Reporter:
         try:
             parse_cpuset(value)
         except CpusetError as exc:
-            self._add("VN006", exc.message, path, hint=exc.hint)
+            fix = exc.hint or self.hints.idset(path[-1] if path else None)
+            self._add("VN006", exc.message, path, hint=fix)
             return
         self._add("VN006", f"invalid set {value!r}", path, hint="use ids and ranges, e.g. '0-3,5'")
 
@@ -220,14 +267,11 @@ def _describe(error: Any, path: JsonPath) -> str:
     where = _dotted(path) or "the intent"
     kind = error.validator
     if kind == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return f"missing required key '{missing}' in {where}"
+        return f"missing required key '{missing_key(error)}' in {where}"
     if kind == "type":
-        expected = (
-            error.validator_value
-            if isinstance(error.validator_value, str)
-            else " or ".join(error.validator_value)
-        )
+        names = error.validator_value
+        names = [names] if isinstance(names, str) else names
+        expected = " or ".join(_TYPE_NAMES.get(name, name) for name in names)
         return f"{where} must be {expected}, not {_json_type(error.instance)} {error.instance!r}"
     if kind == "enum":
         return f"{where} is {error.instance!r}; expected one of: {', '.join(map(str, error.validator_value))}"
@@ -237,19 +281,18 @@ def _describe(error: Any, path: JsonPath) -> str:
     if kind in ("minItems", "maxItems"):
         bound = "at least" if kind == "minItems" else "at most"
         return f"{where} has {len(error.instance)} item(s); it must have {bound} {error.validator_value}"
-    if kind == "propertyNames":
-        return f"{where} has key {error.instance!r}; keys must be cell ids (integers)"
+    if kind in ("minLength", "maxLength"):
+        return _describe_length(error, where)
+    if kind == "pattern":
+        return f"{where} is {error.instance!r}, which does not match {error.validator_value}"
     return f"{where}: {error.message}"
 
 
-def _hint(error: Any) -> str | None:
-    if error.validator == "enum" and isinstance(error.instance, str):
-        import difflib
-
-        close = difflib.get_close_matches(
-            error.instance, [str(v) for v in error.validator_value], n=1
-        )
-        if close:
-            return f"did you mean '{close[0]}'?"
-    description = error.schema.get("description") if isinstance(error.schema, dict) else None
-    return description
+def _describe_length(error: Any, where: str) -> str:
+    if error.instance == "":
+        return f"{where} is empty"
+    bound = "at least" if error.validator == "minLength" else "at most"
+    return (
+        f"{where} is {len(error.instance)} characters long; it must have {bound} "
+        f"{error.validator_value}"
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from vnuma.cpusets import format_cpuset
 from vnuma.model.host import HostCell, HostTopology
 from vnuma.sizes import format_kib
+from vnuma.view.terminal import table, terminal_width, wrap, wrap_items
 
 
 def _pools(cell: HostCell) -> str:
@@ -30,7 +31,8 @@ def _threads(cell: HostCell) -> str:
     return "/".join(str(n) for n in sorted(per_core))
 
 
-def _summary(host: HostTopology) -> str:
+def _summary(host: HostTopology) -> list[str]:
+    """The first line in the pieces it may wrap between."""
     sockets = {
         cpu.socket_id for cell in host.cells for cpu in cell.cpus if cpu.socket_id is not None
     }
@@ -42,7 +44,7 @@ def _summary(host: HostTopology) -> str:
         parts.append(f"{cores} cores")
     parts.append(f"{format_kib(host.memory_kib)} memory")
     arch = f" ({host.arch})" if host.arch else ""
-    return f"host {host.source}{arch}: " + ", ".join(parts)
+    return [f"host {host.source}{arch}:", *(part + "," for part in parts[:-1]), parts[-1]]
 
 
 def _captured(host: HostTopology) -> list[str]:
@@ -53,8 +55,11 @@ def _captured(host: HostTopology) -> list[str]:
     return [f"captured{where}{when}; free memory and pages are as of then"]
 
 
-def render_text(host: HostTopology) -> str:
-    lines = [_summary(host), *_captured(host)]
+def render_text(host: HostTopology, width: int | None = None) -> str:
+    """Lines of at most ``width`` columns (default: the terminal's)."""
+    width = width or terminal_width()
+    lines = wrap_items(_summary(host), width)
+    lines += [line for text in _captured(host) for line in wrap(text, width)]
     if not host.cells:
         lines.append("no NUMA topology in this snapshot")
         return "\n".join(lines) + "\n"
@@ -79,18 +84,14 @@ def render_text(host: HostTopology) -> str:
     if all(row[-1] == "-" for row in rows[1:]):
         rows = [row[:-1] for row in rows]
     lines.append("")
-    lines.extend(_table(rows))
+    lines.extend(table(rows, width, wrappable=(2, 6)))  # cpus and pools wrap when too wide
     lines.append("")
-    lines.extend(_distance_lines(host))
+    lines.extend(_distance_lines(host, width))
     return "\n".join(lines) + "\n"
 
 
-def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
-
-
-def _distance_lines(host: HostTopology) -> list[str]:
+def _distance_lines(host: HostTopology, width: int) -> list[str]:
+    """The matrix; on a terminal too narrow for every column, in blocks of columns."""
     ids = [cell.id for cell in host.cells]
     if not any(cell.distances for cell in host.cells):
         return ["distances: not reported by this snapshot"]
@@ -101,8 +102,20 @@ def _distance_lines(host: HostTopology) -> list[str]:
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     out = ["distances:"]
-    out.extend("  " + " ".join(cell.rjust(widths[i]) for i, cell in enumerate(row)) for row in rows)
+    for block in _column_blocks(widths, width):
+        out.extend("  " + " ".join(row[i].rjust(widths[i]) for i in block) for row in rows)
     return out
+
+
+def _column_blocks(widths: Sequence[int], width: int) -> list[list[int]]:
+    """Column indexes per block: the row labels (column 0), then as many as fit."""
+    blocks: list[list[int]] = []
+    for column in range(1, len(widths)):
+        if blocks and 2 + sum(widths[i] + 1 for i in blocks[-1]) + widths[column] <= width:
+            blocks[-1].append(column)
+        else:
+            blocks.append([0, column])
+    return blocks
 
 
 def render_json(host: HostTopology) -> str:

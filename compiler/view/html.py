@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape
 
+from vnuma.cpusets import format_cpuset
 from vnuma.sizes import format_kib
-from vnuma.view.model import GuestView, HostView, NodeView, PoolView
+from vnuma.view.model import CellPlacementView, GuestView, HostView, NodeView, PoolView
 from vnuma.view.svg import RED, render_svg
 
 _STYLE = """
@@ -77,9 +78,13 @@ def _legend(view: HostView) -> str:
     items += [
         '<li><span class="swatch hatch"></span>hatched: CPU reserved for the host</li>',
         '<li><span class="swatch"></span>white: free CPU, labelled with its id</li>',
-        "<li>filled square with a number: a dedicated pin, the guest's vCPU number on the "
-        "host CPU</li>",
+        "<li>filled square: a dedicated pin, the host CPU id on top and the guest's vCPU "
+        "below (v0)</li>",
         "<li>thin outline in a guest colour: that guest's vCPUs float over the CPU</li>",
+        "<li>triangle in a CPU's corner, in a guest colour: that guest's emulator threads "
+        "are pinned to the CPU</li>",
+        "<li>green line under a memory or pool bar: memory or pages free when the host was "
+        "captured</li>",
         '<li><span class="swatch red-swatch"></span>red: overcommitted node or pool, a host '
         "CPU pinned twice, or a problem, with its rule code</li>",
     ]
@@ -105,7 +110,7 @@ def _node_row(view: HostView, node: NodeView) -> list[str]:
     free = format_kib(node.free_kib) if node.free_kib is not None else "unknown"
     status = '<span class="red">overcommitted</span>' if node.overcommitted else "ok"
     cells = "<br>".join(
-        escape(f"{view.guests[c.guest].name} cell {c.cell_id}: {format_kib(c.memory_kib)}")
+        escape(f"{view.guests[c.guest].name} {_cell_name(c)}: {format_kib(c.memory_kib)}")
         for c in node.cells
     )
     return [
@@ -120,6 +125,10 @@ def _node_row(view: HostView, node: NodeView) -> list[str]:
         cells or "none",
         status,
     ]
+
+
+def _cell_name(cell: CellPlacementView) -> str:
+    return "(no cells)" if cell.cell_id is None else f"cell {cell.cell_id}"
 
 
 def _nodes_table(view: HostView) -> str:
@@ -169,6 +178,7 @@ def _guest_row(view: HostView, guest: GuestView) -> list[str]:
         {cpu.id for node in view.nodes for cpu in node.cpus if guest.index in cpu.floating}
     )
     float_text = ", ".join(map(str, floating)) if floating else "none"
+    emulator = format_cpuset(frozenset(guest.emulator)) if guest.emulator else "not pinned"
     return [
         escape(guest.name),
         f'<span class="swatch" style="background: {guest.colour}"></span>{guest.colour}',
@@ -178,6 +188,7 @@ def _guest_row(view: HostView, guest: GuestView) -> list[str]:
         cells or "none",
         _pins(view, guest),
         escape(float_text),
+        escape(emulator),
     ]
 
 
@@ -193,6 +204,7 @@ def _guests_table(view: HostView) -> str:
         "Cells → host nodes",
         "Dedicated pins",
         "Floating over CPUs",
+        "Emulator threads on CPUs",
     )
     rows = [_guest_row(view, guest) for guest in view.guests]
     return "<h2>Guests</h2>\n" + _table("Guests placed on this host", head, rows, "guests")

@@ -38,6 +38,8 @@ class CpuView:
     """Dedicated pins on this CPU (two or more is a conflict)."""
     floating: tuple[int, ...]
     """Guests whose vCPUs float over this CPU (node pinning, several CPUs per pin)."""
+    emulator: tuple[int, ...] = ()
+    """Guests whose emulator threads are pinned to (or float over) this CPU."""
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,11 @@ class PoolView:
 @dataclass(frozen=True)
 class CellPlacementView:
     guest: int
-    cell_id: int
+    cell_id: int | None
+    """None for the memory of a guest without cells."""
     memory_kib: int
     vcpus: str
-    """Guest vCPU ids, libvirt set syntax ("" for a memory-only cell)."""
+    """Guest vCPU ids, libvirt set syntax ("" for a memory-only cell or no cell)."""
     shared_with: tuple[int, ...]
     """Other host nodes the cell's memory binding also names."""
 
@@ -102,6 +105,8 @@ class GuestView:
     """(guest cell id, host nodes) for each cell; host nodes empty when unbound."""
     dedicated: int
     """Number of dedicated vCPU pins."""
+    emulator: tuple[int, ...] = ()
+    """Host CPUs of the guest's `<emulatorpin>` (empty when its emulator is not pinned)."""
 
 
 @dataclass(frozen=True)
@@ -143,9 +148,12 @@ def build_view(
         load = host_load(host, guests)
     pins: dict[int, list[PinView]] = {}
     floating: dict[int, set[int]] = {}
+    emulator: dict[int, set[int]] = {}
     reserved: set[int] = set()
     for index, guest in enumerate(guests):
         reserved |= guest.reserved_cpus
+        for cpu in guest.domain.emulator_pin or ():
+            emulator.setdefault(cpu, set()).add(index)
         for pin in guest.domain.pins:
             if pin.dedicated and guest.pinning is not Pinning.NODE:
                 pins.setdefault(min(pin.cpuset), []).append(PinView(index, pin.vcpu))
@@ -155,7 +163,7 @@ def build_view(
     bound, pages, cells = _memory_by_node(guests, load)
     short = _short_nodes(load)
     nodes = tuple(
-        _node_view(cell, pins, floating, reserved, bound, pages, cells, short)
+        _node_view(cell, (pins, floating, emulator), reserved, bound, pages, cells, short)
         for cell in host.cells
     )
     return HostView(
@@ -229,7 +237,7 @@ def _memory_by_node(
                 cells.setdefault(node, []).append(
                     CellPlacementView(
                         guest=index,
-                        cell_id=cell.id if cell else 0,
+                        cell_id=cell.id if cell else None,
                         memory_kib=laid.get(node, 0),
                         vcpus=format_cpuset(cell.cpus) if cell and cell.cpus else "",
                         shared_with=tuple(n for n in nodes if n != node),
@@ -238,7 +246,8 @@ def _memory_by_node(
     return bound, pages, cells
 
 
-def _node_view(cell, pins, floating, reserved, bound, pages, cells, short) -> NodeView:  # type: ignore[no-untyped-def]
+def _node_view(cell, users, reserved, bound, pages, cells, short) -> NodeView:  # type: ignore[no-untyped-def]
+    pins, floating, emulator = users
     memory_short, pages_short = short
     by_core: dict[tuple[int, ...], list[int]] = {}
     for cpu in cell.cpus:
@@ -250,6 +259,7 @@ def _node_view(cell, pins, floating, reserved, bound, pages, cells, short) -> No
                 reserved=cpu in reserved,
                 pins=tuple(pins.get(cpu, ())),
                 floating=tuple(sorted(floating.get(cpu, ()))),
+                emulator=tuple(sorted(emulator.get(cpu, ()))),
             )
             for cpu in sorted(threads)
         )
@@ -297,4 +307,5 @@ def _guest_view(index: int, guest: Guest) -> GuestView:
         mode=guest.memory_mode.value,
         cells=tuple((cell.id, tuple(sorted(cell.host_nodes or ()))) for cell in guest.cells),
         dedicated=sum(1 for pin in guest.domain.pins if pin.dedicated),
+        emulator=tuple(sorted(guest.domain.emulator_pin or ())),
     )

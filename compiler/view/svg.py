@@ -2,9 +2,10 @@
 
 Each host node is a box of CPUs (a grid of cores, sibling threads side by side) with bars
 for its memory and huge page pools; sockets box their nodes. Guests are drawn on top:
-dedicated pins in the guest colour with the vCPU number on the host CPU, floating vCPUs
-as a thin outline, cells as coloured bands on the nodes they bind to. Reserved CPUs are
-hatched; overcommit, CPUs pinned twice and every problem are red with their rule code.
+dedicated pins in the guest colour with the host CPU id above the guest's vCPU number
+("v3"), floating vCPUs as a thin outline, emulator threads as a corner mark, cells as
+coloured bands on the nodes they bind to. Reserved CPUs are hatched; overcommit, CPUs
+pinned twice and every problem are red with their rule code.
 A distance heat table and a legend close the picture.
 
 No scripts, no external fonts or links: generic font families, one hatch pattern in
@@ -44,6 +45,8 @@ DIST_CELL_W = 28
 DIST_CELL_H = 18
 DIST_LABEL = 24
 LEGEND_ROW = 18
+EMULATOR_MARKS = 3
+"""At most this many guests' emulator marks on one CPU (the tooltip names them all)."""
 
 RED = "#D7191C"
 INK = "#1F2937"
@@ -266,8 +269,9 @@ def _description(view: HostView) -> str:
     for guest in view.guests:
         nodes = sorted({n for _, host_nodes in guest.cells for n in host_nodes})
         where = "nodes " + ", ".join(map(str, nodes)) if nodes else "no bound node"
+        emulator = f", emulator on {_cpus(guest.emulator)}" if guest.emulator else ""
         parts.append(
-            f"Guest {guest.name}: {guest.vcpus} vCPUs ({guest.dedicated} pinned), "
+            f"Guest {guest.name}: {guest.vcpus} vCPUs ({guest.dedicated} pinned){emulator}, "
             f"{_size(guest.memory_kib)}, {len(guest.cells)} cells on {where}."
         )
     over = [str(node.id) for node in view.nodes if node.overcommitted]
@@ -411,6 +415,7 @@ def _cpu(view: HostView, cpu: CpuView, x: int, y: int) -> str:
     tip = f"CPU {cpu.id}" + (" (reserved for the host)" if cpu.reserved else "")
     tip += "".join(f"; pinned: {name}" for name in names)
     tip += "".join(f"; floating: {view.guests[g].name}" for g in cpu.floating)
+    tip += "".join(f"; emulator threads: {view.guests[g].name}" for g in cpu.emulator)
     cls = "cpu reserved" if cpu.reserved else "cpu"
     fill = "url(#hatch)" if cpu.reserved else "#FFFFFF"
     rect = _tag(
@@ -429,22 +434,47 @@ def _cpu(view: HostView, cpu: CpuView, x: int, y: int) -> str:
         _title(tip),
     )
     parts = [rect]
-    if not cpu.pins:
-        parts.append(
-            _text(
-                x + CPU / 2,
-                y + CPU / 2 + 3,
-                str(cpu.id),
-                font_size=8,
-                fill=MUTED,
-                text_anchor="middle",
-            )
-        )
     parts.extend(_floating(view, cpu, x, y))
     parts.extend(_pins(view, cpu, x, y))
+    parts.append(_cpu_id(view, cpu, x, y))
+    parts.extend(_emulator(view, cpu, x, y))
     if len(cpu.pins) > 1:
         parts.append(_conflict(cpu, x, y))
     return "".join(parts)
+
+
+def _cpu_id(view: HostView, cpu: CpuView, x: int, y: int) -> str:
+    """The host CPU id: centred on a free CPU, small at the top of a pinned one."""
+    if not cpu.pins:
+        baseline, size, fill = y + CPU / 2 + 3, 8, MUTED
+    else:
+        baseline, size, fill = y + 8.5, 7, _ink_on(view.guests[cpu.pins[0].guest].colour)
+    return _text(
+        x + CPU / 2,
+        baseline,
+        str(cpu.id),
+        class_="cpu-id",
+        font_size=size,
+        fill=fill,
+        text_anchor="middle",
+    )
+
+
+def _emulator(view: HostView, cpu: CpuView, x: int, y: int) -> list[str]:
+    """A triangle in the bottom right corner per guest whose emulator threads run here."""
+    marks = []
+    for k, guest in enumerate(cpu.emulator[:EMULATOR_MARKS]):
+        mark = _corner(x + CPU - k * 6, y + CPU, view.guests[guest].colour)
+        attrs = {"class": "emulator", "data-guest": guest, "data-cpu": cpu.id}
+        marks.append(_group(attrs, [mark]))
+    return marks
+
+
+def _corner(right: float, bottom: float, colour: str) -> str:
+    """A small right triangle whose right angle is at (right, bottom)."""
+    corners = ((right, bottom - 8), (right, bottom), (right - 8, bottom))
+    points = " ".join(f"{_num(px)},{_num(py)}" for px, py in corners)
+    return _tag("polygon", {"points": points, "fill": colour, "stroke": INK, "stroke-width": 0.75})
 
 
 def _floating(view: HostView, cpu: CpuView, x: int, y: int) -> list[str]:
@@ -471,17 +501,19 @@ def _pins(view: HostView, cpu: CpuView, x: int, y: int) -> list[str]:
     if not cpu.pins:
         return []
     share = (CPU - 4) / len(cpu.pins)
-    size = 10 if len(cpu.pins) == 1 else 7
     out = []
     for k, pin in enumerate(cpu.pins):
         colour = view.guests[pin.guest].colour
         left = x + 2 + k * share
+        label = f"v{pin.vcpu}"
+        size = min(9.0, (share - 1) / (len(label) * 0.56))
         body = [
             _rect(left, y + 2, share, CPU - 4, rx=2, fill=colour),
             _text(
                 left + share / 2,
-                y + CPU / 2 + size * 0.35,
-                str(pin.vcpu),
+                y + CPU - 3.5,
+                label,
+                class_="vcpu",
                 font_size=size,
                 font_weight="bold",
                 fill=_ink_on(colour),
@@ -571,14 +603,26 @@ def _pool_bar(pool: PoolView, x: int, y: int, width: int) -> str:
 
 
 def _cell_label(guest: GuestView, cell: CellPlacementView) -> str:
-    vcpus = f"vCPUs {cell.vcpus}" if cell.vcpus else "memory only"
-    label = f"{guest.name} cell {cell.cell_id} · {_size(cell.memory_kib)} · {vcpus}"
+    if cell.cell_id is None:
+        label = f"{guest.name} · {_size(cell.memory_kib)} · {_no_cells(guest)}"
+    else:
+        vcpus = f"vCPUs {cell.vcpus}" if cell.vcpus else "memory only"
+        label = f"{guest.name} cell {cell.cell_id} · {_size(cell.memory_kib)} · {vcpus}"
     if cell.shared_with:
         label += " · also nodes " + ",".join(map(str, cell.shared_with))
     return label
 
 
-def _cell(guest: GuestView, cell_id: int, label: str, x: int, y: int, width: int) -> str:
+def _no_cells(guest: GuestView) -> str:
+    """A guest without NUMA cells: its memory is one binding, its vCPUs float or are pinned."""
+    if guest.dedicated == 0:
+        return "no cells, vCPUs float"
+    if guest.dedicated >= guest.vcpus:
+        return "no cells, vCPUs pinned"
+    return f"no cells, {guest.dedicated} of {guest.vcpus} vCPUs pinned"
+
+
+def _cell(guest: GuestView, cell_id: int | None, label: str, x: int, y: int, width: int) -> str:
     body = [
         _title(label),
         _rect(
@@ -707,7 +751,12 @@ def _guest_line(guest: GuestView) -> str:
     )
     text = f"{guest.name} · {guest.vcpus} vCPUs ({guest.dedicated} pinned) · "
     text += f"{_size(guest.memory_kib)} {guest.mode}"
+    text += f" · emulator on {_cpus(guest.emulator)}" if guest.emulator else ""
     return text + (f" · cells→nodes {cells}" if cells else "")
+
+
+def _cpus(ids: Sequence[int]) -> str:
+    return ("CPU " if len(ids) == 1 else "CPUs ") + format_cpuset(frozenset(ids))
 
 
 def _legend(view: HostView, x: int, y: int) -> tuple[str, int, int]:
@@ -721,8 +770,16 @@ def _legend(view: HostView, x: int, y: int) -> tuple[str, int, int]:
             (_rect(0, 0, 14, 14, rx=2, fill="url(#hatch)", stroke=LINE), "reserved for the host"),
             (_rect(0, 0, 14, 14, rx=2, fill="#FFFFFF", stroke=LINE), "free CPU (CPU id)"),
             (
+                _rect(0, 0, 14, 14, rx=2, fill=MUTED),
+                "dedicated pin in the guest colour: host CPU id on top, guest vCPU below (v0)",
+            ),
+            (
                 _rect(1.5, 1.5, 11, 11, fill="none", stroke=MUTED, stroke_width=1.5),
                 "floating vCPUs: outline in the guest colour",
+            ),
+            (
+                _rect(0, 0, 14, 14, rx=2, fill="#FFFFFF", stroke=LINE) + _corner(14, 14, MUTED),
+                "emulator threads: corner mark in the guest colour",
             ),
             (
                 _rect(0, 0, 14, 14, rx=2, fill=RED),
@@ -730,6 +787,10 @@ def _legend(view: HostView, x: int, y: int) -> tuple[str, int, int]:
             ),
             (_rect(0, 0, 14, 14, rx=2, fill=BOUND), "memory or pages the guests take"),
             (_rect(0, 0, 14, 14, rx=2, fill=HUGE), "memory held in huge page pools"),
+            (
+                _rect(0, 5.5, 14, 3, fill=FREE),
+                "green line under a bar: memory or pages free when the host was captured",
+            ),
         ]
     )
     width = 0
