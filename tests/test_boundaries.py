@@ -512,3 +512,54 @@ def test_host_cpu_pinned_by_two_guests(lint_codes, cpu, expected) -> None:
 
 def test_one_guest_alone_is_not_admission(lint_codes) -> None:
     assert lint_codes({"a": guest_xml("a", 24577, "0-1")}) == ["VN204"]
+
+
+# --- near-misses the full mutation sweep found untested (docs/mutation.md) -----------------
+
+
+def test_free_memory_is_checked_for_every_binding_group(compile_codes, box) -> None:
+    """VN209: the first group fits the memory free now; the second does not (a check that
+    stopped at the first group that fits would miss it). Node 1 has 2 GiB free."""
+    host = box("live.xml", free_kib={0: 8 * GIB, 1: 2 * GIB})
+    intent = (
+        "version: 1\nvcpus: 2\nmemory: {total}\n"
+        'numatune: {{mode: strict, nodeset: "0-1"}}\ncells:\n'
+        '  - {{cpus: "0", memory: 4GiB, host_nodes: "0"}}\n'
+        '  - {{cpus: "1", memory: {second}, host_nodes: "1"}}\n'
+    )
+    assert compile_codes(intent.format(total="8GiB", second="4GiB"), host) == ["VN209"]
+    assert compile_codes(intent.format(total="6GiB", second="2GiB"), host) == []
+
+
+def test_vcpus_of_every_bound_cell_are_counted_against_its_nodes(compile_codes) -> None:
+    """VN207 per cell: an unbound cell before it does not end the check."""
+    intent = (
+        "version: 1\nvcpus: 7\nmemory: 4GiB\n"
+        'numatune: {mode: strict, nodeset: "0-1"}\ncells:\n'
+        '  - {cpus: "0", memory: 2GiB}\n'
+        '  - {cpus: "1-{last}", memory: 2GiB, host_nodes: "0"}\n'
+    )
+    assert compile_codes(intent.replace("{last}", "6")) == ["VN207"]  # 6 vCPUs, 4 CPUs
+    assert compile_codes(intent.replace("{last}", "4").replace("vcpus: 7", "vcpus: 5")) == []
+
+
+def test_dedicated_pins_cover_the_vcpus_outside_every_cell(write) -> None:
+    """vCPUs in no cell (VN105's finding) are still pinned, once each."""
+    from vnuma.libvirt.capabilities import load_host
+    from vnuma.load.intent import load_intent
+    from vnuma.place import place
+    from vnuma.runner import intent_from_raw
+
+    host_path = write("hosts/box.xml", host_xml())
+    path = write(
+        "pins.yaml",
+        "version: 1\nvcpus: 4\nmemory: 4GiB\ncpu: {pinning: dedicated}\ncells:\n"
+        '  - {cpus: "0-1", memory: 4GiB, host_nodes: "0"}\n',
+    )
+    intent, problems = intent_from_raw(load_intent(path, "pins.yaml"))
+    assert intent is not None, problems
+    host, _ = load_host(host_path, "box.xml")
+    assert host is not None
+    placed = place(intent, host)
+    assert placed.guest is not None, placed.diagnostics
+    assert sorted(pin.vcpu for pin in placed.guest.domain.pins) == [0, 1, 2, 3]

@@ -290,3 +290,44 @@ def test_guests_on_a_node_with_no_free_memory_need_it_all(run_cli, write) -> Non
     assert (
         "VN504 free memory for the guests on host node(s) 0: 2 GiB needed, 0 KiB available" in lint
     ), lint
+
+
+# --- near-misses the full mutation sweep found untested (docs/mutation.md) -----------------
+
+
+def test_overflow_reaches_a_node_the_first_layout_left_untouched() -> None:
+    # the preferring pass leaves node 1 empty; the overflow must see all of its room
+    demands = [Demand("a", 3, frozenset({0}))]
+    laid = lay_out(demands, {0: 2, 1: 1}, overflow_anywhere=True)
+    assert laid.taken == ({0: 2, 1: 1},)
+
+
+def test_a_guest_held_on_a_node_without_that_pool_takes_the_pages_elsewhere(tmp_path) -> None:
+    """A running guest bound to a node with no 1 GiB pool has its pages somewhere (the
+    kernel fell back): placement counts them against the nodes that have the pool, never
+    as phantom pages of the pool-less node."""
+    from vnuma.libvirt.capabilities import load_host
+    from vnuma.model.capacity import held_on_nodes
+    from vnuma.model.guest import INTENT_LANGUAGE, Guest, Hugepages, NumaTune
+
+    text = (HOSTS / "2s-xeon.xml").read_text(encoding="utf-8")
+    pool = "<pages unit='KiB' size='1048576'>64</pages>"
+    first = text.index(pool)
+    text = text[:first] + pool.replace(">64<", ">2<") + text[first + len(pool) :]
+    text = text.replace(pool, pool.replace(">64<", ">0<"))
+    (tmp_path / "host.xml").write_text(text, encoding="utf-8")
+    host, problems = load_host(tmp_path / "host.xml", "host.xml")
+    assert host is not None and problems == []
+    guest = Guest(
+        path="running.xml",
+        vcpus=1,
+        memory_kib=1024 * 1024,
+        language=INTENT_LANGUAGE,
+        numatune=NumaTune(nodeset=frozenset({1})),
+        effective_nodeset=frozenset({1}),
+        hugepages=(Hugepages(1024 * 1024),),
+    )
+    memory = {0: 10**8, 1: 10**8}
+    pages = {0: {1024 * 1024: 2}, 1: {}}
+    _, taken = held_on_nodes(host, [guest], memory, pages)
+    assert taken == {1024 * 1024: {0: 1}}
