@@ -33,6 +33,13 @@ Usage (from the checkout, with the venv active)::
     python docs/mutation.py --modules compiler/sizes.py --limit 20 --seed 3 --jobs 2
     python docs/mutation.py --list                           # the mutants, nothing run
     python docs/mutation.py --rerun-survivors                # only last run's survivors
+    nice -n 10 python docs/mutation.py --budget-minutes 60   # stop starting mutants after 60 min
+    python docs/mutation.py --from-log sweep.log --tree-from REV  # a sweep cut short
+
+A sweep runs the mutants in a shuffled order (``--seed``), so one cut short (by
+``--budget-minutes``, or killed: ``--from-log`` rebuilds its results from the progress lines
+it printed, against the tree it mutated) measured a uniform random sample of them; the
+report says how many of the population that is.
 
 Results go to docs/mutation-results.json (every mutant's outcome; ``--rerun-survivors``
 reads it) and the report to docs/mutation.md.
@@ -47,6 +54,7 @@ import json
 import os
 import queue
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -438,7 +446,11 @@ def load_equivalents() -> dict[str, dict]:
     return {entry["key"]: entry for entry in json.loads(EQUIVALENTS.read_text())}
 
 
-def sweep(mutants: list[Mutant], jobs: int, timeout: float, keep: bool) -> list[Outcome]:
+def sweep(
+    mutants: list[Mutant], jobs: int, timeout: float, keep: bool, budget: float | None = None
+) -> list[Outcome]:
+    """Every mutant's outcome; with ``budget`` (seconds), mutants not started by then are
+    skipped (the ones running finish)."""
     workdir = Path(tempfile.mkdtemp(prefix="vnuma-mutation-"))
     copies: queue.Queue[Path] = queue.Queue()
     for i in range(jobs):
@@ -449,7 +461,11 @@ def sweep(mutants: list[Mutant], jobs: int, timeout: float, keep: bool) -> list[
     outcomes: list[Outcome] = []
     lock = threading.Lock()
 
-    def work(mutant: Mutant) -> Outcome:
+    deadline = None if budget is None else time.monotonic() + budget
+
+    def work(mutant: Mutant) -> Outcome | None:
+        if deadline is not None and time.monotonic() > deadline:
+            return None
         copy = copies.get()
         try:
             return run_mutant(mutant, copy, timeout, equivalent)
@@ -461,6 +477,8 @@ def sweep(mutants: list[Mutant], jobs: int, timeout: float, keep: bool) -> list[
             futures = [pool.submit(work, m) for m in mutants]
             for n, future in enumerate(concurrent.futures.as_completed(futures), 1):
                 outcome = future.result()
+                if outcome is None:
+                    continue
                 with lock:
                     outcomes.append(outcome)
                 mark = "." if outcome.status.endswith("killed") else "S"
@@ -528,9 +546,10 @@ def write_report(
         "",
         *(
             [
-                f"A seeded sample: {total_n} of the {population} mutants the operators make in "
-                "these modules (`--limit` per module, `--seed`); without `--limit` the sweep "
-                "runs every one.",
+                f"A sample: {total_n} of the {population} mutants the operators make in these "
+                "modules: a seeded `--limit` per module, or a sweep cut short (it runs the "
+                "mutants in a seeded shuffled order, so the ones it reached are a uniform random "
+                "sample); a full sweep runs every one.",
                 "",
             ]
             if total_n < population
@@ -601,6 +620,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="mutate and test the compiler/ of git revision REV (e.g. HEAD) "
                         "instead of the working tree's")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the copies (debugging)")
+    parser.add_argument("--budget-minutes", type=float,
+                        help="start no mutant after this many minutes (a random sample)")  # fmt: skip
+    parser.add_argument("--from-log", type=Path, metavar="LOG",
+                        help="rebuild the results of a sweep cut short from its progress "
+                        "lines (use the --tree-from it ran with); nothing is run")  # fmt: skip
     parser.add_argument("--report", type=Path, default=REPORT)
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -626,6 +650,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     started = time.monotonic()
     failing: list[str] = list(args.deselect)
+    if args.from_log:
+        return _results_from_log(args, mutants)
     if not args.no_baseline:
         workdir = Path(tempfile.mkdtemp(prefix="vnuma-mutation-base-"))
         try:
@@ -635,7 +661,8 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
     rng.shuffle(mutants)  # spread slow modules over the workers
-    outcomes = sweep(mutants, args.jobs, args.timeout, args.keep)
+    budget = None if args.budget_minutes is None else args.budget_minutes * 60
+    outcomes = sweep(mutants, args.jobs, args.timeout, args.keep, budget)
     elapsed = time.monotonic() - started
     population = sum(len(mutants_of(module, SOURCE)) for module in args.modules)
     reruns = 0
@@ -653,6 +680,19 @@ def main(argv: list[str] | None = None) -> int:
     for o in all_outcomes:  # the equivalents list may have changed since the run
         base = o.status.removeprefix("equivalent-")
         o.status = f"equivalent-{base}" if o.key in equivalent else base
+    _write_results(args, all_outcomes, command, elapsed, failing, population, reruns)
+    return 0
+
+
+def _write_results(
+    args: argparse.Namespace,
+    all_outcomes: list[Outcome],
+    command: str,
+    elapsed: float,
+    failing: list[str],
+    population: int,
+    reruns: int,
+) -> None:
     args.results.write_text(json.dumps(
         {"command": command, "seconds": round(elapsed), "reruns": reruns,
          "outcomes": [asdict(o) for o in all_outcomes]},
@@ -662,6 +702,38 @@ def main(argv: list[str] | None = None) -> int:
     survived = [o for o in all_outcomes if o.status == "survived"]
     print(f"{len(all_outcomes)} mutants, {len(survived)} non-equivalent survivors; "
           f"report: {args.report}")  # fmt: skip
+
+
+PROGRESS = re.compile(
+    r"^\[\d+/(?P<total>\d+)\] [.S] (?P<status>\S+)\s+(?P<stage>\S+)\s+(?P<seconds>[\d.]+)s "
+    r"(?P<key>.+)$"
+)
+
+
+def _results_from_log(args: argparse.Namespace, mutants: list[Mutant]) -> int:
+    """The outcomes a sweep printed before it was cut short (it ran them in its shuffled
+    order, so they are a random sample); nothing is run."""
+    by_key = {m.key: m for m in mutants}
+    outcomes: list[Outcome] = []
+    seconds = 0.0
+    for line in args.from_log.read_text(encoding="utf-8").splitlines():
+        match = PROGRESS.match(line)
+        if match is None:
+            continue
+        mutant = by_key.get(match["key"])
+        if mutant is None:
+            raise SystemExit(f"{args.from_log}: no such mutant in this tree: {match['key']}")
+        status = match["status"].removeprefix("equivalent-")
+        outcomes.append(Outcome(mutant.key, mutant.module, mutant.line, mutant.text,
+                                mutant.change, status, match["stage"],
+                                float(match["seconds"]), ""))  # fmt: skip
+        seconds += float(match["seconds"])
+    equivalent = load_equivalents()
+    for o in outcomes:
+        o.status = f"equivalent-{o.status}" if o.key in equivalent else o.status
+    population = sum(len(mutants_of(module, SOURCE)) for module in args.modules)
+    command = f"nice -n 10 python docs/mutation.py --jobs {args.jobs} (cut short, rebuilt with --from-log)"
+    _write_results(args, outcomes, command, seconds / max(args.jobs, 1), [], population, 0)
     return 0
 
 
