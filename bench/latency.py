@@ -384,7 +384,7 @@ def _where_the_time_goes(result: LatencyResult) -> list[str]:
         f"`python bench/startup_probe.py lint {INTENT} --host {HOST}` in {probe.python},"
         f" median of {probe.runs} runs: the same command inside one process, split by"
         " clocks around its steps and counters on `dataclasses._process_class` and"
-        " `re._compile`."
+        " the regular expression compiler `re` calls on a cache miss (`re._compiler.compile`)."
     )
     o.append("")
     o.append("| step | median |")
@@ -402,8 +402,8 @@ def _where_the_time_goes(result: LatencyResult) -> list[str]:
         f" {ms('dataclass_ms')} |"
     )
     o.append(
-        f"| of which compiling regular expressions ({f.get('regex_compiles', 0):.0f} calls,"
-        f" PyYAML's included) | {ms('regex_ms')} |"
+        f"| of which compiling regular expressions ({f.get('regex_compiles', 0):.0f} patterns"
+        f" not in `re`'s cache, PyYAML's included) | {ms('regex_ms')} |"
     )
     o.append("")
     installed = _median(result, "vnuma", "installed")

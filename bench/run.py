@@ -11,7 +11,10 @@ virt-xml-validate), placement (`placement.py`, vnuma's solver against OpenStack 
 `numa_fit_instance_to_host`) and scale (`scale.py`, a 512-vCPU, 32-cell guest compiled
 for a 64-node, 1,024-CPU host, stage by stage and as a whole process). Nova is installed
 on demand into `bench/.venv-nova`, the lint peers into `bench/.venv-peers` (both
-git-ignored); when that fails the section says why and only vnuma is measured. For
+git-ignored); when that fails the section says why and only vnuma is measured. A Python
+that cannot import vnuma's runtime dependencies (a fresh machine's `python3`: no lxml,
+PyYAML or jinja2) re-runs the benchmark in `bench/.venv-bench`, a venv it creates with
+this checkout installed editable (`pip install -e .`), and says so. For
 a subset of the sections the default output is `bench/RESULTS-partial.md` (git-ignored),
 so a partial run never overwrites the full report in `bench/RESULTS.md`.
 """
@@ -162,8 +165,55 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+RUNTIME_MODULES = ("lxml.etree", "yaml", "jinja2", "vnuma")
+BENCH_VENV = BENCH / ".venv-bench"
+
+
+def _missing_runtime() -> list[str]:
+    """vnuma's runtime modules this interpreter cannot import (vnuma: this checkout)."""
+    import importlib
+
+    missing = []
+    for name in RUNTIME_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            missing.append(name.split(".")[0])
+    return missing
+
+
+def _rerun_in_bench_venv(argv: list[str], missing: list[str]) -> int:
+    """Create bench/.venv-bench with this checkout installed editable and run the benchmark
+    there (every section runs vnuma from it); exit 2, saying what is needed, when that
+    cannot be done."""
+    from venvs import install, venv_python
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    log(f"{sys.executable} cannot import {', '.join(missing)}: running in {BENCH_VENV}")
+    reason = install(BENCH_VENV, ["-e", str(REPO)], timeout=900, log=log)
+    if reason is not None:
+        log(
+            f"error: the benchmark needs vnuma's dependencies ({', '.join(missing)}): "
+            f"creating {BENCH_VENV} failed ({reason}); run it from a venv with "
+            "`pip install -e '.[test]'`"
+        )
+        return 2
+    python = str(venv_python(BENCH_VENV))
+    env = {**os.environ, "VNUMA_BENCH_IN_VENV": "1"}
+    return subprocess.call([python, str(Path(__file__).resolve()), *argv], env=env)
+
+
 def main(argv: list[str] | None = None) -> int:
+    raw_argv = sys.argv[1:] if argv is None else list(argv)
     args = parse_args(argv)
+    missing = _missing_runtime()
+    if missing and not os.environ.get("VNUMA_BENCH_IN_VENV"):
+        return _rerun_in_bench_venv(raw_argv, missing)
+    if missing:
+        print(f"error: {sys.executable} cannot import {', '.join(missing)}", file=sys.stderr)
+        return 2
     started = time.time()
     raw = sys.argv[1:] if argv is None else argv
     command = shlex.join(["python", "bench/run.py", *raw])

@@ -40,13 +40,23 @@ def _timed(module: object, name: str, totals: dict[str, float], key: str) -> Non
     setattr(module, name, wrapper)
 
 
+def _regex_compiler(re_module: object) -> object:
+    """The module whose ``compile`` ``re`` calls only for a pattern not in its cache."""
+    found = getattr(re_module, "_compiler", None)
+    if found is None:
+        import sre_compile  # Python < 3.11
+
+        found = sre_compile
+    return found
+
+
 def main(argv: list[str]) -> int:
     import dataclasses
     import re
 
     totals = {"dataclass": 0.0, "dataclass_count": 0, "regex": 0.0, "regex_count": 0}
     _timed(dataclasses, "_process_class", totals, "dataclass")
-    _timed(re, "_compile", totals, "regex")
+    _timed(_regex_compiler(re), "compile", totals, "regex")
     ready = time.perf_counter()
     import vnuma.cli
 
