@@ -563,3 +563,24 @@ def test_dedicated_pins_cover_the_vcpus_outside_every_cell(write) -> None:
     placed = place(intent, host)
     assert placed.guest is not None, placed.diagnostics
     assert sorted(pin.vcpu for pin in placed.guest.domain.pins) == [0, 1, 2, 3]
+
+
+def test_free_pages_are_checked_for_every_binding_group(compile_codes, box) -> None:
+    """VN210 per group: the first group's pages are free; the second's are not."""
+    host = box("live.xml", free_1g={0: 4, 1: 1})
+    intent = (
+        "version: 1\nvcpus: 2\nmemory: {total}\nhugepages: {{size: 1GiB}}\n"
+        'numatune: {{mode: strict, nodeset: "0-1"}}\ncells:\n'
+        '  - {{cpus: "0", memory: 2GiB, host_nodes: "0"}}\n'
+        '  - {{cpus: "1", memory: {second}, host_nodes: "1"}}\n'
+    )
+    assert compile_codes(intent.format(total="4GiB", second="2GiB"), host) == ["VN210"]
+    assert compile_codes(intent.format(total="3GiB", second="1GiB"), host) == []
+
+
+def test_the_guest_wide_free_pages_hint_says_how_many_are_short(run_cli, write, box) -> None:
+    host = box("live.xml", free_1g={0: 1, 1: 1})
+    intent = write("guest.yaml", "version: 1\nvcpus: 2\nmemory: 4GiB\nhugepages: {size: 1GiB}\n")
+    result = run_cli("compile", intent, "--host", host)
+    assert "VN210 the guest needs 4 x 1 GiB pages, the host's pools have 2 free" in result.err
+    assert "hint: 2 more free 1 GiB page(s) needed on node(s) 0-1" in result.err, result.err
