@@ -22,7 +22,10 @@ STDIN = "-"
 """`vnuma compile -` reads the intent from stdin."""
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line. Given the arguments, only the subcommand they name is built (a
+    pre-commit run pays for one subparser, not nine); `vnuma -h`, an unknown command or
+    none at all gets them all, so help and argparse's errors list every command."""
     parser = argparse.ArgumentParser(
         prog="vnuma",
         description="Compile and lint guest NUMA placement for libvirt/KVM.",
@@ -34,14 +37,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
     _add_colour_option(parser, default="auto")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    _add_compile_parser(commands)
-    _add_lint_parser(commands)
-    _add_fit_parser(commands)
-    _add_show_parser(commands)
-    _add_host_parser(commands)
-    _add_capture_parser(commands)
-    _add_reference_parsers(commands)
+    named = _named_command(argv)
+    for names, add in _SUBPARSERS:
+        if named is None or named in names:
+            add(commands)
     return parser
+
+
+def _named_command(argv: Sequence[str] | None) -> str | None:
+    """The subcommand the arguments name: the first one that is a command's name (the
+    options before it are global ones, whose values are never command names)."""
+    known = {name for names, _ in _SUBPARSERS for name in names}
+    for token in argv if argv is not None else sys.argv[1:]:
+        if token in known:
+            return token
+        if not token.startswith("-"):
+            return None  # an unknown command: argparse lists them all
+    return None
 
 
 def _command(
@@ -372,8 +384,20 @@ def _jobs(value: str) -> int:
     return jobs
 
 
+_SUBPARSERS: tuple[tuple[tuple[str, ...], Any], ...] = (
+    (("compile",), _add_compile_parser),
+    (("lint",), _add_lint_parser),
+    (("fit",), _add_fit_parser),
+    (("show",), _add_show_parser),
+    (("host",), _add_host_parser),
+    (("capture",), _add_capture_parser),
+    (("schema", "explain", "rules"), _add_reference_parsers),
+)
+"""Each subcommand's parser, in `vnuma -h` order (the reference commands are built together)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    parser = _parser(argv)
     args = parser.parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
