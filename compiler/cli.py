@@ -44,15 +44,20 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+_GLOBAL_VALUED = frozenset({"--color"})
+"""Global options that take a value (the next argument)."""
+
+
 def _named_command(argv: Sequence[str] | None) -> str | None:
-    """The subcommand the arguments name: the first one that is a command's name (the
-    options before it are global ones, whose values are never command names)."""
+    """The subcommand the arguments name: the first argument that is not a global option
+    (or a global option's value), when it is a command's name."""
     known = {name for names, _ in _SUBPARSERS for name in names}
-    for token in argv if argv is not None else sys.argv[1:]:
-        if token in known:
-            return token
-        if not token.startswith("-"):
-            return None  # an unknown command: argparse lists them all
+    tokens = iter(argv if argv is not None else sys.argv[1:])
+    for token in tokens:
+        if token in _GLOBAL_VALUED:
+            next(tokens, None)
+        elif not token.startswith("-"):
+            return token if token in known else None  # unknown: argparse lists them all
     return None
 
 

@@ -215,3 +215,18 @@ def test_python_dash_m_compiler_works() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "<numatune>" in done.stdout
+
+
+def test_only_the_named_subcommand_is_built_and_help_still_lists_them_all(run_cli) -> None:
+    from vnuma.cli import _parser
+
+    def built(argv: list[str]) -> set[str]:
+        parser = _parser(argv)
+        sub = next(a for a in parser._actions if a.dest == "command")
+        return set(sub.choices)  # type: ignore[arg-type]
+
+    assert built(["lint", "x.yaml"]) == {"lint"}
+    assert built(["--color", "never", "explain", "VN104"]) == {"schema", "explain", "rules"}
+    everything = {"compile", "lint", "fit", "show", "host", "capture", "schema", "explain", "rules"}
+    assert built(["-h"]) == built(["bogus"]) == built([]) == everything
+    assert run_cli("--color", "never", "explain", "VN104").code == 0
