@@ -592,14 +592,20 @@ VN108 = Code(
     "more-cells-than-vcpus",
     Severity.WARNING,
     """\
-The guest has more NUMA cells than vCPUs.
+More guest cells are given vCPUs than the guest has vCPUs.
 
 ## What it checks
-The number of cells does not exceed `vcpus`.
+The number of cells written with `cpus` does not exceed `vcpus`. Memory-only cells
+(no `cpus`) do not count: they are legal (libvirt >= 6.6.0, e.g. to model CXL
+memory), and a guest with more cells than vCPUs is fine as long as the extra cells
+are memory-only.
 
 ## Why
-Some cells must then be CPU-less (memory-only). That is legitimate (libvirt >= 6.6,
-e.g. to model CXL memory), but more often a sizing slip; oVirt refuses it outright.
+Every cell with vCPUs needs at least one vCPU of its own, so when more cells have
+`cpus` than there are vCPUs, some cell names a vCPU the guest lacks (VN103) or
+shares one with another cell (VN104). Those rules name the bad ids; this one adds
+what they cannot: no renumbering fixes it, because there are not enough vCPUs to
+go round. It fires only together with VN103 or VN104, never on a valid guest.
 
 ## Example
 ```yaml
@@ -607,11 +613,12 @@ vcpus: 2
 cells:
   - {cpus: "0", memory: 4GiB}
   - {cpus: "1", memory: 4GiB}
-  - {memory: 4GiB}
+  - {cpus: "2", memory: 4GiB}    # VN103 too: vCPU 2 does not exist
 ```
 
 ## Fix
-Use fewer cells, or keep the memory-only cell on purpose and ignore this warning.""",
+Raise `vcpus` to the number of cells with vCPUs, or drop `cpus` from the cells
+meant to be memory-only.""",
 )
 
 VN109 = Code(
@@ -940,6 +947,33 @@ a typo or a unit mistake.
 Check the size and unit of the cell.""",
 )
 
+VN122 = Code(
+    "VN122",
+    "auto-placement-needs-numad",
+    Severity.INFO,
+    """\
+Automatic NUMA placement asks numad for the host nodes when the guest starts.
+
+## What it checks
+`numatune.placement: auto` (`<numatune><memory placement='auto'>`, or
+`<vcpu placement='auto'>`, from which libvirt infers it).
+
+## Why
+libvirt defines the guest, but at `virsh start` it runs numad for an advisory
+nodeset; without numad installed and running the start fails with "Failed to query
+numad for the advisory nodeset" (or "numad is not available on this host"). vnuma
+cannot see the host's numad, and the nodes numad picks are known only then.
+
+## Example
+```yaml
+numatune: {mode: strict, placement: auto}
+```
+
+## Fix
+Install and enable numad on the hypervisor, or bind a static nodeset (which vnuma
+can check against the host).""",
+)
+
 # --- Fit on the host ----------------------------------------------------------------------------
 
 VN201 = Code(
@@ -947,16 +981,17 @@ VN201 = Code(
     "host-node-missing",
     Severity.ERROR,
     """\
-A nodeset or a cell's host_nodes names a NUMA node the host does not have.
+A nodeset, a cell's host_nodes or a memory device's nodemask names a NUMA node the host does not have.
 
 ## What it checks
-Every host node in `numatune.nodeset` and in cells' `host_nodes` exists in the
-host snapshot.
+Every host node in `numatune.nodeset`, in cells' `host_nodes` (`<memnode nodeset>`)
+and in memory devices' `<source><nodemask>` exists in the host snapshot.
 
 ## Why
 libvirt accepts the definition and fails only at `virsh start` with
 "NUMA node N is unavailable" (or "Invalid value '1-2' for 'cpuset.mems'" on
-some hosts).
+some hosts): it checks the nodes of `<numatune>` and of every memory backend,
+a DIMM's nodemask included, when it builds QEMU's command line.
 
 ## Example
 ```yaml
@@ -1005,9 +1040,14 @@ to a set of host nodes fits those nodes' memory minus what is set aside in huge
 page pools (that memory cannot back ordinary pages).
 
 ## Why
-A strict binding cannot fall back to other nodes: the guest is OOM-killed or fails
-to allocate at start. libvirt does not check this; oVirt checks total memory only
-and ignores huge page pools.
+A strict binding cannot fall back to other nodes. When it fails depends on how
+QEMU allocates, and the message says which applies to the guest: by default QEMU
+allocates guest RAM lazily, so the guest starts and is OOM-killed later, once it
+touches more memory than the nodes have; with `<memoryBacking><allocation
+mode='immediate'/>` QEMU preallocates at start and the guest fails to start
+("os_mem_prealloc: Insufficient free host memory pages available to allocate guest
+RAM"). (Memory backed by huge pages is VN206's.) libvirt does not check this; oVirt
+checks total memory only and ignores huge page pools.
 
 ## Example
 ```yaml
@@ -1032,6 +1072,8 @@ nodeset (plus the cells' host_nodes), minus huge page pools.
 
 ## Why
 As for VN203: a strict binding has no fallback, and libvirt does not check it.
+Without preallocation the guest starts and is OOM-killed later; with
+`<allocation mode='immediate'/>` it fails at start; the message says which.
 
 ## Example
 ```yaml
@@ -1055,6 +1097,9 @@ The huge page size does not exist on the host.
 
 ## Why
 libvirt fails at start: "Unable to find any usable hugetlbfs mount for N KiB".
+It needs a hugetlbfs mount of that page size (`/dev/hugepages` serves only the
+default size; another size needs its own, e.g. `mount -t hugetlbfs -o pagesize=1G
+hugetlbfs /dev/hugepages1G`), and a size the hardware lacks cannot be mounted.
 
 ## Example
 ```yaml
@@ -1091,7 +1136,9 @@ cells:
 
 ## Fix
 Grow the pool (`echo N > /sys/devices/system/node/nodeX/hugepages/hugepages-1048576kB/nr_hugepages`),
-bind more nodes, or shrink the guest.""",
+bind more nodes, or shrink the guest. libvirt also needs a hugetlbfs mount of that
+page size before the guest starts ("Unable to find any usable hugetlbfs mount for
+1048576 KiB"): the hint names it.""",
 )
 
 VN207 = Code(
@@ -1281,7 +1328,7 @@ Keep one pin per vCPU.""",
 VN403 = Code(
     "VN403",
     "emulatorpin-overlaps-dedicated",
-    Severity.WARNING,
+    Severity.INFO,
     """\
 The emulator threads are pinned onto host CPUs that vCPUs own exclusively.
 
@@ -1292,7 +1339,10 @@ exactly one host CPU).
 ## Why
 Dedicated pinning exists so a vCPU never waits for the host CPU; QEMU's emulator
 and I/O threads running there steal time from it and cause latency spikes (the
-reason Nova's `hw:emulator_threads_policy` exists).
+reason Nova's `hw:emulator_threads_policy` exists). It is advice, not a fault:
+libvirt and QEMU run the guest as written, and libvirt's own test inputs share
+CPUs this way; so it is `info` by default (raise it with `severity` in the
+configuration where latency matters).
 
 ## Example
 ```xml
@@ -1558,8 +1608,8 @@ VN414 = Code(
 Initial memory plus memory devices exceed `<maxMemory>`.
 
 ## What it checks
-The cells' memory (or `<memory>` without cells) plus every memory device's size is
-at most `<maxMemory>`.
+The cells' memory plus every memory device's size is at most `<maxMemory>`; without
+cells, `<memory>` (which already includes the devices) is.
 
 ## Why
 libvirt refuses the domain: "memory device total size exceeds hotplug space"
@@ -1625,6 +1675,62 @@ NUMA node", and "... is configured for a NUMA node (N) not present in the domain
 
 ## Fix
 Use a guest cell id, and leave the root controller without a node.""",
+)
+
+VN417 = Code(
+    "VN417",
+    "memory-device-slots-exceeded",
+    Severity.ERROR,
+    """\
+More DIMM or NVDIMM devices than `<maxMemory slots>`.
+
+## What it checks
+With `<maxMemory>`, the memory devices that take a memory slot (models `dimm` and
+`nvdimm`) are at most `slots` (0 when the attribute is left out, as libvirt >= 9.5
+allows). `virtio-mem`, `virtio-pmem` and `sgx-epc` devices take no slot.
+
+## Why
+libvirt's QEMU driver refuses the domain at define time (and again at start):
+"count of memory devices requiring memory slots 'N' exceeds slots count 'M'" (older
+libvirt: "memory device count 'N' exceeds slots count 'M'").
+
+## Example
+```xml
+<maxMemory slots='1' unit='GiB'>32</maxMemory>
+...
+<memory model='dimm'>...</memory>
+<memory model='nvdimm'>...</memory>
+```
+
+## Fix
+Raise `slots` to the number of DIMMs and NVDIMMs (and one per DIMM you mean to
+hot-plug later), or remove devices.""",
+)
+
+VN418 = Code(
+    "VN418",
+    "memory-devices-exceed-memory",
+    Severity.ERROR,
+    """\
+Without guest cells, the memory devices are larger than the guest's `<memory>`.
+
+## What it checks
+For a domain without `<cpu><numa>` cells, the sizes of all `<devices><memory>` add up
+to at most `<memory>`: `<memory>` is the total, initial memory plus devices.
+
+## Why
+libvirt refuses the domain while parsing it: "Total size of memory devices exceeds
+the total memory size". (With cells, libvirt recomputes `<memory>` as the cells plus
+the devices instead; VN106 reports that.)
+
+## Example
+```xml
+<memory unit='GiB'>2</memory>        <!-- no <cpu><numa> -->
+<memory model='dimm'><target><size unit='GiB'>4</size></target></memory>
+```
+
+## Fix
+Make `<memory>` the initial memory plus every device's size.""",
 )
 
 # --- Whole-host admission (all guests of a host together) ---------------------------------------
@@ -2019,6 +2125,7 @@ ALL: tuple[Code, ...] = (
     VN119,
     VN120,
     VN121,
+    VN122,
     VN201,
     VN202,
     VN203,
@@ -2046,6 +2153,8 @@ ALL: tuple[Code, ...] = (
     VN414,
     VN415,
     VN416,
+    VN417,
+    VN418,
     VN501,
     VN502,
     VN503,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 from dataclasses import dataclass
@@ -99,3 +100,21 @@ def explain_process(result: subprocess.CompletedProcess[str]) -> str:
         f"{shlex.join(str(arg) for arg in result.args)} exited {result.returncode}\n"
         f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
     )
+
+
+EXPECT_MARKER = re.compile(r"expect:\s*(?P<codes>VN\d{3}@\d+(?:\s*,\s*VN\d{3}@\d+)*)")
+"""`expect: CODE@COLUMN[, ...]` on a sample's line: a finding the sample means to produce
+(a seeded mistake in samples/negative/; an info note in a positive sample)."""
+
+
+def marked_findings(path: Path) -> set[tuple[int, int, str]]:
+    """(line, column, code) of every finding ``path`` marks as expected."""
+    found = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = EXPECT_MARKER.search(line)
+        if match is None:
+            continue
+        for item in match["codes"].split(","):
+            code, column = item.strip().split("@")
+            found.add((number, int(column), code))
+    return found

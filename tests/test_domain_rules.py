@@ -35,7 +35,7 @@ from vnuma.report.config import default_config
 
 from tests.conftest import HOSTS, REPO
 
-E, W = Severity.ERROR, Severity.WARNING
+E, W, N = Severity.ERROR, Severity.WARNING, Severity.INFO  # N: a note (info)
 
 X86 = "<type arch='x86_64' machine='q35'>hvm</type>"
 PPC = "<type arch='ppc64' machine='pseries'>hvm</type>"
@@ -108,6 +108,21 @@ def dimm(size_gib: int, node: int) -> str:
         "  <target>\n"
         f"    <size unit='GiB'>{size_gib}</size>\n"
         f"    <node>{node}</node>\n"
+        "  </target>\n"
+        "</memory>"
+    )
+
+
+def memory_device(model: str, size_gib: int, node: int | None = None, nodemask: str = "") -> str:
+    """A `<memory model=...>` device; with ``nodemask`` its `<source><nodemask>` is on the
+    third line of the device, 8 spaces into the document (its text at column 19)."""
+    source = f"  <source>\n    <nodemask>{nodemask}</nodemask>\n  </source>\n" if nodemask else ""
+    target_node = f"    <node>{node}</node>\n" if node is not None else ""
+    return (
+        f"<memory model='{model}'>\n{source}"
+        "  <target>\n"
+        f"    <size unit='GiB'>{size_gib}</size>\n"
+        f"{target_node}"
         "  </target>\n"
         "</memory>"
     )
@@ -282,16 +297,20 @@ XML_NEGATIVE: list[XmlCase] = [
     XmlCase("VN107", dom(numa(CELL0, cell1(memory="0")), memory="8"), 9, MEMORY_COL, E),
     XmlCase(
         "VN108",
+        # three cells with vCPUs, two vCPUs: VN103 names vCPU 2 (cell 2, line 10)
         dom(
             numa(
-                "<cell id='0' cpus='0' memory='8' unit='GiB'/>",
-                "<cell id='1' memory='8' unit='GiB'/>",
+                "<cell id='0' cpus='0' memory='4' unit='GiB'/>",
+                "<cell id='1' cpus='1' memory='4' unit='GiB'/>",
+                "<cell id='2' cpus='2' memory='4' unit='GiB'/>",
             ),
-            vcpu="1",
+            vcpu="2",
+            memory="12",
         ),
         7,
         5,
         W,
+        expect=("VN103", "VN108"),
     ),
     XmlCase(
         "VN109",
@@ -355,6 +374,7 @@ XML_NEGATIVE: list[XmlCase] = [
         14,
         47,
         E,
+        expect=("VN114", "VN122"),
     ),
     XmlCase(
         "VN114",
@@ -364,6 +384,7 @@ XML_NEGATIVE: list[XmlCase] = [
         47,
         E,
         id="from-vcpu-placement",
+        expect=("VN114", "VN122"),
     ),
     XmlCase(
         "VN115",
@@ -387,7 +408,12 @@ XML_NEGATIVE: list[XmlCase] = [
         7,
         35,
         W,
+        expect=("VN116", "VN122"),
     ),
+    # line 7: `    <memory mode='strict' placement='auto'/>`: placement quote at column 37
+    XmlCase("VN122", dom(numatune("<memory mode='strict' placement='auto'/>")), 7, 37, N),
+    # line 4: `  <vcpu placement='auto'>8</vcpu>`: libvirt infers numatune placement auto
+    XmlCase("VN122", dom(vcpu_attrs=" placement='auto'"), 4, 19, N, id="from-vcpu-placement"),
     XmlCase(
         "VN117",
         dom(
@@ -445,6 +471,17 @@ XML_NEGATIVE: list[XmlCase] = [
         E,
         host="epyc-nps4.xml",  # nodes 0-7
         id="epyc",
+    ),
+    XmlCase(
+        "VN201",
+        # maxMemory 6, ONE_CELL 7-11, devices 12, memory 13, source 14, `<nodemask>` 15
+        dom(MAX_MEMORY, ONE_CELL, devices(memory_device("dimm", 1, 0, "0-3")), memory="17"),
+        15,
+        19,
+        E,
+        host=XEON,
+        id="dimm-nodemask",
+        expect=("VN201", "VN201"),  # nodes 2 and 3
     ),
     # ONE_CELL on lines 6-10, numatune 11, memnode 12
     XmlCase("VN202", dom(ONE_CELL, numatune(memnode(0, "2"))), 12, 47, W, host=CXL),
@@ -520,7 +557,7 @@ XML_NEGATIVE: list[XmlCase] = [
         dom(cputune(vcpupin(0, "4"), "<emulatorpin cpuset='4-5'/>")),
         8,
         25,
-        W,
+        N,  # advice: libvirt runs it as written
     ),
     XmlCase(
         "VN404",
@@ -613,6 +650,16 @@ XML_NEGATIVE: list[XmlCase] = [
     XmlCase("VN412", dom(TWO_CELLS, numatune(memnode(2, "0"))), 13, 21, E),
     XmlCase("VN412", dom(numatune(memnode(0, "0"))), 7, 5, E, id="no-cells"),
     XmlCase(
+        "VN412",
+        # no <memory> either (VN016): the memnode check reads neither, so it still runs
+        dom(numatune(memnode(0, "0")), memory=None),
+        7,
+        5,
+        E,
+        id="no-cells-no-memory",
+        expect=("VN016", "VN412"),
+    ),
+    XmlCase(
         "VN412", dom(TWO_CELLS, numatune(memnode(0, "0"), memnode(0, "1"))), 14, 21, E, id="twice"
     ),
     XmlCase("VN413", dom("<cpu>\n  <numa/>\n</cpu>\n"), 7, 5, E),
@@ -655,6 +702,27 @@ XML_NEGATIVE: list[XmlCase] = [
         15,
         E,
         id="root-bus",
+    ),
+    XmlCase(
+        "VN417",
+        # two DIMMs, one slot: maxMemory's text on line 6 at column 35
+        dom(
+            MAX_MEMORY.replace("slots='4'", "slots='1'"),
+            ONE_CELL,
+            devices(dimm(1, node=0), memory_device("nvdimm", 1, 0)),
+            memory="18",
+        ),
+        6,
+        35,
+        E,
+    ),
+    XmlCase(
+        "VN418",
+        # pSeries may hot-plug without cells; 4 GiB of DIMM in a 2 GiB <memory>
+        dom(MAX_MEMORY, devices(memory_device("dimm", 4)), memory="2", os=PPC),
+        3,
+        22,
+        E,
     ),
     # --- suppressions ------------------------------------------------------------------------
     XmlCase(
@@ -725,6 +793,18 @@ XML_POSITIVE: list[XmlCase] = [
             vcpu="2",
         ),
     ),
+    XmlCase(
+        "VN108",
+        # more cells than vCPUs, the extra one memory-only: legal since libvirt 6.6.0
+        dom(
+            numa(
+                "<cell id='0' cpus='0' memory='8' unit='GiB'/>",
+                "<cell id='1' memory='8' unit='GiB'/>",
+            ),
+            vcpu="1",
+        ),
+        id="memory-only-cell",
+    ),
     XmlCase("VN109", dom(numa(with_siblings(CELL0, {0: 10, 1: 21}), CELL1))),
     XmlCase("VN110", dom(numa(with_siblings(CELL0, {1: 21}), with_siblings(CELL1, {0: 21})))),
     XmlCase(
@@ -756,7 +836,8 @@ XML_POSITIVE: list[XmlCase] = [
         dom(TWO_CELLS, numatune("<memory mode='strict' nodeset='0-1'/>", memnode(0, "0"))),
     ),
     XmlCase("VN115", dom(numatune("<memory mode='preferred' nodeset='1'/>"))),
-    XmlCase("VN116", dom(numatune("<memory mode='strict' placement='auto'/>"))),
+    XmlCase("VN116", dom(numatune("<memory mode='strict' placement='auto'/>")), expect=("VN122",)),
+    XmlCase("VN122", dom(numatune("<memory mode='strict' nodeset='0'/>"))),
     XmlCase(
         "VN117",
         dom(
@@ -885,6 +966,23 @@ XML_POSITIVE: list[XmlCase] = [
         ),
     ),
     XmlCase("VN416", dom(ONE_CELL, devices(pci_expander(1, node=0)))),
+    XmlCase(
+        "VN201",
+        dom(MAX_MEMORY, ONE_CELL, devices(memory_device("dimm", 1, 0, "1")), memory="17"),
+        host=XEON,
+        id="dimm-nodemask",
+    ),
+    XmlCase(
+        "VN417",
+        # one slot: the DIMM takes it, virtio-mem takes none
+        dom(
+            MAX_MEMORY.replace("slots='4'", "slots='1'"),
+            ONE_CELL,
+            devices(dimm(1, node=0), memory_device("virtio-mem", 1, 0)),
+            memory="18",
+        ),
+    ),
+    XmlCase("VN418", dom(MAX_MEMORY, devices(memory_device("dimm", 4)), memory="6", os=PPC)),
 ]
 
 # VN1xx/VN2xx check rules that no domain XML can trigger (the meta-test in test_rules.py
@@ -911,7 +1009,9 @@ XML_HINTS: dict[str, str] = {
     "VN106": "set <memory unit='KiB'>16777216</memory>, or resize the cells",
     "VN106-memory-device": "set <memory unit='KiB'>17825792</memory>, or resize the cells",
     "VN107": 'QEMU: "can\'t create backend with size 0"; give the cell memory',
-    "VN108": "memory-only cells need libvirt >= 6.6.0; otherwise use fewer cells",
+    "VN108": "raise vcpus to 3, or drop cpus from 1 cell(s) to make them memory-only (libvirt >= 6.6.0)",
+    "VN122": 'install and run numad on the host, or libvirt fails at start with "Failed to query numad for the advisory nodeset"; or bind a static nodeset',
+    "VN122-from-vcpu-placement": 'install and run numad on the host, or libvirt fails at start with "Failed to query numad for the advisory nodeset"; or bind a static nodeset',
     "VN109": "use 11..255",
     "VN110": "use one value for both directions",
     "VN111": "add `2: <value>` to cell 0's distances",
@@ -933,8 +1033,9 @@ XML_HINTS: dict[str, str] = {
     "VN202": "every memory access will be remote; bind to a node with CPUs, or make this a memory-only guest cell",
     "VN203": "host node(s) 125.44 GiB usable (66 GiB of it is set aside as huge pages); bind more nodes, shrink the guest, or use mode: preferred",
     "VN204": "host node(s) 251.36 GiB usable (132 GiB of it is set aside as huge pages); bind more nodes, shrink the guest, or use mode: preferred",
-    "VN205": 'libvirt: "Unable to find any usable hugetlbfs mount for 16384 KiB"; host page sizes: 4 KiB, 2 MiB, 1 GiB',
-    "VN206": "32 more 1 GiB page(s) needed on node(s) 0: raise /sys/devices/system/node/nodeN/hugepages/hugepages-1048576kB/nr_hugepages, bind more nodes or shrink the guest",
+    "VN201-dimm-nodemask": "libvirt accepts this and fails only at `virsh start`; use existing host nodes",
+    "VN205": 'libvirt: "Unable to find any usable hugetlbfs mount for 16384 KiB"; host page sizes: 4 KiB, 2 MiB, 1 GiB; use one and mount hugetlbfs for it before the guest starts, e.g. `mount -t hugetlbfs -o pagesize=2M hugetlbfs /dev/hugepages2M`',
+    "VN206": '32 more 1 GiB page(s) needed on node(s) 0: raise /sys/devices/system/node/nodeN/hugepages/hugepages-1048576kB/nr_hugepages, bind more nodes or shrink the guest; libvirt also needs `mount -t hugetlbfs -o pagesize=1G hugetlbfs /dev/hugepages1G` before it starts ("Unable to find any usable hugetlbfs mount for 1048576 KiB")',
     "VN209": "bind nodes with free memory (see `vnuma host`), make room first, or use mode: preferred; if this guest already runs there, a live snapshot counts it as used",
     "VN210": "16 more free 1 GiB page(s) needed on node(s) 0: stop guests holding them, bind other nodes or grow the pool; if this guest already runs there, a live snapshot counts its pages as used",
     "VN207": "vCPUs will time-share host CPUs; lower vcpus unless overcommit is intended",
@@ -963,6 +1064,9 @@ XML_HINTS: dict[str, str] = {
     "VN414": "raise <maxMemory> to at least 9 GiB",
     "VN415": 'libvirt: "vCPUs count must be a multiple of the vCPU hotplug granularity (4)"',
     "VN416": "use a guest cell 0-0",
+    "VN412-no-cells-no-memory": "add <cpu><numa> cells, or use <numatune><memory> for the whole guest",
+    "VN417": "set <maxMemory slots='2'> or more (each dimm and nvdimm takes a slot; virtio-mem and virtio-pmem take none), or remove devices",
+    "VN418": "<memory> is initial memory plus the devices: set <memory unit='KiB'>6291456</memory> if 2 GiB was meant as initial memory",
     "VN416-root-bus": "remove <node> from the root controller; put devices on an expander bus instead",
     "VN015-unused": "remove it from the comment",
     "VN015-unknown-code": "remove it from the comment",

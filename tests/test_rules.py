@@ -186,16 +186,20 @@ NEGATIVE: list[Case] = [
     ),
     Case(
         "VN108",
+        # three cells with vCPUs, two vCPUs: VN103 names vCPU 2, VN108 says renumbering
+        # cannot fix it
         y("""
         version: 1
-        vcpus: 1
-        memory: 16GiB
+        vcpus: 2
+        memory: 12GiB
         cells:
-          - {cpus: "0", memory: 8GiB}
-          - {memory: 8GiB}
+          - {cpus: "0", memory: 4GiB}
+          - {cpus: "1", memory: 4GiB}
+          - {cpus: "2", memory: 4GiB}
         """),
         4,
         1,
+        expect=("VN103", "VN108"),
     ),
     Case(
         "VN109", VALID.replace('host_nodes: "0"', 'host_nodes: "0"\n    distances: {1: 10}'), 11, 20
@@ -243,7 +247,7 @@ NEGATIVE: list[Case] = [
         VALID.replace('  mode: strict\n  nodeset: "0-1"', "  placement: auto"),
         9,
         17,
-        expect=("VN114", "VN114"),  # one per cell with host_nodes
+        expect=("VN114", "VN114", "VN122"),  # one per cell with host_nodes; numad (info)
     ),
     Case(
         "VN115",
@@ -266,6 +270,13 @@ NEGATIVE: list[Case] = [
         """),
         4,
         38,
+        expect=("VN116", "VN122"),
+    ),
+    Case(
+        "VN122",
+        "version: 1\nvcpus: 8\nmemory: 16GiB\nnumatune: {mode: strict, placement: auto}\n",
+        4,
+        37,
     ),
     Case("VN117", VALID.replace('nodeset: "0-1"', 'nodeset: "0"'), 13, 17),
     Case(
@@ -432,9 +443,17 @@ POSITIVE: dict[str, Case] = {
     "VN105": Case("VN105", VALID),
     "VN106": Case("VN106", VALID),
     "VN107": Case("VN107", VALID),
+    # more cells than vCPUs is legal when the extra cells are memory-only
     "VN108": Case(
         "VN108",
-        VALID.replace("vcpus: 8", "vcpus: 2").replace('"0-3"', '"0"').replace('"4-7"', '"1"'),
+        y("""
+        version: 1
+        vcpus: 1
+        memory: 16GiB
+        cells:
+          - {cpus: "0", memory: 8GiB}
+          - {memory: 8GiB}
+        """),
     ),
     "VN109": Case(
         "VN109", VALID.replace('host_nodes: "0"', 'host_nodes: "0"\n    distances: {0: 10, 1: 11}')
@@ -468,11 +487,17 @@ POSITIVE: dict[str, Case] = {
           - {cpus: "0-3", memory: 8GiB}
           - {cpus: "4-7", memory: 8GiB}
         """),
+        expect=("VN122",),
     ),
     "VN115": Case(
         "VN115", 'version: 1\nvcpus: 8\nmemory: 16GiB\nnumatune: {mode: preferred, nodeset: "1"}\n'
     ),
-    "VN116": Case("VN116", "version: 1\nvcpus: 8\nmemory: 16GiB\nnumatune: {placement: auto}\n"),
+    "VN116": Case(
+        "VN116",
+        "version: 1\nvcpus: 8\nmemory: 16GiB\nnumatune: {placement: auto}\n",
+        expect=("VN122",),
+    ),
+    "VN122": Case("VN122", VALID),
     "VN117": Case("VN117", VALID),
     "VN118": Case(
         "VN118", 'version: 1\nvcpus: 8\nmemory: 16GiB\nnumatune:\n  mode: strict\n  nodeset: "0"\n'
@@ -667,7 +692,7 @@ HINTS: dict[str, str] = {
     "VN105": "add them to a cell's cpus so the definition says what the guest gets",
     "VN106": "set memory: 16GiB, or resize the cells",
     "VN107": 'QEMU: "can\'t create backend with size 0"; give the cell memory',
-    "VN108": "memory-only cells need libvirt >= 6.6.0; otherwise use fewer cells",
+    "VN108": "raise vcpus to 3, or drop cpus from 1 cell(s) to make them memory-only (libvirt >= 6.6.0)",
     "VN109": "use 11..255",
     "VN110": "use one value for both directions",
     "VN111": "add `2: <value>` to cell 0's distances",
@@ -685,8 +710,9 @@ HINTS: dict[str, str] = {
     "VN202": "every memory access will be remote; bind to a node with CPUs, or make this a memory-only guest cell",
     "VN203": "host node(s) 125.44 GiB usable (66 GiB of it is set aside as huge pages); bind more nodes, shrink the guest, or use mode: preferred",
     "VN204": "host node(s) 251.36 GiB usable (132 GiB of it is set aside as huge pages); bind more nodes, shrink the guest, or use mode: preferred",
-    "VN205": 'libvirt: "Unable to find any usable hugetlbfs mount for 16384 KiB"; host page sizes: 4 KiB, 2 MiB, 1 GiB',
-    "VN206": "32 more 1 GiB page(s) needed on node(s) 0: raise /sys/devices/system/node/nodeN/hugepages/hugepages-1048576kB/nr_hugepages, bind more nodes or shrink the guest",
+    "VN205": 'libvirt: "Unable to find any usable hugetlbfs mount for 16384 KiB"; host page sizes: 4 KiB, 2 MiB, 1 GiB; use one and mount hugetlbfs for it before the guest starts, e.g. `mount -t hugetlbfs -o pagesize=2M hugetlbfs /dev/hugepages2M`',
+    "VN206": '32 more 1 GiB page(s) needed on node(s) 0: raise /sys/devices/system/node/nodeN/hugepages/hugepages-1048576kB/nr_hugepages, bind more nodes or shrink the guest; libvirt also needs `mount -t hugetlbfs -o pagesize=1G hugetlbfs /dev/hugepages1G` before it starts ("Unable to find any usable hugetlbfs mount for 1048576 KiB")',
+    "VN122": 'install and run numad on the host, or libvirt fails at start with "Failed to query numad for the advisory nodeset"; or bind a static nodeset',
     "VN209": "bind nodes with free memory (see `vnuma host`), make room first, or use mode: preferred; if this guest already runs there, a live snapshot counts it as used",
     "VN210": "16 more free 1 GiB page(s) needed on node(s) 0: stop guests holding them, bind other nodes or grow the pool; if this guest already runs there, a live snapshot counts its pages as used",
     "VN207": "vCPUs will time-share host CPUs; lower vcpus unless overcommit is intended",

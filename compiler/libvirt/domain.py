@@ -41,10 +41,15 @@ DEFAULT_HUGEPAGE_KIB = {"ppc64": 16384, "ppc64le": 16384}
 
 
 def lift_domain(doc: XmlDocument) -> tuple[Guest | None, list[Diagnostic]]:
-    """The domain as a Guest; None when a value libvirt needs is unreadable."""
+    """The domain as a Guest, and what libvirt would refuse while reading it.
+
+    A value libvirt cannot read (VN005, VN006, VN016) does not stop the others: the guest
+    holds a stand-in for it and names the part it belongs to in
+    ``DomainExtras.unreadable``, so that the check stage runs every check whose inputs
+    were read (libvirt, too, reports each of these in turn as they are fixed)."""
     lifter = _Lifter(doc)
     guest = lifter.lift()
-    return (None if lifter.fatal else guest), lifter.diagnostics
+    return guest, lifter.diagnostics
 
 
 class _Lifter:
@@ -58,6 +63,9 @@ class _Lifter:
         self.positions = PositionMap(self.values, self.keys)
         self.diagnostics: list[Diagnostic] = []
         self.fatal = False
+        self.area = "domain"
+        """The part of the guest being read (a `Check.reads` name)."""
+        self.unreadable: set[str] = set()
 
     # --- positions and reporting ------------------------------------------------
 
@@ -83,6 +91,13 @@ class _Lifter:
     ) -> None:
         self.diagnostics.append(make_diagnostic(code, message, self.doc.path, span, hint=hint))
         self.fatal = self.fatal or fatal
+        if fatal:
+            self.unreadable.add(self.area)
+
+    def reading(self, area: str) -> _Lifter:
+        """Report what follows as a problem of ``area`` (a `Check.reads` name)."""
+        self.area = area
+        return self
 
     # --- value readers (libvirt's messages) -------------------------------------
 
@@ -172,6 +187,12 @@ class _Lifter:
             return self.uint_text(element, declared.what)
         if value is e.KIB:
             return self.scaled(element, self.uint_text(element, declared.what), value.unit)
+        if value is e.CPUSET:
+            try:
+                return parse_cpuset((element.text or "").strip())
+            except CpusetError as exc:
+                self.report("VN006", exc.message, self.locator.text(element), exc.hint)
+                return None
         return element.text
 
     # --- the domain -------------------------------------------------------------
@@ -181,27 +202,37 @@ class _Lifter:
         self.at((), root)
         os_type = e.OS_TYPE.find(root)
         arch = e.OS_ARCH.get(os_type) if os_type is not None else None
-        vcpus, current, vcpu_placement, vcpu_cpuset = self.vcpu()
-        cells = self.cells()
-        memory_kib, memory_given = self.memory(cells)
-        numatune, memnodes, cells = self.numatune(cells, vcpu_placement)
-        max_memory_kib, max_memory_slots = self.max_memory()
+        vcpus, current, vcpu_placement, vcpu_cpuset = self.reading("vcpus").vcpu()
+        cells = self.reading("cells").cells()
+        memory_kib, memory_given = self.reading("memory").memory(cells)
+        numatune, memnodes, cells = self.reading("numatune").numatune(cells, vcpu_placement)
+        max_memory_kib, max_memory_slots = self.reading("max_memory").max_memory()
+        pins = self.reading("pins").pins()
+        emulator_pin = self.reading("pins").emulator_pin()
+        memory_devices = self.reading("memory_devices").memory_devices()
+        pci_nodes = self.reading("pci_nodes").pci_nodes()
+        topology = self.reading("topology").topology()
+        hugepages = self.reading("hugepages").hugepages(arch, has_cells=bool(cells))
+        allocation = self.reading("hugepages").allocation()
+        self.reading("domain")
         extras = DomainExtras(
             vcpus_current=current,
             vcpu_cpuset=vcpu_cpuset,
-            pins=self.pins(),
-            emulator_pin=self.emulator_pin(),
+            pins=pins,
+            emulator_pin=emulator_pin,
             memnodes=memnodes,
-            memory_devices=self.memory_devices(),
-            pci_nodes=self.pci_nodes(),
+            memory_devices=memory_devices,
+            pci_nodes=pci_nodes,
             max_memory_kib=max_memory_kib,
             max_memory_slots=max_memory_slots,
-            topology=self.topology(),
+            topology=topology,
             numa_without_cells=e.NUMA.find(root) is not None and not cells,
             memory_given=memory_given,
             arch=arch,
             machine=e.OS_MACHINE.get(os_type) if os_type is not None else None,
             uuid=self.identity(e.UUID),
+            memory_allocation=allocation,
+            unreadable=frozenset(self.unreadable),
         )
         return Guest(
             path=self.doc.path,
@@ -216,7 +247,7 @@ class _Lifter:
             if numatune is not None and numatune.placement is Placement.STATIC
             else None,
             cells=cells,
-            hugepages=self.hugepages(arch, has_cells=bool(cells)),
+            hugepages=hugepages,
             domain=extras,
             positions=self.positions,
         )
@@ -465,6 +496,16 @@ class _Lifter:
             result.append(Hugepages(size, cells, (*path, "size")))
         return tuple(result)
 
+    def allocation(self) -> str | None:
+        """`<memoryBacking><allocation mode>` (None when not written)."""
+        element = e.ALLOCATION.find(self.root)
+        if element is None:
+            return None
+        mode: str | None = self.attr(element, e.ALLOCATION_MODE)
+        if mode is not None:
+            self.at(("memory_allocation",), element, e.ALLOCATION_MODE.name)
+        return mode
+
     def pins(self) -> tuple[VcpuPin, ...]:
         pins = []
         for index, element in enumerate(e.VCPUPIN.findall(self.root)):
@@ -504,7 +545,12 @@ class _Lifter:
                 node = self.text(node_element, e.MEMORY_DEVICE_NODE)
                 self.at_text((*path, "node"), node_element)
             model = e.MEMORY_DEVICE_MODEL.get(element, "") or ""
-            devices.append(MemoryDevice(model, size, node, path))
+            nodemask_element = e.MEMORY_DEVICE_NODEMASK.find(element, e.MEMORY_DEVICE)
+            nodemask = None
+            if nodemask_element is not None:
+                nodemask = self.text(nodemask_element, e.MEMORY_DEVICE_NODEMASK)
+                self.at_text((*path, "nodemask"), nodemask_element)
+            devices.append(MemoryDevice(model, size, node, path, nodemask))
         return tuple(devices)
 
     def pci_nodes(self) -> tuple[PciNodeRef, ...]:

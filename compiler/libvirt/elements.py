@@ -158,6 +158,8 @@ HUGEPAGES = Element("./memoryBacking/hugepages", children=("page",))
 PAGE = Element("./memoryBacking/hugepages/page")
 PAGE_SIZE = Attribute("./memoryBacking/hugepages/page/@size", KIB, required=True)
 PAGE_NODESET = Attribute("./memoryBacking/hugepages/page/@nodeset", CPUSET)  # read only
+ALLOCATION = Element("./memoryBacking/allocation")  # read only
+ALLOCATION_MODE = Attribute("./memoryBacking/allocation/@mode", enum("immediate", "ondemand"))
 
 VCPU = Element("./vcpu", UINT, what="maximum vcpus count")
 VCPU_PLACEMENT = Attribute("./vcpu/@placement", PLACEMENT)
@@ -237,8 +239,12 @@ CONTROLLER_TARGET = Element("./devices/controller/target", children=("node",))
 CONTROLLER_NODE = Element(
     "./devices/controller/target/node", UINT, what="PCI controller target node"
 )
-MEMORY_DEVICE = Element("./devices/memory", children=("target",))
+MEMORY_DEVICE = Element("./devices/memory", children=("source", "target"))
 MEMORY_DEVICE_MODEL = Attribute("./devices/memory/@model", STRING)
+MEMORY_DEVICE_SOURCE = Element("./devices/memory/source", children=("pagesize", "nodemask"))
+MEMORY_DEVICE_NODEMASK = Element(
+    "./devices/memory/source/nodemask", CPUSET, what="memory device nodemask"
+)
 MEMORY_DEVICE_TARGET = Element("./devices/memory/target", children=("size", "node"))
 MEMORY_DEVICE_SIZE = Element("./devices/memory/target/size", KIB, what="memory device size")
 MEMORY_DEVICE_NODE = Element("./devices/memory/target/node", UINT, what="memory device target node")

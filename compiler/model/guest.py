@@ -138,6 +138,10 @@ class MemNodeRef:
     path: JsonPath
 
 
+MEMORY_SLOT_MODELS = ("dimm", "nvdimm")
+"""Memory device models that occupy a memory slot."""
+
+
 @dataclass(frozen=True)
 class MemoryDevice:
     """A `<devices><memory>` (DIMM, NVDIMM, virtio-mem ...) and the guest node it plugs into."""
@@ -146,6 +150,14 @@ class MemoryDevice:
     size_kib: int | None
     node: int | None
     path: JsonPath
+    nodemask: frozenset[int] | None = None
+    """`<source><nodemask>`: the host nodes its memory backend is bound to."""
+
+    @property
+    def needs_slot(self) -> bool:
+        """DIMM-like devices take one of `<maxMemory slots>`; virtio-mem, virtio-pmem and
+        sgx-epc do not (libvirt's qemuDomainDefValidateMemoryHotplug)."""
+        return self.model in MEMORY_SLOT_MODELS
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,13 @@ class DomainExtras:
     machine: str | None = None
     uuid: str | None = None
     """<uuid>, lower case: with <name>, what makes two files one guest on a host."""
+    memory_allocation: str | None = None
+    """`<memoryBacking><allocation mode>`: "immediate" (QEMU preallocates guest RAM at
+    start) or "ondemand"; None when not written (QEMU allocates lazily)."""
+    unreadable: frozenset[str] = frozenset()
+    """Inputs a domain XML gives in a form libvirt refuses (VN005, VN006, VN016): the
+    parts of the guest (`Check.reads` names) that hold stand-in values. Only checks that
+    read none of them run."""
 
 
 @dataclass(frozen=True)

@@ -64,12 +64,29 @@ CheckFn = Callable[[CheckContext], Iterable[Finding]]
 AdmissionFn = Callable[[AdmissionContext], Iterable[AdmissionFinding]]
 
 
+READS = frozenset(
+    {
+        "vcpus", "memory", "cells", "numatune", "max_memory", "pins", "memory_devices",
+        "pci_nodes", "topology", "hugepages",
+    }
+)  # fmt: skip
+"""The parts of a guest a check may read (`Check.reads`), as a domain XML's reader
+names the parts it could not read (`DomainExtras.unreadable`)."""
+
+
 class Check(NamedTuple):
-    """A check over one guest (and its host, when ``needs_host``), reporting ``code``."""
+    """A check over one guest (and its host, when ``needs_host``), reporting ``code``.
+
+    ``reads``: the parts of the guest (`READS`) the check looks at. It runs on a guest
+    whose domain XML had unreadable values only when it reads none of those parts."""
 
     code: Code
     run: CheckFn
     needs_host: bool = False
+    reads: frozenset[str] = READS
+
+    def can_run(self, guest: Guest) -> bool:
+        return not (self.reads & guest.domain.unreadable)
 
     def __call__(self, ctx: CheckContext) -> Iterable[Finding]:
         return self.run(ctx)
@@ -85,11 +102,17 @@ class Admission(NamedTuple):
         return self.run(ctx)
 
 
-def check(code: Code, *, needs_host: bool = False) -> Callable[[CheckFn], Check]:
-    """``@check(codes.VN104)``: the function is the check that reports ``code``."""
+def check(
+    code: Code, *, needs_host: bool = False, reads: Iterable[str] | None = None
+) -> Callable[[CheckFn], Check]:
+    """``@check(codes.VN104, reads=("cells",))``: the function is the check that reports
+    ``code``, and looks only at those parts of the guest (default: all of them)."""
+    parts = READS if reads is None else frozenset(reads)
+    if not parts <= READS:
+        raise ValueError(f"{code.code}: unknown parts {sorted(parts - READS)}")
 
     def decorate(fn: CheckFn) -> Check:
-        return Check(code, fn, needs_host)
+        return Check(code, fn, needs_host, parts)
 
     return decorate
 

@@ -15,7 +15,7 @@ LOCAL_DISTANCE = 10
 LIBVIRT_DEFAULT_REMOTE_DISTANCE = 20
 
 
-@check(codes.VN101)
+@check(codes.VN101, reads=("cells",))
 def cell_ids_contiguous(ctx: CheckContext) -> Iterator[Finding]:
     """Guest cell ids must be exactly 0..n-1."""
     count = len(ctx.guest.cells)
@@ -29,7 +29,7 @@ def cell_ids_contiguous(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN102)
+@check(codes.VN102, reads=("cells",))
 def cell_id_duplicate(ctx: CheckContext) -> Iterator[Finding]:
     """Two guest cells have the same id."""
     seen: dict[int, int] = {}
@@ -44,7 +44,7 @@ def cell_id_duplicate(ctx: CheckContext) -> Iterator[Finding]:
             seen[cell.id] = cell.index
 
 
-@check(codes.VN103)
+@check(codes.VN103, reads=("cells", "vcpus"))
 def cell_vcpu_out_of_range(ctx: CheckContext) -> Iterator[Finding]:
     """A cell names a vCPU id that the guest does not have."""
     vcpus = ctx.guest.vcpus
@@ -60,7 +60,7 @@ def cell_vcpu_out_of_range(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN104)
+@check(codes.VN104, reads=("cells",))
 def cell_vcpu_overlap(ctx: CheckContext) -> Iterator[Finding]:
     """A vCPU is in two guest cells."""
     cells = ctx.guest.cells
@@ -76,7 +76,7 @@ def cell_vcpu_overlap(ctx: CheckContext) -> Iterator[Finding]:
                 )
 
 
-@check(codes.VN105)
+@check(codes.VN105, reads=("cells", "vcpus"))
 def vcpu_not_in_any_cell(ctx: CheckContext) -> Iterator[Finding]:
     """Some vCPUs are in no guest cell."""
     if not ctx.guest.cells:
@@ -92,7 +92,7 @@ def vcpu_not_in_any_cell(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@check(codes.VN106)
+@check(codes.VN106, reads=("cells", "memory", "memory_devices"))
 def cell_memory_sum(ctx: CheckContext) -> Iterator[Finding]:
     """The cells' memory (and memory devices) do not add up to the guest's memory."""
     guest = ctx.guest
@@ -119,7 +119,7 @@ def _exact_kib(kib: int) -> str:
     return f"{kib} KiB"
 
 
-@check(codes.VN107)
+@check(codes.VN107, reads=("cells",))
 def cell_memory_zero(ctx: CheckContext) -> Iterator[Finding]:
     """A guest cell has no memory."""
     for cell in ctx.guest.cells:
@@ -131,20 +131,27 @@ def cell_memory_zero(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN108)
+@check(codes.VN108, reads=("cells", "vcpus"))
 def more_cells_than_vcpus(ctx: CheckContext) -> Iterator[Finding]:
-    """The guest has more NUMA cells than vCPUs."""
-    count = len(ctx.guest.cells)
-    if count > ctx.guest.vcpus:
+    """More guest cells are given vCPUs than the guest has vCPUs.
+
+    Memory-only cells (no cpus) are legal and do not count, so this fires only beside
+    VN103 or VN104, and adds what they cannot say: no renumbering of the cells' vCPUs
+    fixes it."""
+    vcpus = ctx.guest.vcpus
+    with_cpus = [cell for cell in ctx.guest.cells if cell.cpus]
+    if len(with_cpus) > vcpus:
+        extra = len(with_cpus) - vcpus
         yield Finding(
-            f"{count} NUMA cells but only {ctx.guest.vcpus} vCPUs: "
-            f"{count - ctx.guest.vcpus} cell(s) cannot have CPUs",
+            f"{len(with_cpus)} NUMA cells have vCPUs but the guest has only {vcpus}: "
+            "no numbering gives each of them a vCPU of its own",
             ("cells",),
-            hint="memory-only cells need libvirt >= 6.6.0; otherwise use fewer cells",
+            hint=f"raise vcpus to {len(with_cpus)}, or drop cpus from {extra} cell(s) to make "
+            "them memory-only (libvirt >= 6.6.0)",
         )
 
 
-@check(codes.VN109)
+@check(codes.VN109, reads=("cells",))
 def distance_invalid(ctx: CheckContext) -> Iterator[Finding]:
     """A guest distance value is out of range, local distance is not 10, or a remote one is 10."""
     for cell in ctx.guest.cells:
@@ -165,7 +172,7 @@ def distance_invalid(ctx: CheckContext) -> Iterator[Finding]:
                 )
 
 
-@check(codes.VN110)
+@check(codes.VN110, reads=("cells",))
 def distance_asymmetric(ctx: CheckContext) -> Iterator[Finding]:
     """Two cells give different distances to each other."""
     by_id = {cell.id: cell for cell in ctx.guest.cells}
@@ -184,7 +191,7 @@ def distance_asymmetric(ctx: CheckContext) -> Iterator[Finding]:
                 )
 
 
-@check(codes.VN111)
+@check(codes.VN111, reads=("cells",))
 def distance_incomplete(ctx: CheckContext) -> Iterator[Finding]:
     """Distances are given for some pairs of cells but not all."""
     cells = ctx.guest.cells
@@ -204,7 +211,7 @@ def distance_incomplete(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN112)
+@check(codes.VN112, reads=("cells",))
 def distance_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
     """A distance names a guest cell that does not exist."""
     ids = {cell.id for cell in ctx.guest.cells}
@@ -219,7 +226,7 @@ def distance_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
                 )
 
 
-@check(codes.VN120)
+@check(codes.VN120, reads=("cells", "memory", "hugepages"))
 def memory_not_hugepage_multiple(ctx: CheckContext) -> Iterator[Finding]:
     """Guest memory (each cell's, or the total without cells) is not a multiple of the huge page size."""
     guest = ctx.guest
@@ -246,7 +253,7 @@ LIBVIRT_MAX_MEMORY_KIB = (2**63 - 1) // 1024
 CELL_ALIGNMENT_KIB = 1024
 
 
-@check(codes.VN121)
+@check(codes.VN121, reads=("cells",))
 def cell_memory_overflow(ctx: CheckContext) -> Iterator[Finding]:
     """A guest cell is so large that libvirt's 1 MiB alignment overflows its size limit."""
     for cell in ctx.guest.cells:

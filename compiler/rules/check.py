@@ -24,6 +24,8 @@ def run_checks(guest: Guest, host: HostTopology | None) -> list[Diagnostic]:
     context = CheckContext(guest, host)
     diagnostics: list[Diagnostic] = []
     for check in applicable_checks(context.has_host_cells):
+        if not check.can_run(guest):
+            continue  # it would read a value libvirt refuses (already reported)
         diagnostics.extend(_locate(guest, check.code, finding) for finding in check(context))
     return sorted(diagnostics, key=Diagnostic.sort_key)
 
@@ -60,6 +62,10 @@ def run_admission(
     for it. So a host with one guest is not admitted at all (a pre-commit run on one file
     skips the max-flow module). ``load``: the capacity model's layout of these guests,
     when the caller already has it."""
+    readable = [guest for guest in guests if not guest.domain.unreadable]
+    if len(readable) != len(guests):
+        # a domain with values libvirt refuses holds stand-ins for them: admit without it
+        guests, load = readable, None
     if not host.cells or len(guests) < 2:
         return []
     if load is None:

@@ -19,7 +19,7 @@ from vnuma.sizes import format_kib
 HOTPLUG_WITHOUT_CELLS_ARCHES = ("ppc64", "ppc64le", "s390x")
 
 
-@check(codes.VN401)
+@check(codes.VN401, reads=("pins", "vcpus"))
 def vcpupin_beyond_max(ctx: CheckContext) -> Iterator[Finding]:
     """A `<vcpupin>` names a vCPU the guest does not have; libvirt drops it."""
     guest = ctx.guest
@@ -33,7 +33,7 @@ def vcpupin_beyond_max(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN402)
+@check(codes.VN402, reads=("pins",))
 def vcpupin_duplicate(ctx: CheckContext) -> Iterator[Finding]:
     """Two `<vcpupin>` elements pin the same vCPU."""
     seen: set[int] = set()
@@ -47,7 +47,7 @@ def vcpupin_duplicate(ctx: CheckContext) -> Iterator[Finding]:
         seen.add(pin.vcpu)
 
 
-@check(codes.VN403)
+@check(codes.VN403, reads=("pins",))
 def emulatorpin_overlaps_dedicated(ctx: CheckContext) -> Iterator[Finding]:
     """The emulator threads are pinned onto host CPUs that vCPUs own exclusively."""
     emulator = ctx.guest.domain.emulator_pin
@@ -80,7 +80,7 @@ def _memory_nodes(guest: Guest, cell: GuestCell | None) -> frozenset[int] | None
     return nodeset
 
 
-@check(codes.VN404, needs_host=True)
+@check(codes.VN404, needs_host=True, reads=("pins", "cells", "numatune"))
 def vcpu_pinned_off_cell_nodes(ctx: CheckContext) -> Iterator[Finding]:
     """A vCPU is pinned to host CPUs outside the host nodes that hold its cell's memory."""
     host, guest = ctx.host, ctx.guest
@@ -107,7 +107,7 @@ def vcpu_pinned_off_cell_nodes(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN405, needs_host=True)
+@check(codes.VN405, needs_host=True, reads=("pins", "vcpus"))
 def pin_to_missing_host_cpu(ctx: CheckContext) -> Iterator[Finding]:
     """A vCPU, emulator or `<vcpu cpuset>` pin names host CPUs the host does not have."""
     host, guest = ctx.host, ctx.guest
@@ -133,7 +133,7 @@ def pin_to_missing_host_cpu(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN406)
+@check(codes.VN406, reads=("memory_devices", "cells"))
 def memory_device_node_missing(ctx: CheckContext) -> Iterator[Finding]:
     """A memory device targets a guest NUMA node that does not exist."""
     cells = ctx.guest.cells
@@ -153,7 +153,7 @@ def memory_device_node_missing(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@check(codes.VN407)
+@check(codes.VN407, reads=("max_memory", "memory_devices", "cells"))
 def memory_hotplug_without_cells(ctx: CheckContext) -> Iterator[Finding]:
     """Memory hotplug (`<maxMemory>` or memory devices) without guest NUMA cells."""
     guest = ctx.guest
@@ -178,7 +178,7 @@ def memory_hotplug_without_cells(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@check(codes.VN408)
+@check(codes.VN408, reads=("topology", "vcpus"))
 def topology_vcpu_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     """`<cpu><topology>` (or an intent's `cpu.topology`) does not multiply out to the vCPUs."""
     topology, vcpus = ctx.guest.domain.topology, ctx.guest.vcpus
@@ -192,7 +192,7 @@ def topology_vcpu_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     )
 
 
-@check(codes.VN409)
+@check(codes.VN409, reads=("vcpus",))
 def vcpu_current_above_max(ctx: CheckContext) -> Iterator[Finding]:
     """`<vcpu current>` is larger than the maximum."""
     current = ctx.guest.domain.vcpus_current
@@ -204,7 +204,7 @@ def vcpu_current_above_max(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@check(codes.VN410)
+@check(codes.VN410, reads=("hugepages", "cells"))
 def hugepage_nodeset_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
     """A huge page `nodeset` names a guest cell that does not exist."""
     count = len(ctx.guest.cells)
@@ -226,7 +226,7 @@ def hugepage_nodeset_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN411)
+@check(codes.VN411, reads=("hugepages",))
 def hugepage_nodesets_overlap(ctx: CheckContext) -> Iterator[Finding]:
     """Two huge page sizes claim the same guest cell, or two sizes have no nodeset."""
     pages = ctx.guest.hugepages
@@ -247,7 +247,7 @@ def hugepage_nodesets_overlap(ctx: CheckContext) -> Iterator[Finding]:
                 )
 
 
-@check(codes.VN412)
+@check(codes.VN412, reads=("cells", "numatune"))
 def memnode_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
     """A `<memnode>` names a guest cell that does not exist, or there are no cells."""
     guest = ctx.guest
@@ -279,7 +279,7 @@ def memnode_unknown_cell(ctx: CheckContext) -> Iterator[Finding]:
         seen.add(ref.cellid)
 
 
-@check(codes.VN413)
+@check(codes.VN413, reads=("cells",))
 def numa_without_cells(ctx: CheckContext) -> Iterator[Finding]:
     """`<cpu><numa>` has no `<cell>`."""
     if ctx.guest.domain.numa_without_cells:
@@ -290,26 +290,28 @@ def numa_without_cells(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@check(codes.VN414)
+@check(codes.VN414, reads=("max_memory", "cells", "memory", "memory_devices"))
 def memory_devices_exceed_max_memory(ctx: CheckContext) -> Iterator[Finding]:
     """Initial memory plus memory devices exceed `<maxMemory>`."""
     guest = ctx.guest
     limit = guest.domain.max_memory_kib
     if limit is None:
         return
-    initial = sum(c.memory_kib for c in guest.cells) if guest.cells else guest.memory_kib
     devices = sum(d.size_kib or 0 for d in guest.domain.memory_devices)
+    # libvirt's initial memory: the cells' sum; without cells, <memory> minus the devices
+    # (<memory> is the total then), so the test is the total against maxMemory
+    initial = sum(c.memory_kib for c in guest.cells) if guest.cells else guest.memory_kib - devices
     if initial + devices > limit:
         with_devices = f" plus {format_kib(devices)} of memory devices" if devices else ""
         yield Finding(
-            f"initial memory {format_kib(initial)}{with_devices} exceeds maxMemory "
+            f"initial memory {format_kib(max(initial, 0))}{with_devices} exceeds maxMemory "
             f"{format_kib(limit)}",
             ("max_memory",),
             hint=f"raise <maxMemory> to at least {format_kib(initial + devices)}",
         )
 
 
-@check(codes.VN415)
+@check(codes.VN415, reads=("topology", "vcpus"))
 def vcpu_hotplug_granularity(ctx: CheckContext) -> Iterator[Finding]:
     """On pSeries, the online vCPU count is not a multiple of the threads per core."""
     extras = ctx.guest.domain
@@ -329,7 +331,7 @@ def vcpu_hotplug_granularity(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@check(codes.VN416)
+@check(codes.VN416, reads=("pci_nodes", "cells"))
 def pci_controller_numa_node(ctx: CheckContext) -> Iterator[Finding]:
     """A PCI controller is placed on a guest NUMA node that does not exist, or is the root bus."""
     cells = len(ctx.guest.cells)
@@ -349,6 +351,42 @@ def pci_controller_numa_node(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+@check(codes.VN417, reads=("max_memory", "memory_devices"))
+def memory_device_slots_exceeded(ctx: CheckContext) -> Iterator[Finding]:
+    """More DIMM or NVDIMM devices than `<maxMemory slots>`."""
+    extras = ctx.guest.domain
+    if extras.max_memory_kib is None:
+        return  # VN407: memory devices need <maxMemory> first
+    slotted = [device for device in extras.memory_devices if device.needs_slot]
+    slots = extras.max_memory_slots or 0
+    if len(slotted) > slots:
+        yield Finding(
+            f"count of memory devices requiring memory slots '{len(slotted)}' exceeds slots "
+            f"count '{slots}'",
+            ("max_memory",),
+            hint=f"set <maxMemory slots='{len(slotted)}'> or more (each dimm and nvdimm takes "
+            "a slot; virtio-mem and virtio-pmem take none), or remove devices",
+        )
+
+
+@check(codes.VN418, reads=("memory", "cells", "memory_devices"))
+def memory_devices_exceed_memory(ctx: CheckContext) -> Iterator[Finding]:
+    """Without guest cells, the memory devices are larger than the guest's `<memory>`."""
+    guest = ctx.guest
+    if guest.cells or not guest.domain.memory_given:
+        return  # with cells libvirt recomputes <memory> (VN106)
+    devices = sum(d.size_kib or 0 for d in guest.domain.memory_devices)
+    if devices > guest.memory_kib:
+        yield Finding(
+            f"Total size of memory devices exceeds the total memory size: "
+            f"{format_kib(devices)} of devices, <memory> is {format_kib(guest.memory_kib)}",
+            ("memory",),
+            hint="<memory> is initial memory plus the devices: set "
+            f"{guest.language.set_memory(guest.memory_kib + devices, '')} if "
+            f"{format_kib(guest.memory_kib)} was meant as initial memory",
+        )
+
+
 CHECKS = (
     vcpupin_beyond_max,
     vcpupin_duplicate,
@@ -366,4 +404,6 @@ CHECKS = (
     memory_devices_exceed_max_memory,
     vcpu_hotplug_granularity,
     pci_controller_numa_node,
+    memory_device_slots_exceeded,
+    memory_devices_exceed_memory,
 )

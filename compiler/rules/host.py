@@ -55,12 +55,17 @@ def _labels(group: list[Binding]) -> str:
     )
 
 
-@check(codes.VN201, needs_host=True)
+@check(codes.VN201, needs_host=True, reads=("numatune", "cells", "memory_devices"))
 def host_node_missing(ctx: CheckContext) -> Iterator[Finding]:
     """A nodeset or a cell's host_nodes names a NUMA node the host does not have."""
     host = ctx.host
     assert host is not None
-    for nodes, path in _named_nodes(ctx.guest):
+    named = list(_named_nodes(ctx.guest)) + [
+        (device.nodemask, (*device.path, "nodemask"))
+        for device in ctx.guest.domain.memory_devices
+        if device.nodemask is not None
+    ]
+    for nodes, path in named:
         for node in sorted(nodes - host.node_ids):
             yield Finding(
                 f"NUMA node {node} is unavailable: the host has node(s) "
@@ -87,6 +92,20 @@ def cell_on_cpuless_node(ctx: CheckContext) -> Iterator[Finding]:
                 hint="every memory access will be remote; bind to a node with CPUs, or make this a "
                 "memory-only guest cell",
             )
+
+
+def _when_it_fails(guest: Guest) -> str:
+    """When a strict binding that does not fit fails: at start with preallocation, else
+    later (QEMU allocates guest RAM lazily)."""
+    if guest.domain.memory_allocation == "immediate":
+        return (
+            ": with <allocation mode='immediate'/> QEMU preallocates it and the guest fails to "
+            'start ("Insufficient free host memory pages available to allocate guest RAM")'
+        )
+    return (
+        ": QEMU allocates lazily, so the guest starts and is OOM-killed once it touches more "
+        "than the nodes have"
+    )
 
 
 def _capacity_hint(host: HostTopology, nodes: frozenset[int]) -> str:
@@ -116,7 +135,8 @@ def cell_exceeds_node_memory(ctx: CheckContext) -> Iterator[Finding]:
         if have is not None and need > have:
             yield Finding(
                 f"{_labels(group)} {format_kib(need)} bound to host node(s) "
-                f"{format_cpuset(first.nodes)}, which have {format_kib(have)}",
+                f"{format_cpuset(first.nodes)}, which have {format_kib(have)}"
+                f"{_when_it_fails(guest)}",
                 first.path,
                 hint=_capacity_hint(host, first.nodes),
             )
@@ -140,13 +160,13 @@ def guest_exceeds_nodeset_memory(ctx: CheckContext) -> Iterator[Finding]:
     if have is not None and need > have:
         yield Finding(
             f"the guest needs {format_kib(need)} bound to host node(s) "
-            f"{format_cpuset(nodes)}, which have {format_kib(have)}",
+            f"{format_cpuset(nodes)}, which have {format_kib(have)}{_when_it_fails(guest)}",
             ("numatune", "nodeset") if guest.numatune and guest.numatune.nodeset else ("memory",),
             hint=_capacity_hint(host, nodes),
         )
 
 
-@check(codes.VN205, needs_host=True)
+@check(codes.VN205, needs_host=True, reads=("hugepages",))
 def hugepage_size_unavailable(ctx: CheckContext) -> Iterator[Finding]:
     """The huge page size does not exist on the host."""
     host = ctx.host
@@ -159,8 +179,22 @@ def hugepage_size_unavailable(ctx: CheckContext) -> Iterator[Finding]:
             f"the host has no {format_kib(pages.size_kib)} pages",
             pages.path,
             hint=f'libvirt: "Unable to find any usable hugetlbfs mount for {pages.size_kib} KiB"; '
-            f"host page sizes: {', '.join(format_kib(s) for s in sizes) or 'none listed'}",
+            f"host page sizes: {', '.join(format_kib(s) for s in sizes) or 'none listed'}"
+            + _mount_note(pages.size_kib, sizes),
         )
+
+
+def _mount_note(wanted: int, sizes: list[int]) -> str:
+    """The mount libvirt needs for the host size closest below ``wanted`` (else above)."""
+    huge = [size for size in sizes if size > 4]
+    if not huge:
+        return ""
+    below = [size for size in huge if size <= wanted]
+    size = max(below) if below else min(huge)
+    return (
+        f"; use one and mount hugetlbfs for it before the guest starts, e.g. "
+        f"{hugetlbfs_mount(size)}"
+    )
 
 
 @check(codes.VN206, needs_host=True)
@@ -225,8 +259,15 @@ def _pool_hint(nodes: frozenset[int], size_kib: int, short: int) -> str:
     return (
         f"{short} more {format_kib(size_kib)} page(s) needed on node(s) {format_cpuset(nodes)}: raise "
         f"/sys/devices/system/node/nodeN/hugepages/hugepages-{size_kib}kB/nr_hugepages, bind more nodes "
-        "or shrink the guest"
+        f"or shrink the guest; libvirt also needs {hugetlbfs_mount(size_kib)} before it starts "
+        f'("Unable to find any usable hugetlbfs mount for {size_kib} KiB")'
     )
+
+
+def hugetlbfs_mount(size_kib: int) -> str:
+    """The mount a page size needs: `/dev/hugepages` serves only the default size."""
+    size = format_kib(size_kib).replace(" ", "").replace("iB", "")
+    return f"`mount -t hugetlbfs -o pagesize={size} hugetlbfs /dev/hugepages{size}`"
 
 
 @check(codes.VN209, needs_host=True)

@@ -10,7 +10,7 @@ from vnuma.model.guest import MemMode
 from vnuma.rules.base import CheckContext, Finding, check
 
 
-@check(codes.VN113)
+@check(codes.VN113, reads=("cells", "numatune"))
 def restrictive_mode_mismatch(ctx: CheckContext) -> Iterator[Finding]:
     """`restrictive` is used in the guest-wide mode or in a cell's mode, but not in both."""
     guest = ctx.guest
@@ -36,7 +36,7 @@ def restrictive_mode_mismatch(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN114)
+@check(codes.VN114, reads=("cells", "numatune"))
 def binding_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
     """Cells are bound to host nodes while numatune placement is auto."""
     if not ctx.guest.auto_placement:
@@ -51,7 +51,7 @@ def binding_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN115)
+@check(codes.VN115, reads=("cells", "numatune"))
 def preferred_multiple_nodes(ctx: CheckContext) -> Iterator[Finding]:
     """`preferred` names several host nodes."""
     guest = ctx.guest
@@ -66,7 +66,7 @@ def preferred_multiple_nodes(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN116)
+@check(codes.VN116, reads=("numatune",))
 def nodeset_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
     """`numatune` has both a nodeset and `placement: auto`."""
     numatune = ctx.guest.numatune
@@ -79,7 +79,7 @@ def nodeset_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@check(codes.VN117)
+@check(codes.VN117, reads=("cells", "numatune"))
 def cell_binding_outside_nodeset(ctx: CheckContext) -> Iterator[Finding]:
     """A cell binds host nodes outside the explicit numatune nodeset."""
     numatune = ctx.guest.numatune
@@ -97,7 +97,7 @@ def cell_binding_outside_nodeset(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
-@check(codes.VN118)
+@check(codes.VN118, reads=("numatune",))
 def numatune_without_nodeset(ctx: CheckContext) -> Iterator[Finding]:
     """`numatune` has static placement but no host nodes to bind to."""
     guest = ctx.guest
@@ -116,7 +116,7 @@ def numatune_without_nodeset(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-@check(codes.VN119)
+@check(codes.VN119, reads=("cells", "numatune"))
 def cell_mode_without_host_nodes(ctx: CheckContext) -> Iterator[Finding]:
     """A cell sets a memory `mode` but no `host_nodes`."""
     for cell in ctx.guest.cells:
@@ -129,6 +129,18 @@ def cell_mode_without_host_nodes(ctx: CheckContext) -> Iterator[Finding]:
             )
 
 
+@check(codes.VN122, reads=("numatune",))
+def auto_placement_needs_numad(ctx: CheckContext) -> Iterator[Finding]:
+    """Automatic NUMA placement asks numad for the host nodes when the guest starts."""
+    if ctx.guest.auto_placement:
+        yield Finding(
+            "placement auto: libvirt asks numad for the host nodes at start",
+            ("numatune", "placement"),  # else <numatune> or <vcpu placement>, as located
+            hint='install and run numad on the host, or libvirt fails at start with "Failed to '
+            'query numad for the advisory nodeset"; or bind a static nodeset',
+        )
+
+
 CHECKS = (
     restrictive_mode_mismatch,
     binding_with_auto_placement,
@@ -137,4 +149,5 @@ CHECKS = (
     cell_binding_outside_nodeset,
     numatune_without_nodeset,
     cell_mode_without_host_nodes,
+    auto_placement_needs_numad,
 )
