@@ -113,10 +113,12 @@ class Capacity:
     """Cores whose every thread is usable."""
     has_cpus: bool
 
-    @property
-    def weight(self) -> int:
-        """Memory left: small-page memory plus the huge page pools, in KiB."""
-        return self.memory_kib + sum(size * count for size, count in self.pages.items())
+    def weight(self, spec: IntentSpec) -> int:
+        """Memory left of the guest's kind, in KiB: the pool of its huge page size for a
+        huge-page guest, else small-page memory."""
+        if spec.page_kib is not None:
+            return self.pages.get(spec.page_kib, 0) * spec.page_kib
+        return self.memory_kib
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ class Taken:
     cpus: frozenset[int] = frozenset()
     memory: tuple[tuple[int, int], ...] = ()
     pages: tuple[tuple[tuple[int, int], int], ...] = ()
+    emulator: frozenset[int] = frozenset()
+    """CPUs its emulator threads are pinned to: dedicated vCPUs avoid them."""
 
 
 def taken_by(xml: str, mode: str) -> Taken:
@@ -148,7 +152,11 @@ def taken_by(xml: str, mode: str) -> Taken:
             pages[(where, size)] = pages.get((where, size), 0) + -(-kib // size)
         elif mode in ("strict", "restrictive"):
             memory[where] = memory.get(where, 0) + kib
-    return Taken(frozenset(cpus), tuple(memory.items()), tuple(pages.items()))
+    emulator = root.find("cputune/emulatorpin")
+    emulator_cpus = parse_cpuset(emulator.get("cpuset")) if emulator is not None else set()
+    return Taken(
+        frozenset(cpus), tuple(memory.items()), tuple(pages.items()), frozenset(emulator_cpus)
+    )
 
 
 def capacities(host: HostSpec, spec: IntentSpec, taken: Taken = Taken()) -> dict[int, Capacity]:
@@ -176,6 +184,8 @@ def capacities(host: HostSpec, spec: IntentSpec, taken: Taken = Taken()) -> dict
         memory = max(max(small - spec.reserve_kib, 0) - held_memory.get(node.id, 0), 0)
         pages = {size: max(pools[node.id][size], 0) for size, _ in node.pools}
         usable = node.cpu_ids - spec.reserved - taken.cpus
+        if spec.pinning == "dedicated":
+            usable -= taken.emulator
         cores = tuple(core for core in node.cores() if set(core) <= usable)
         out[node.id] = Capacity(memory, pages, usable, cores, bool(node.cpus))
     return out
@@ -280,7 +290,7 @@ def brute_force(host: HostSpec, spec: IntentSpec, taken: Taken = Taken()) -> Ver
     for chosen in sets:
         everyone = [*chosen, *fixed]
         cost = sum(host.distance(a, b) + host.distance(b, a) for a, b in combinations(everyone, 2))
-        key = (cost, -sum(caps[n].weight for n in chosen), chosen)
+        key = (cost, -sum(caps[n].weight(spec) for n in chosen), chosen)
         best = key if best is None or key < best else best
     return Verdict(cells, True, bool(sets), fixed_ok, best, auto, fixed)
 
@@ -330,7 +340,7 @@ def check_against_brute_force(
         cost, neg_weight, best_nodes = verdict.best
         assert result.distance == cost // 2, "not the least summed distance"
         caps = capacities(host, spec, taken)
-        weight = sum(caps[n].weight for n in chosen)  # type: ignore[index]
+        weight = sum(caps[n].weight(spec) for n in chosen)  # type: ignore[index]
         assert weight == -neg_weight, "least distance, but not the most memory left"
         assert tuple(sorted(chosen)) == best_nodes, "equal cost and memory, not the lowest ids"
     return result
@@ -575,8 +585,13 @@ def check_cells(xml: str, host: HostSpec, spec: IntentSpec, verdict: Verdict) ->
     assert sorted(node) == list(range(len(cells))), "a cell without <memnode>"
     assert all(len(nodes) == 1 for nodes in node.values())
     memory = root.find("numatune/memory")
-    assert memory is not None and memory.get("mode") == spec.mode
-    assert parse_cpuset(memory.get("nodeset")) == set().union(*node.values())
+    union = set().union(*node.values())
+    if spec.mode == "preferred" and len(union) > 1:
+        # every cell prefers its own node; no guest-wide multi-node preferred (VN115)
+        assert memory is None, "a guest-wide preferred <memory> over several nodes"
+    else:
+        assert memory is not None and memory.get("mode") == spec.mode
+        assert parse_cpuset(memory.get("nodeset")) == union
     if len(cells) < 2 or not verdict.auto:
         return  # distances are mirrored when placement chose nodes
     for cell in cells:

@@ -98,7 +98,15 @@ def conflict_view(tmp_path: Path) -> HostView:
     """Both guests placed as if alone: the second one's pins land on the first one's CPUs."""
     host = _host("epyc-nps4.xml")
     first = place(_intent(INTENTS / "auto-epyc-isolate.yaml"), host).guest
-    second = place(_small_epyc_guest(tmp_path), host).guest
+    # alone, small-page cells go to socket 1 (the most small-page memory left): pin them
+    # among the first guest's nodes 0-3 so that they collide
+    small = _small_epyc_guest(tmp_path)
+    second = place(
+        replace(
+            small, cpu=replace(small.cpu, reserved=frozenset([*range(32, 64), *range(96, 128)]))
+        ),
+        host,
+    ).guest
     assert first is not None and second is not None
     problem = make_diagnostic("VN501", "host CPUs 8-11 pinned by hpc-auto and hpc-small", "a.xml")
     return build_view(host, [first, second], diagnostics=[problem])

@@ -38,11 +38,18 @@ class NodeState:
 
 
 def node_states(
-    host: HostTopology, reserved: frozenset[int], reserve_kib: int, occupied: Sequence[Guest]
+    host: HostTopology,
+    reserved: frozenset[int],
+    reserve_kib: int,
+    occupied: Sequence[Guest],
+    *,
+    dedicated: bool = False,
 ) -> dict[int, NodeState]:
     """What each node can still give: the capacity model's placeable memory and pools,
     less what the ``occupied`` guests hold (laid out by the same max-flow admission
-    uses), and its CPUs less ``reserved`` and the occupied guests' dedicated pins."""
+    uses), and its CPUs less ``reserved`` and the occupied guests' dedicated pins. For
+    ``dedicated`` vCPUs, the CPUs the occupied guests' emulator threads are pinned to
+    are taken too (a dedicated vCPU must not share its CPU with another guest's QEMU)."""
     from vnuma.model.capacity import held_on_nodes
 
     taken_cpus = {
@@ -52,6 +59,13 @@ def node_states(
         if pin.dedicated
         for cpu in pin.cpuset
     }
+    if dedicated:
+        taken_cpus |= {
+            cpu
+            for guest in occupied
+            if guest.domain.emulator_pin
+            for cpu in guest.domain.emulator_pin
+        }
     states = {cell.id: _node_state(cell, reserved | taken_cpus, reserve_kib) for cell in host.cells}
     if occupied:
         memory = {node: state.memory_kib for node, state in states.items()}
@@ -206,3 +220,38 @@ def perfect_matching(
         return False
 
     return all(augment(need.index, set()) for need in needs)
+
+
+def hall_violator(
+    needs: Sequence[CellNeed], compatible: dict[int, list[int]]
+) -> tuple[list[CellNeed], list[int]] | None:
+    """When the cells cannot all get distinct nodes: a set of cells and the fewer nodes
+    they all fit on (Hall's condition fails there), found from a maximum matching: an
+    unmatched cell and every cell and node reachable from it by alternating paths."""
+    owner: dict[int, int] = {}
+    by_index = {need.index: need for need in needs}
+
+    def augment(index: int, seen: set[int]) -> bool:
+        for node in compatible[index]:
+            if node in seen:
+                continue
+            seen.add(node)
+            if node not in owner or augment(owner[node], seen):
+                owner[node] = index
+                return True
+        return False
+
+    unmatched = [need for need in needs if not augment(need.index, set())]
+    if not unmatched:
+        return None
+    cells, nodes = {unmatched[0].index}, set()
+    frontier = [unmatched[0].index]
+    while frontier:
+        index = frontier.pop()
+        for node in compatible[index]:
+            if node not in nodes:
+                nodes.add(node)
+                if node in owner and owner[node] not in cells:
+                    cells.add(owner[node])
+                    frontier.append(owner[node])
+    return [by_index[i] for i in sorted(cells)], sorted(nodes)

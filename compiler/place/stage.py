@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import combinations
 
 from vnuma.codes import make_diagnostic
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import Diagnostic, JsonPath, Severity
+from vnuma.emit.plan import writes_guest_wide_memory
 from vnuma.model.guest import Guest, GuestCell, MemMode, Pinning, ThreadPolicy
 from vnuma.model.host import HostTopology
 from vnuma.model.intent import Intent, NumaTuneIntent
@@ -32,6 +34,7 @@ from vnuma.place.cpus import CpuPlacement
 from vnuma.place.nodes import (
     CellNeed,
     grouped_reasons,
+    hall_violator,
     match_cells,
     node_states,
     shortfall,
@@ -85,10 +88,17 @@ class _Placement(CpuPlacement):
         numatune = intent.numatune
         self.binds = intent.memory_mode.binds
         self.states = node_states(
-            host, intent.cpu.reserved, numatune.reserve_kib if numatune else 0, occupied
+            host,
+            intent.cpu.reserved,
+            numatune.reserve_kib if numatune else 0,
+            occupied,
+            dedicated=intent.cpu.pinning is Pinning.DEDICATED,
         )
         self.used: set[int] = set()
         self.whole_guest_nodes: frozenset[int] | None = None
+        self.bound_by_placement = False
+        """A dedicated guest without cells or nodeset: placement chose and bound its nodes."""
+        self._preferred_fits: bool | None = None
         self._distances: dict[tuple[int, int], int] = {}
 
     # reporting
@@ -148,12 +158,16 @@ class _Placement(CpuPlacement):
         if self.failed:
             return self.result
         emulator = self.emulator(resolved, pins)
+        if self.bound_by_placement and resolved.cpu.topology is None:
+            resolved = replace(resolved, cpu=replace(resolved.cpu, topology_auto=True))
         topology = self.topology(resolved, pins)
         if self.failed:
             return self.result
-        self.result.guest = resolve(
-            resolved, pins=tuple(pins), emulator_pin=emulator, topology=topology
-        )
+        guest = resolve(resolved, pins=tuple(pins), emulator_pin=emulator, topology=topology)
+        if guest.numatune is not None and not writes_guest_wide_memory(guest):
+            # what the emit stage writes: memnodes only (see writes_guest_wide_memory)
+            guest = replace(guest, numatune=replace(guest.numatune, guest_wide=False))
+        self.result.guest = guest
         self.result.nodes = tuple(
             min(cell.host_nodes) for cell in cells if cell.host_nodes and len(cell.host_nodes) == 1
         )
@@ -243,8 +257,12 @@ class _Placement(CpuPlacement):
         intent = self.intent
         nodeset_auto = intent.numatune is not None and intent.numatune.nodeset_auto
         if not cells:
+            if nodeset_auto and intent.memory_mode is MemMode.INTERLEAVE:
+                return self.assign_interleave()
             if nodeset_auto:
                 return self.assign_without_cells()
+            if self.dedicated_unbound():
+                return self.bind_dedicated_guest()
             return cells
         auto = [
             c
@@ -284,10 +302,14 @@ class _Placement(CpuPlacement):
             return None
         usable = sorted({n for nodes in compatible.values() for n in nodes})
         if len(needs) > len(usable):
+            others = [n for n in candidates if n not in usable]
+            why = f": {self.why_not(needs, others)}" if others else ""
+            taken = f"; node(s) {format_cpuset(frozenset(fixed))} hold fixed cells" if fixed else ""
             self.fail(
                 "VN603",
-                f"{len(needs)} guest cells need distinct host nodes, only {len(usable)} "
-                f"node(s) can take any of them ({format_cpuset(frozenset(usable))})",
+                f"{len(needs)} guest cells need distinct host nodes, only {len(usable)} of the "
+                f"host's {len(self.states)} node(s) can take any of them "
+                f"({format_cpuset(frozenset(usable)) or 'none'}){why}{taken}",
                 ("cells",),
                 hint=self.alternative_hint(len(usable)),
             )
@@ -297,7 +319,7 @@ class _Placement(CpuPlacement):
             self.fail(
                 "VN604",
                 f"no set of {len(needs)} distinct host nodes fits all {len(needs)} cells together "
-                "(each fits somewhere alone)",
+                f"(each fits somewhere alone): {self.crowded(needs, candidates, compatible)}",
                 ("cells",),
                 hint=self.alternative_hint(len(needs) - 1),
             )
@@ -352,20 +374,55 @@ class _Placement(CpuPlacement):
     def misfit(self, need: CellNeed, node: int) -> str | None:
         return shortfall(need, self.states[node], self.intent, self.binds)
 
+    def why_not(self, needs: Sequence[CellNeed], nodes: Sequence[int]) -> str:
+        """What each of ``needs`` lacks on each of ``nodes``, one group per distinct text."""
+        texts: dict[str, list[int]] = {}
+        for need in needs:
+            text = grouped_reasons({n: self.misfit(need, n) for n in nodes})
+            texts.setdefault(text, []).append(need.cell_id)
+        if len(texts) == 1:
+            return next(iter(texts))
+        return "; ".join(f"{_cells_label(ids)}: {text}" for text, ids in texts.items())
+
+    def crowded(
+        self, needs: list[CellNeed], candidates: list[int], compatible: dict[int, list[int]]
+    ) -> str:
+        """Hall's condition where it fails: these cells fit only on fewer nodes, and why
+        they fit nowhere else."""
+        found = hall_violator(needs, compatible)
+        if found is None:  # cannot happen: the solver is exact
+            return "no matching of cells onto distinct nodes"
+        cells, nodes = found
+        text = (
+            f"{_cells_label([c.cell_id for c in cells])} fit only on node(s) "
+            f"{format_cpuset(frozenset(nodes)) or 'none'} ({len(nodes)} node(s) for "
+            f"{len(cells)} cells)"
+        )
+        others = [n for n in candidates if n not in nodes]
+        if others:
+            text += f"; elsewhere: {self.why_not(cells, others)}"
+        return text
+
+    def preferred_fits(self) -> bool:
+        """A trial placement of the intent with `mode: preferred` places (the hint is
+        only given when it is true)."""
+        if not self.hints or not self.binds:
+            return False
+        if self._preferred_fits is None:
+            trial = replace(
+                self.intent,
+                numatune=replace(self.intent.numatune or NumaTuneIntent(), mode=MemMode.PREFERRED),
+            )
+            self._preferred_fits = place(trial, self.host, self.occupied, hints=False).ok
+        return self._preferred_fits
+
     def no_node_fits(self, need: CellNeed, candidates: list[int]) -> None:
         detail = grouped_reasons({n: self.misfit(need, n) for n in candidates})
         hint = None
         if self.intent.cell_count is not None:
             more = range(self.intent.cell_count + 1, len(self.states) + 1)
             hint = self.fitting_count(more)
-        if (
-            hint is None
-            and self.binds
-            and any(
-                shortfall(need, self.states[n], self.intent, binds=False) is None
-                for n in candidates
-            )
-        ):
+        if hint is None and self.preferred_fits():
             hint = "fits with mode: preferred (memory may then come from other nodes)"
         threads_only = self.intent.cpu.threads is ThreadPolicy.REQUIRE and all(
             "sibling" in (self.misfit(need, n) or "sibling") for n in candidates
@@ -403,13 +460,8 @@ class _Placement(CpuPlacement):
             hint = self.fitting_count(range(min(nodes, self.intent.cell_count - 1), 0, -1))
             if hint is not None:
                 return hint
-        if self.binds and self.hints:
-            trial = replace(
-                self.intent,
-                numatune=replace(self.intent.numatune or NumaTuneIntent(), mode=MemMode.PREFERRED),
-            )
-            if place(trial, self.host, self.occupied, hints=False).ok:
-                return "fits with mode: preferred"
+        if self.preferred_fits():
+            return "fits with mode: preferred"
         return "use fewer or smaller cells, or another host (`vnuma fit` compares hosts)"
 
     def solve(
@@ -441,15 +493,20 @@ class _Placement(CpuPlacement):
             k=len(needs),
             fixed=fixed,
             distance=self.distance,
-            weight=lambda n: (
-                self.states[n].memory_kib
-                + sum(size * count for size, count in self.states[n].pages.items())
-            ),
+            weight=self.memory_left,
             signature=compat_signature,
             feasible=feasible,
             possible=None if all(compatible[n.index] == usable for n in needs) else possible,
         )
         return choose(problem)
+
+    def memory_left(self, node: int) -> int:
+        """What the node leaves of the guest's kind of memory (the "most memory left"
+        tie-break): its pool of the guest's page size for a huge-page guest, else its
+        small-page memory (pools are not memory a small-page cell can use)."""
+        state = self.states[node]
+        page = _page(self.intent)
+        return state.pages.get(page, 0) * page if page else state.memory_kib
 
     def distance(self, a: int, b: int) -> int:
         key = (a, b)
@@ -479,8 +536,10 @@ class _Placement(CpuPlacement):
             for c in cells
         )
 
-    def assign_without_cells(self) -> tuple[GuestCell, ...] | None:
-        """`nodeset: auto` without cells: the fewest, closest nodes that hold the guest."""
+    def assign_without_cells(self, *, required: bool = True) -> tuple[GuestCell, ...] | None:
+        """`nodeset: auto` without cells: the fewest, closest nodes that hold the guest.
+        Not ``required`` (a dedicated guest that asked for no binding): when none hold
+        it, it stays unbound, as written."""
         intent = self.intent
         whole = CellNeed(0, 0, intent.vcpus, intent.memory_kib, _page(intent))
         candidates = sorted(n for n, s in self.states.items() if s.has_cpus or whole.vcpus == 0)
@@ -491,7 +550,7 @@ class _Placement(CpuPlacement):
                     k=k,
                     fixed=(),
                     distance=self.distance,
-                    weight=lambda n: self.states[n].memory_kib,
+                    weight=self.memory_left,
                     signature=lambda n: self.states[n].signature(),
                     feasible=lambda chosen: self.aggregate_fits(whole, chosen),
                 )
@@ -504,14 +563,140 @@ class _Placement(CpuPlacement):
                     f"(fewest nodes that hold it, then least distance {choice.cost // 2})"
                 )
                 return ()
+        if not required:
+            self.note(
+                f"the guest fits no set of host nodes ({self.aggregate_shortfall(whole, candidates)}): "
+                "its memory is left unbound and its vCPUs may use every node"
+            )
+            return ()
         self.fail(
             "VN602",
             f"the guest ({intent.vcpus} vCPUs, {format_kib(intent.memory_kib)}) does not fit the "
-            "host even on all its nodes",
+            f"host even on all its nodes: {self.aggregate_shortfall(whole, candidates)}",
             ("memory",),
-            hint="fits with mode: preferred" if self.binds else "use a larger host",
+            hint="fits with mode: preferred" if self.preferred_fits() else "use a larger host",
         )
         return None
+
+    def aggregate_shortfall(self, whole: CellNeed, candidates: list[int]) -> str:
+        """Which resource all the candidate nodes together lack, and by how much."""
+        nodes = [self.states[n] for n in candidates]
+        where = f"node(s) {format_cpuset(frozenset(candidates)) or 'none'}"
+        parts = []
+        if whole.page_kib is not None:
+            pages = -(-whole.memory_kib // whole.page_kib)
+            have = sum(s.pages.get(whole.page_kib, 0) for s in nodes)
+            if self.binds and have < pages:
+                parts.append(
+                    f"needs {pages} x {format_kib(whole.page_kib)} pages, {where} have {have} "
+                    f"(short by {pages - have})"
+                )
+        elif self.binds:
+            have = sum(s.memory_kib for s in nodes)
+            if have < whole.memory_kib:
+                parts.append(
+                    f"needs {format_kib(whole.memory_kib)}, {where} have {format_kib(have)} "
+                    f"(short by {format_kib(whole.memory_kib - have)})"
+                )
+        policy = self.intent.cpu
+        if policy.pinning is Pinning.DEDICATED:
+            isolate = policy.threads is ThreadPolicy.ISOLATE
+            have = sum(len(s.cores) if isolate else len(s.cpus) for s in nodes)
+            if have < whole.vcpus:
+                what = "whole free cores (threads: isolate)" if isolate else "dedicated CPUs"
+                parts.append(f"needs {whole.vcpus} {what}, {where} have {have} free")
+        return "; ".join(parts) or f"{where} cannot hold it"
+
+    def dedicated_unbound(self) -> bool:
+        """Dedicated pinning, no cells, and no host nodes written for the memory."""
+        intent = self.intent
+        numatune = intent.numatune
+        return (
+            intent.cpu.pinning is Pinning.DEDICATED
+            and intent.cell_count is None
+            and not intent.cells
+            and not intent.auto_placement
+            and (numatune is None or numatune.nodeset is None)
+            and intent.memory_mode is not MemMode.PREFERRED
+        )
+
+    def bind_dedicated_guest(self) -> tuple[GuestCell, ...] | None:
+        """A dedicated guest without cells or nodeset stays on one node when it fits there
+        (its memory bound there), else on the fewest closest nodes that hold its vCPUs and
+        memory (its memory bound to them); without a written numatune the mode is strict."""
+        before = self.whole_guest_nodes
+        result = self.assign_without_cells(required=False)
+        if self.whole_guest_nodes is not None and self.whole_guest_nodes != before:
+            self.bound_by_placement = True
+            nodes = self.whole_guest_nodes
+            self.note(
+                f"dedicated vCPUs without cells: vCPUs pinned and memory bound "
+                f"({self.intent.memory_mode.value}) to host node(s) {format_cpuset(nodes)}"
+                + (" (the guest fits one node)" if len(nodes) == 1 else "")
+                + "; guest topology follows the pins"
+            )
+        return result
+
+    def assign_interleave(self) -> tuple[GuestCell, ...] | None:
+        """`interleave` with `nodeset: auto` and no cells: interleaving is for bandwidth,
+        so spread over every node of one socket that holds the guest; else over the
+        fewest whole sockets that hold it (least summed distance, then most memory left,
+        then lowest ids); else over every node with CPUs. "Holds" counts memory (the
+        pools for a huge-page guest) and dedicated CPUs."""
+        whole = CellNeed(0, 0, self.intent.vcpus, self.intent.memory_kib, _page(self.intent))
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for node in sorted(self.states):
+            cell = self.host.cell(node)
+            if cell is None or not cell.cpus:
+                continue
+            socket = tuple(sorted(cell.sockets)) or (-1 - node,)
+            groups.setdefault(socket, []).append(node)
+        sockets = sorted(groups.values())
+        best: tuple[int, int, tuple[int, ...]] | None = None
+        for count in range(1, len(sockets) + 1):
+            for combo in combinations(sockets, count):
+                nodes = sorted(n for group in combo for n in group)
+                if not self.holds(whole, nodes):
+                    continue
+                cost = sum(
+                    self.distance(a, b) + self.distance(b, a)
+                    for i, a in enumerate(nodes)
+                    for b in nodes[i + 1 :]
+                )
+                rank = (cost, -sum(self.memory_left(n) for n in nodes), tuple(nodes))
+                if best is None or rank < best:
+                    best = rank
+            if best is not None:
+                break
+        if best is None:
+            nodes = sorted(n for group in sockets for n in group)
+            why = "no set of whole sockets holds it: every node with CPUs"
+        else:
+            nodes = list(best[2])
+            why = "every node of the fewest, closest sockets that hold it"
+            self.result.distance = best[0] // 2
+        self.whole_guest_nodes = frozenset(nodes)
+        self.note(
+            f"interleave without cells -> host node(s) {format_cpuset(self.whole_guest_nodes)} "
+            f"({why})"
+        )
+        return ()
+
+    def holds(self, whole: CellNeed, nodes: list[int]) -> bool:
+        """The nodes together hold the guest's memory (pools for huge pages) and CPUs."""
+        states = [self.states[n] for n in nodes]
+        if whole.page_kib is not None:
+            pages = -(-whole.memory_kib // whole.page_kib)
+            if sum(s.pages.get(whole.page_kib, 0) for s in states) < pages:
+                return False
+        elif sum(s.memory_kib for s in states) < whole.memory_kib:
+            return False
+        policy = self.intent.cpu
+        if policy.pinning is Pinning.DEDICATED:
+            isolate = policy.threads is ThreadPolicy.ISOLATE
+            have = sum(len(s.cores) if isolate else len(s.cpus) for s in states)
+            return have >= whole.vcpus
+        return True
 
     def fewest_nodes(self, whole: CellNeed, candidates: list[int]) -> int:
         """A lower bound on how many nodes can hold the guest: the roomiest k must suffice
@@ -555,12 +740,21 @@ class _Placement(CpuPlacement):
 
     def resolved_numatune(self, cells: tuple[GuestCell, ...]) -> NumaTuneIntent | None:
         numatune = self.intent.numatune
+        if self.bound_by_placement:
+            return replace(numatune or NumaTuneIntent(), nodeset=self.whole_guest_nodes)
         if numatune is None or not numatune.nodeset_auto:
             return numatune
         chosen = self.whole_guest_nodes
+        if chosen is None and all(c.host_nodes for c in cells):
+            # the guest-wide nodeset is the cells' union, derived as for a written intent
+            return replace(numatune, nodeset_auto=False)
         if chosen is None:
             chosen = frozenset(n for c in cells if c.host_nodes for n in c.host_nodes)
         return replace(numatune, nodeset=chosen, nodeset_auto=False)
+
+
+def _cells_label(ids: Sequence[int]) -> str:
+    return f"cells {format_cpuset(frozenset(ids))}" if len(ids) > 1 else f"cell {ids[0]}"
 
 
 def _page(intent: Intent) -> int | None:
