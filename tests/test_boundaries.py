@@ -125,8 +125,8 @@ def one_cell(memory: str, nodes: str = "0", extra: str = "", vcpus: int = 2) -> 
 
 @pytest.mark.parametrize(
     ("memory", "expected"),
-    [("12GiB", []), ("12289MiB", ["VN203"])],
-    ids=["exactly-full", "one-MiB-over"],
+    [("12GiB", []), ("12582913KiB", ["VN203"]), ("12289MiB", ["VN203"])],
+    ids=["exactly-full", "one-KiB-over", "one-MiB-over"],
 )
 def test_cell_memory_boundary(compile_codes, memory, expected) -> None:
     assert compile_codes(one_cell(memory)) == expected
@@ -529,6 +529,16 @@ def test_free_memory_is_checked_for_every_binding_group(compile_codes, box) -> N
     )
     assert compile_codes(intent.format(total="8GiB", second="4GiB"), host) == ["VN209"]
     assert compile_codes(intent.format(total="6GiB", second="2GiB"), host) == []
+
+
+def test_the_free_memory_finding_names_the_cell_and_the_amounts(run_cli, write, box) -> None:
+    host = box("live.xml", free_kib={0: 8 * GIB, 1: 2 * GIB})
+    intent = write("guest.yaml", one_cell("4GiB", nodes="1"))
+    result = run_cli("compile", intent, "--host", host)
+    assert (
+        "VN209 guest cell 0 needs 4 GiB bound to host node(s) 1, which have 2 GiB free "
+        "(of 12 GiB)" in result.err
+    ), result.err
 
 
 def test_vcpus_of_every_bound_cell_are_counted_against_its_nodes(compile_codes) -> None:
