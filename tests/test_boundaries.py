@@ -594,3 +594,112 @@ def test_the_guest_wide_free_pages_hint_says_how_many_are_short(run_cli, write, 
     result = run_cli("compile", intent, "--host", host)
     assert "VN210 the guest needs 4 x 1 GiB pages, the host's pools have 2 free" in result.err
     assert "hint: 2 more free 1 GiB page(s) needed on node(s) 0-1" in result.err, result.err
+
+
+def test_require_without_cells_needs_a_sibling_pair_per_two_vcpus(compile_codes) -> None:
+    """cpu.reserved leaves one whole pair and a single CPU on each node (free CPUs 6, free
+    pairs 2): 4 vCPUs sit on the two pairs, 6 cannot all sit on pairs (VN607)."""
+    intent = (
+        "version: 1\nvcpus: {vcpus}\nmemory: 4GiB\n"
+        'numatune: {{mode: strict, nodeset: "0-1"}}\n'
+        'cpu: {{pinning: dedicated, threads: require, reserved: "2,6"}}\n'
+    )
+    assert compile_codes(intent.format(vcpus=4)) == []
+    assert compile_codes(intent.format(vcpus=6)) == ["VN607"]
+
+
+# --- a CPU-less node, and a node with no pool of the guest's page size ---------------------
+
+CXL = Path(__file__).parent.parent / "samples" / "hosts" / "cxl-memory-node.xml"
+
+
+@pytest.fixture
+def cxl_without_node2_pool(write) -> Path:
+    """samples/hosts/cxl-memory-node.xml (nodes 0-1 with CPUs and 8 x 1 GiB pages each,
+    node 2 CPU-less) with node 2's 1 GiB pool left out of the snapshot entirely."""
+    text = CXL.read_text(encoding="utf-8")
+    cell2 = text.index("<cell id='2'>")
+    pool = "<pages unit='KiB' size='1048576'>0</pages>"
+    at = text.index(pool, cell2)
+    return write("hosts/cxl.xml", text[:at] + text[at + len(pool) :])
+
+
+def test_cpu_less_binding_is_found_after_a_memory_only_cell(compile_codes) -> None:
+    """VN202: a memory-only cell on the CPU-less node is fine and does not end the check."""
+    intent = (
+        "version: 1\nvcpus: 4\nmemory: 8GiB\n"
+        'numatune: {{mode: strict, nodeset: "0-2"}}\ncells:\n'
+        '  - {{memory: 4GiB, host_nodes: "2"}}\n'
+        '  - {{cpus: "0-3", memory: 4GiB, host_nodes: "{second}"}}\n'
+    )
+    assert compile_codes(intent.format(second="2"), CXL) == ["VN202"]
+    assert compile_codes(intent.format(second="0"), CXL) == []
+
+
+def test_a_node_without_the_pool_adds_no_pages(compile_codes, cxl_without_node2_pool) -> None:
+    """VN206 against nodes 1-2: node 1's 8 pages, node 2 has no 1 GiB pool at all."""
+    intent = (
+        "version: 1\nvcpus: 2\nmemory: {memory}\nhugepages: {{size: 1GiB}}\n"
+        'numatune: {{mode: strict, nodeset: "1-2"}}\n'
+    )
+    assert compile_codes(intent.format(memory="8GiB"), cxl_without_node2_pool) == []
+    assert compile_codes(intent.format(memory="9GiB"), cxl_without_node2_pool) == ["VN206"]
+
+
+def test_guests_together_get_no_pages_from_a_node_without_the_pool(
+    run_cli, write, cxl_without_node2_pool
+) -> None:
+    """VN503: 5 + 4 pages bound to nodes 1-2, where only node 1 has a pool (8 pages)."""
+    text = (
+        "version: 1\nname: {name}\nvcpus: 2\nmemory: {memory}\nhugepages: {{size: 1GiB}}\n"
+        'numatune: {{mode: strict, nodeset: "1-2"}}\n'
+    )
+    write("vms/a.yaml", text.format(name="a", memory="5GiB"))
+    write("vms/b.yaml", text.format(name="b", memory="4GiB"))
+    result = run_cli("lint", write("vms/.keep", "").parent, "--host", cxl_without_node2_pool)
+    assert codes(result) == ["VN503", "VN503"], result.out
+    write("vms/b.yaml", text.format(name="b", memory="3GiB"))
+    result = run_cli("lint", write("vms/.keep", "").parent, "--host", cxl_without_node2_pool)
+    assert codes(result) == [], result.out
+
+
+SMT4_HOST = (
+    "<capabilities><host><cpu><arch>ppc64le</arch>"
+    "<topology sockets='1' dies='1' cores='2' threads='4'/>"
+    "<pages unit='KiB' size='64'/></cpu><topology><cells num='1'>"
+    "<cell id='0'><memory unit='KiB'>16777216</memory>"
+    "<pages unit='KiB' size='64'>262144</pages>"
+    "<distances><sibling id='0' value='10'/></distances><cpus num='8'>"
+    + "".join(
+        f"<cpu id='{c}' socket_id='0' die_id='0' core_id='{c // 4}' "
+        f"siblings='{c // 4 * 4}-{c // 4 * 4 + 3}'/>"
+        for c in range(8)
+    )
+    + "</cpus></cell></cells></topology></host></capabilities>\n"
+)
+
+
+def test_guest_thread_pairs_sit_on_two_threads_of_an_smt4_core(run_cli, write) -> None:
+    """POWER-style SMT4: a sibling pair is two threads of one core, not the whole core."""
+    host = write("hosts/smt4.xml", SMT4_HOST)
+    intent = write(
+        "guest.yaml",
+        'version: 1\nvcpus: 4\nmemory: 4GiB\nnumatune: {mode: strict, nodeset: "0"}\n'
+        "cpu: {pinning: dedicated}\n",
+    )
+    result = run_cli("compile", intent, "--host", host)
+    assert result.code == 0, result.err
+    pins = re.findall(r"<vcpupin vcpu=\"(\d)\" cpuset=\"(\d)\"/>", result.out)
+    assert pins == [("0", "0"), ("1", "1"), ("2", "4"), ("3", "5")], result.out
+
+
+def test_no_pin_group_is_made_when_the_cells_hold_every_vcpu(run_cli, write, box) -> None:
+    intent = write(
+        "guest.yaml",
+        "version: 1\nvcpus: 2\nmemory: 4GiB\ncpu: {pinning: node}\ncells:\n"
+        '  - {cpus: "0-1", memory: 4GiB, host_nodes: "0"}\n',
+    )
+    result = run_cli("compile", intent, "--host", box(), "--explain")
+    assert result.code == 0, result.err
+    assert "cell 0: vCPUs 0-1 float over host CPUs 0-3" in result.err, result.err
+    assert "the guest:" not in result.err, result.err
