@@ -1733,6 +1733,38 @@ the devices instead; VN106 reports that.)
 Make `<memory>` the initial memory plus every device's size.""",
 )
 
+VN419 = Code(
+    "VN419",
+    "memory-device-slot-beyond-slots",
+    Severity.ERROR,
+    """\
+A DIMM or NVDIMM's `<address slot>` is not below `<maxMemory slots>`.
+
+## What it checks
+A memory device that takes a memory slot (models `dimm` and `nvdimm`) and gives an
+`<address type='dimm' slot='N'/>` names a slot below `slots` of `<maxMemory>`
+(slots are numbered from 0; `slots` is 0 when left out).
+
+## Why
+libvirt's QEMU driver refuses the domain at define time (and again at start):
+"memory device slot 'N' exceeds slots count 'M'". VN417 counts the devices; a
+device can fit the count and still name a slot past it.
+
+## Example
+```xml
+<maxMemory slots='2' unit='GiB'>32</maxMemory>
+...
+<memory model='dimm'>
+  <target><size unit='GiB'>1</size><node>0</node></target>
+  <address type='dimm' slot='2'/>
+</memory>
+```
+
+## Fix
+Use a free slot below `slots`, raise `slots` above the slot number, or drop the
+`<address>` and let libvirt assign one.""",
+)
+
 # --- Whole-host admission (all guests of a host together) ---------------------------------------
 
 VN501 = Code(
@@ -1861,6 +1893,66 @@ vms/hv01/db01-new.yaml   name: db01
 
 ## Fix
 Rename one of the guests, give the copies one `<uuid>`, or map one to another host.""",
+)
+
+VN506 = Code(
+    "VN506",
+    "emulator-on-dedicated-cpu",
+    Severity.WARNING,
+    """\
+A guest's emulator threads are pinned onto a host CPU another guest's vCPU is dedicated to.
+
+## What it checks
+Across all guests mapped to the host, no `<emulatorpin>` CPU of one guest is the
+single-CPU `<vcpupin>` target of a vCPU of another guest.
+
+## Why
+A dedicated vCPU is meant to own its host CPU. The other guest's QEMU threads (I/O,
+migration, the main loop) then time-share it, and the vCPU gets the latency spikes
+it was pinned to avoid. libvirt and QEMU accept it (libvirt checks nothing across
+domains), so it shows only as jitter. `vnuma compile` keeps the emulator threads off
+other guests' dedicated CPUs; hand-written or older domains may not.
+
+## Example
+```xml
+<!-- vms/hv01/db01.xml -->  <vcpupin vcpu='0' cpuset='4'/>
+<!-- vms/hv01/web01.xml --> <emulatorpin cpuset='4-5'/>
+```
+
+## Fix
+Pin the emulator threads to housekeeping CPUs no guest's vCPU is dedicated to (or
+`cpu.emulator: auto`).""",
+)
+
+VN507 = Code(
+    "VN507",
+    "isolated-core-shared",
+    Severity.WARNING,
+    """\
+Another guest's dedicated vCPU or emulator threads are pinned onto an idle sibling of a core an isolated guest holds whole.
+
+## What it checks
+A guest placed with `cpu.threads: isolate` gets each vCPU a whole host core: the
+pinned thread, and its sibling threads held idle (shown as held by `vnuma show`).
+Across all guests mapped to the host, no other guest's single-CPU `<vcpupin>` or
+`<emulatorpin>` CPU is one of those held siblings. A domain XML cannot say
+isolate: a domain holds only the CPUs of its dedicated pins (VN501, VN506).
+
+## Why
+`isolate` is asked for so that no other thread shares the core's execution units
+and caches (SMT siblings compete for them). A vCPU or QEMU thread of another guest
+on the sibling takes that away without any error: libvirt and QEMU accept it, and
+the CPU itself is not time-shared, so this is a warning.
+
+## Example
+```
+vms/hv01/rt01.yaml   cpu: {pinning: dedicated, threads: isolate}   # vCPU 0 -> CPU 2, CPU 34 held
+vms/hv01/web01.xml   <vcpupin vcpu='0' cpuset='34'/>
+```
+
+## Fix
+Pin the other guest to CPUs of cores no isolated guest holds (`vnuma compile
+--occupied` chooses them), or compile the isolated guest beside it.""",
 )
 
 # --- Placement (auto host nodes, cells: N, CPU pinning) -----------------------------------------
@@ -2155,11 +2247,14 @@ ALL: tuple[Code, ...] = (
     VN416,
     VN417,
     VN418,
+    VN419,
     VN501,
     VN502,
     VN503,
     VN504,
     VN505,
+    VN506,
+    VN507,
     VN601,
     VN602,
     VN603,

@@ -113,6 +113,13 @@ def dimm(size_gib: int, node: int) -> str:
     )
 
 
+def dimm_at(slot: int) -> str:
+    """A 1 GiB DIMM on guest node 0 at `<address type='dimm' slot=...>` (its 6th line)."""
+    return dimm(1, node=0).replace(
+        "</memory>", f"  <address type='dimm' slot='{slot}'/>\n</memory>"
+    )
+
+
 def memory_device(model: str, size_gib: int, node: int | None = None, nodemask: str = "") -> str:
     """A `<memory model=...>` device; with ``nodemask`` its `<source><nodemask>` is on the
     third line of the device, 8 spaces into the document (its text at column 19)."""
@@ -401,6 +408,23 @@ XML_NEGATIVE: list[XmlCase] = [
         50,  # `    <memnode cellid='1' mode='preferred' nodeset=`: 'preferred' ends at 40
         W,
         id="memnode",
+    ),
+    XmlCase(
+        "VN115",
+        # a memnode for every cell, and a guest-wide multi-node preferred <memory> beside
+        # them: libvirt sets it as QEMU's policy at start (line 12, nodeset at column 38)
+        dom(
+            TWO_CELLS,
+            numatune(
+                "<memory mode='preferred' nodeset='0-1'/>",
+                memnode(0, "0", "preferred"),
+                memnode(1, "1", "preferred"),
+            ),
+        ),
+        13,
+        38,
+        W,
+        id="guest-wide-beside-memnodes",
     ),
     XmlCase(
         "VN116",
@@ -717,6 +741,15 @@ XML_NEGATIVE: list[XmlCase] = [
         E,
     ),
     XmlCase(
+        "VN419",
+        # four slots (0-3), one DIMM at slot 4: VN417's count fits, the slot does not
+        # (line 18: `      <address type='dimm' slot=`, the quote at column 33)
+        dom(MAX_MEMORY, ONE_CELL, devices(dimm_at(slot=4)), memory="17"),
+        18,
+        33,
+        E,
+    ),
+    XmlCase(
         "VN418",
         # pSeries may hot-plug without cells; 4 GiB of DIMM in a 2 GiB <memory>
         dom(MAX_MEMORY, devices(memory_device("dimm", 4)), memory="2", os=PPC),
@@ -836,6 +869,24 @@ XML_POSITIVE: list[XmlCase] = [
         dom(TWO_CELLS, numatune("<memory mode='strict' nodeset='0-1'/>", memnode(0, "0"))),
     ),
     XmlCase("VN115", dom(numatune("<memory mode='preferred' nodeset='1'/>"))),
+    XmlCase(
+        "VN115",
+        # memnodes only (what vnuma writes), or a strict guest-wide <memory> beside them
+        dom(TWO_CELLS, numatune(memnode(0, "0", "preferred"), memnode(1, "1", "preferred"))),
+        id="memnodes-without-memory",
+    ),
+    XmlCase(
+        "VN115",
+        dom(
+            TWO_CELLS,
+            numatune(
+                "<memory mode='strict' nodeset='0-1'/>",
+                memnode(0, "0", "preferred"),
+                memnode(1, "1", "preferred"),
+            ),
+        ),
+        id="strict-memory-beside-preferred-memnodes",
+    ),
     XmlCase("VN116", dom(numatune("<memory mode='strict' placement='auto'/>")), expect=("VN122",)),
     XmlCase("VN122", dom(numatune("<memory mode='strict' nodeset='0'/>"))),
     XmlCase(
@@ -983,6 +1034,8 @@ XML_POSITIVE: list[XmlCase] = [
         ),
     ),
     XmlCase("VN418", dom(MAX_MEMORY, devices(memory_device("dimm", 4)), memory="6", os=PPC)),
+    # the last of four slots (0-3)
+    XmlCase("VN419", dom(MAX_MEMORY, ONE_CELL, devices(dimm_at(slot=3)), memory="17")),
 ]
 
 # VN1xx/VN2xx check rules that no domain XML can trigger (the meta-test in test_rules.py
@@ -1021,6 +1074,7 @@ XML_HINTS: dict[str, str] = {
     "VN114-from-vcpu-placement": 'libvirt: "Per-node binding is not compatible with automatic NUMA placement."; remove host_nodes or use a static nodeset',
     "VN115": "multi-node preferred needs Linux >= 5.15, QEMU >= 8.0 and libvirt >= 9.0, else only the first node is used; prefer one node or use interleave",
     "VN115-memnode": "multi-node preferred needs Linux >= 5.15, QEMU >= 8.0 and libvirt >= 9.0, else only the first node is used; prefer one node or use interleave",
+    "VN115-guest-wide-beside-memnodes": "multi-node preferred needs Linux >= 5.15, QEMU >= 8.0 and libvirt >= 9.0, else only the first node is used; prefer one node or use interleave, or drop the guest-wide <memory> (the memnodes suffice)",
     "VN116": "keep one of them: a static nodeset, or placement auto",
     "VN117": "add them to numatune.nodeset (0-1) or omit the nodeset",
     "VN118": "libvirt: \"nodeset for NUMA memory tuning must be set if 'placement' is 'static'\"; give it a nodeset (an intent may bind its cells to host nodes instead), or use placement auto",
@@ -1065,6 +1119,7 @@ XML_HINTS: dict[str, str] = {
     "VN415": 'libvirt: "vCPUs count must be a multiple of the vCPU hotplug granularity (4)"',
     "VN416": "use a guest cell 0-0",
     "VN412-no-cells-no-memory": "add <cpu><numa> cells, or use <numatune><memory> for the whole guest",
+    "VN419": "slots are numbered 0-3: use a free one, or set <maxMemory slots='5'> or more",
     "VN417": "set <maxMemory slots='2'> or more (each dimm and nvdimm takes a slot; virtio-mem and virtio-pmem take none), or remove devices",
     "VN418": "<memory> is initial memory plus the devices: set <memory unit='KiB'>6291456</memory> if 2 GiB was meant as initial memory",
     "VN416-root-bus": "remove <node> from the root controller; put devices on an expander bus instead",

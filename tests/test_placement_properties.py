@@ -476,6 +476,10 @@ def check_pins(xml: str, host: HostSpec, spec: IntentSpec) -> None:
     pins: dict[int, list[set[int]]] = {}
     for pin in root.findall("cputune/vcpupin"):
         pins.setdefault(int(pin.get("vcpu")), []).append(parse_cpuset(pin.get("cpuset")))
+    confined = root.find("vcpu").get("cpuset")
+    if confined is not None:  # <vcpu cpuset>: the CPUs of every vCPU without a <vcpupin>
+        assert not pins, "<vcpu cpuset> beside <vcpupin>s"
+        pins = {v: [parse_cpuset(confined)] for v in range(spec.vcpus)}
     emulator = root.find("cputune/emulatorpin")
     emulator_cpus = parse_cpuset(emulator.get("cpuset")) if emulator is not None else set()
     cell_node = {
@@ -705,7 +709,17 @@ def check_sequential_admission(host: HostSpec, a: IntentSpec, b: IntentSpec) -> 
         second = compile_case(directory, caps, b_intent, occupied=[guests / "a.xml"])
         note("\n".join(second.trace))
         via_intent = compile_case(directory, caps, b_intent, occupied=[a_intent])
-        assert via_intent.xml == second.xml, "--occupied a.yaml and a.xml place b differently"
+        if a.pinning == "dedicated" and a.threads == "isolate":
+            # a.yaml holds its isolated cores' idle siblings, which a.xml cannot say
+            # (a domain holds its dedicated pins only): b avoids them beside a.yaml
+            held = _held_siblings(caps, lifted)
+            if via_intent.xml is not None:
+                b_guest, _ = lift_domain(load_xml_document_text(directory, via_intent.xml))
+                assert b_guest is not None
+                used = b_guest.dedicated_cpus | (b_guest.domain.emulator_pin or frozenset())
+                assert not used & held, "b placed on a.yaml's held CPUs"
+        else:
+            assert via_intent.xml == second.xml, "--occupied a.yaml and a.xml place b differently"
         if second.xml is None:
             assert not placed.ok or check_stage_rejects(host, b), describe(second.diagnostics)
             event("second guest does not fit beside the first")
@@ -718,6 +732,20 @@ def check_sequential_admission(host: HostSpec, a: IntentSpec, b: IntentSpec) -> 
         found = [d for d in report.diagnostics if d.code in ADMISSION_CODES]
         event("both placed")
         assert not found, describe(found)
+
+
+def _held_siblings(caps: Path, guest: Guest) -> frozenset[int]:
+    from vnuma.place.nodes import isolated_siblings
+
+    topology, _ = load_host(caps, "host")
+    assert topology is not None
+    return isolated_siblings(topology, guest.dedicated_cpus)
+
+
+def load_xml_document_text(directory: Path, xml: str):  # type: ignore[no-untyped-def]
+    path = directory / "via-intent.xml"
+    path.write_text(xml, encoding="utf-8")
+    return load_xml_document(path, path.name)
 
 
 @FAST

@@ -668,6 +668,22 @@ PLACEMENT_POSITIVE = {
 }
 NEGATIVE += PLACEMENT_NEGATIVE
 POSITIVE.update(PLACEMENT_POSITIVE)
+# VN115 on the guest-wide <memory> an intent writes beside its cells' memnodes (a written
+# multi-node preferred nodeset); the near miss is the same intent without the nodeset:
+# vnuma writes memnodes only.
+PREFERRED_CELLS = y("""
+    version: 1
+    vcpus: 8
+    memory: 16GiB
+    numatune: {mode: preferred, nodeset: "0-1"}
+    cells:
+      - {cpus: "0-3", memory: 8GiB, host_nodes: "0"}
+      - {cpus: "4-7", memory: 8GiB, host_nodes: "1"}
+    """)
+NEGATIVE.append(Case("VN115", PREFERRED_CELLS, 4, 38, id="guest-wide-beside-memnodes"))
+POSITIVE["VN115-memnodes-only"] = Case(
+    "VN115", PREFERRED_CELLS.replace(', nodeset: "0-1"', ""), id="memnodes-only"
+)
 
 # The hint of each negative case's (first) finding; a case missing here must have none.
 HINTS: dict[str, str] = {
@@ -700,6 +716,7 @@ HINTS: dict[str, str] = {
     "VN113": "libvirt: \"'restrictive' mode is required in memnode element when mode is 'restrictive' in memory element\"; set the cell's mode to restrictive",
     "VN114": 'libvirt: "Per-node binding is not compatible with automatic NUMA placement."; remove host_nodes or use a static nodeset',
     "VN115": "multi-node preferred needs Linux >= 5.15, QEMU >= 8.0 and libvirt >= 9.0, else only the first node is used; prefer one node or use interleave",
+    "VN115-guest-wide-beside-memnodes": "multi-node preferred needs Linux >= 5.15, QEMU >= 8.0 and libvirt >= 9.0, else only the first node is used; prefer one node or use interleave, or drop the guest-wide <memory> (the memnodes suffice)",
     "VN116": "keep one of them: a static nodeset, or placement auto",
     "VN117": "add them to numatune.nodeset (0-1) or omit the nodeset",
     "VN118": "libvirt: \"nodeset for NUMA memory tuning must be set if 'placement' is 'static'\"; give it a nodeset (an intent may bind its cells to host nodes instead), or use placement auto",
@@ -797,6 +814,8 @@ NEGATIVE_ELSEWHERE = {
     "VN503": f"{ADMISSION_TESTS}::test_hugepage_pool_boundary",
     "VN504": f"{ADMISSION_TESTS}::test_free_memory_from_the_snapshot",
     "VN505": "tests/test_spine.py::test_two_different_guests_with_one_name_are_a_finding",
+    "VN506": "tests/test_held_cores.py::test_vn506_emulator_on_another_guests_dedicated_cpu",
+    "VN507": "tests/test_held_cores.py::test_vn507_dedicated_pin_and_emulator_on_held_cpus",
 }
 POSITIVE_ELSEWHERE = {
     "VN501": f"{ADMISSION_TESTS}::test_guests_on_different_nodes_are_admitted",
@@ -804,6 +823,8 @@ POSITIVE_ELSEWHERE = {
     "VN503": f"{ADMISSION_TESTS}::test_hugepage_pool_boundary",
     "VN504": f"{ADMISSION_TESTS}::test_guests_on_different_nodes_are_admitted",
     "VN505": "tests/test_spine.py::test_an_intent_and_its_compiled_domain_are_one_guest",
+    "VN506": "tests/test_held_cores.py::test_vn506_near_miss_emulator_beside_the_dedicated_cpu",
+    "VN507": "tests/test_held_cores.py::test_vn507_near_miss_the_other_cores_are_free",
 }
 
 

@@ -77,10 +77,14 @@ class DomainPlan:
     pins: tuple[PinPlan, ...] = ()
     emulator_pin: str | None = None
     topology: TopologyPlan | None = None
+    vcpu_cpuset: str | None = None
+    """`<vcpu cpuset>`: the host CPUs every vCPU floats over (`pinning: node`, one set)."""
 
     @property
     def has_cputune(self) -> bool:
-        return bool(self.pins) or self.emulator_pin is not None
+        """Whether the plan owns the pins: also with `<vcpu cpuset>`, so that a base
+        domain's `<vcpupin>`s, which would override it, are dropped by the merge."""
+        return bool(self.pins) or self.emulator_pin is not None or self.vcpu_cpuset is not None
 
     @property
     def has_numatune(self) -> bool:
@@ -107,6 +111,7 @@ def make_plan(guest: Guest) -> DomainPlan:
         if guest.domain.emulator_pin
         else None,
         topology=_topology(guest),
+        vcpu_cpuset=format_cpuset(guest.domain.vcpu_cpuset) if guest.domain.vcpu_cpuset else None,
     )
 
 
@@ -121,6 +126,7 @@ def plan_tree(plan: DomainPlan) -> XmlNode:
     for page in plan.hugepages:
         domain.add(e.PAGE, {e.PAGE_SIZE: page.size_kib})
     domain.set(e.VCPU, plan.vcpus).set(e.VCPU_PLACEMENT, plan.vcpu_placement)
+    domain.set(e.VCPU_CPUSET, plan.vcpu_cpuset)
     for pin in plan.pins:
         domain.add(e.VCPUPIN, {e.VCPUPIN_VCPU: pin.vcpu, e.VCPUPIN_CPUSET: pin.cpuset})
     domain.set(e.EMULATORPIN_CPUSET, plan.emulator_pin)

@@ -160,6 +160,10 @@ def _replace_pins(root: Any, generated_cputune: Any) -> None:
     for pin in (e.VCPUPIN, e.EMULATORPIN):
         for old in pin.findall(cputune, e.CPUTUNE):
             _remove(old)
+    if generated_cputune is None:  # the pins are <vcpu cpuset> now: drop an emptied <cputune>
+        if len(cputune) == 0 and not cputune.attrib:
+            _remove(cputune)
+        return
     for pin in list(generated_cputune):
         if isinstance(pin.tag, str):
             _insert(cputune, pin, e.CPUTUNE)
@@ -266,8 +270,8 @@ def _kept_vcpu_attributes(old: Any, plan: DomainPlan) -> dict[str, str]:
             current = parse_uint(value)
             if current is None or current >= plan.vcpus:
                 continue  # libvirt refuses current > maximum; current == maximum says nothing
-        if attr is e.VCPU_CPUSET and plan.vcpu_placement == "auto":
-            continue
+        if attr is e.VCPU_CPUSET and (plan.vcpu_placement == "auto" or plan.vcpu_cpuset):
+            continue  # ignored under placement auto; the plan's own set replaces it
         kept[attr.name] = value
     return kept
 

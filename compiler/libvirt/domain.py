@@ -550,7 +550,12 @@ class _Lifter:
             if nodemask_element is not None:
                 nodemask = self.text(nodemask_element, e.MEMORY_DEVICE_NODEMASK)
                 self.at_text((*path, "nodemask"), nodemask_element)
-            devices.append(MemoryDevice(model, size, node, path, nodemask))
+            address = e.MEMORY_DEVICE_ADDRESS.find(element, e.MEMORY_DEVICE)
+            slot = None
+            if address is not None and e.MEMORY_DEVICE_ADDRESS_TYPE.get(address) == "dimm":
+                slot = self.attr(address, e.MEMORY_DEVICE_ADDRESS_SLOT)
+                self.at((*path, "slot"), address, e.MEMORY_DEVICE_ADDRESS_SLOT.name)
+            devices.append(MemoryDevice(model, size, node, path, nodemask, slot))
         return tuple(devices)
 
     def pci_nodes(self) -> tuple[PciNodeRef, ...]:

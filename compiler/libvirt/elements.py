@@ -163,7 +163,7 @@ ALLOCATION_MODE = Attribute("./memoryBacking/allocation/@mode", enum("immediate"
 
 VCPU = Element("./vcpu", UINT, what="maximum vcpus count")
 VCPU_PLACEMENT = Attribute("./vcpu/@placement", PLACEMENT)
-VCPU_CPUSET = Attribute("./vcpu/@cpuset", CPUSET)  # read, and kept by the merge
+VCPU_CPUSET = Attribute("./vcpu/@cpuset", CPUSET)  # read; written for one node set, else kept
 VCPU_CURRENT = Attribute("./vcpu/@current", UINT)  # read, and kept by the merge
 
 # virDomainCputuneDefFormat
@@ -239,7 +239,7 @@ CONTROLLER_TARGET = Element("./devices/controller/target", children=("node",))
 CONTROLLER_NODE = Element(
     "./devices/controller/target/node", UINT, what="PCI controller target node"
 )
-MEMORY_DEVICE = Element("./devices/memory", children=("source", "target"))
+MEMORY_DEVICE = Element("./devices/memory", children=("source", "target", "address"))
 MEMORY_DEVICE_MODEL = Attribute("./devices/memory/@model", STRING)
 MEMORY_DEVICE_SOURCE = Element("./devices/memory/source", children=("pagesize", "nodemask"))
 MEMORY_DEVICE_NODEMASK = Element(
@@ -248,6 +248,9 @@ MEMORY_DEVICE_NODEMASK = Element(
 MEMORY_DEVICE_TARGET = Element("./devices/memory/target", children=("size", "node"))
 MEMORY_DEVICE_SIZE = Element("./devices/memory/target/size", KIB, what="memory device size")
 MEMORY_DEVICE_NODE = Element("./devices/memory/target/node", UINT, what="memory device target node")
+MEMORY_DEVICE_ADDRESS = Element("./devices/memory/address")  # read only
+MEMORY_DEVICE_ADDRESS_TYPE = Attribute("./devices/memory/address/@type", STRING)
+MEMORY_DEVICE_ADDRESS_SLOT = Attribute("./devices/memory/address/@slot", UINT)
 
 
 ELEMENTS: dict[str, Element] = {}

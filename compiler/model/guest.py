@@ -152,6 +152,8 @@ class MemoryDevice:
     path: JsonPath
     nodemask: frozenset[int] | None = None
     """`<source><nodemask>`: the host nodes its memory backend is bound to."""
+    slot: int | None = None
+    """`<address type='dimm' slot='N'>`: the memory slot it is given (0-based)."""
 
     @property
     def needs_slot(self) -> bool:
@@ -255,6 +257,11 @@ class Guest:
     """How the intent asked vCPUs to be pinned (NONE for a domain: its pins say it all)."""
     reserved_cpus: frozenset[int] = frozenset()
     """Host CPUs the intent keeps free of guests (`cpu.reserved`)."""
+    held_cpus: frozenset[int] = frozenset()
+    """Host CPUs the guest keeps to itself beyond its pins: the idle siblings of the cores
+    placement gave whole (`cpu.threads: isolate`). Set by the placement stage; a domain
+    XML cannot say isolate, so a domain's held CPUs are its dedicated pins only (empty
+    here)."""
     domain: DomainExtras = field(default_factory=DomainExtras)
     positions: PositionMap = field(default_factory=PositionMap, compare=False, repr=False)
 
@@ -269,6 +276,17 @@ class Guest:
     @property
     def uuid(self) -> str | None:
         return self.domain.uuid
+
+    @property
+    def dedicated_cpus(self) -> frozenset[int]:
+        """Host CPUs of the guest's dedicated (single-CPU) vCPU pins."""
+        return frozenset(cpu for pin in self.domain.pins if pin.dedicated for cpu in pin.cpuset)
+
+    @property
+    def kept_cpus(self) -> frozenset[int]:
+        """Host CPUs no other guest's vCPU or emulator may use: the dedicated pins and
+        the held CPUs (idle siblings of isolated cores)."""
+        return self.dedicated_cpus | self.held_cpus
 
     def page_size_of(self, cell: GuestCell | None) -> Hugepages | None:
         """The huge pages backing a cell (or the guest without cells); None for small pages.

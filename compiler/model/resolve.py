@@ -7,7 +7,10 @@ from vnuma.model.guest import (
     CpuTopology,
     DomainExtras,
     Guest,
+    GuestCell,
+    MemMode,
     NumaTune,
+    Placement,
     VcpuPin,
 )
 from vnuma.model.intent import Intent
@@ -19,13 +22,22 @@ def resolve(
     pins: tuple[VcpuPin, ...] = (),
     emulator_pin: frozenset[int] | None = None,
     topology: CpuTopology | None = None,
+    held_cpus: frozenset[int] = frozenset(),
 ) -> Guest:
     """The guest of an intent whose nodes and cells are decided (as written, or by the
-    placement stage), with the pins, emulator pin and topology placement chose."""
+    placement stage), with the pins, emulator pin, topology and held CPUs (idle
+    siblings of isolated cores) placement chose."""
     assert not intent.unresolved, intent.path
     written = intent.numatune
     numatune = (
-        NumaTune(mode=written.mode, nodeset=written.nodeset, placement=written.placement)
+        NumaTune(
+            mode=written.mode,
+            nodeset=written.nodeset,
+            placement=written.placement,
+            guest_wide=not _memnodes_only(
+                written.mode, written.nodeset, written.placement, intent.cells
+            ),
+        )
         if written is not None
         else None
     )
@@ -41,6 +53,7 @@ def resolve(
         hugepages=intent.hugepages,
         pinning=intent.cpu.pinning,
         reserved_cpus=intent.cpu.reserved,
+        held_cpus=held_cpus,
         domain=DomainExtras(
             pins=pins,
             emulator_pin=emulator_pin,
@@ -48,3 +61,20 @@ def resolve(
         ),
         positions=intent.positions,
     )
+
+
+def _memnodes_only(
+    mode: MemMode,
+    nodeset: frozenset[int] | None,
+    placement: Placement,
+    cells: tuple[GuestCell, ...],
+) -> bool:
+    """vnuma writes `<memnode>`s and no guest-wide `<memory>` for this intent: preferred,
+    no nodeset written, every cell bound, over several nodes in all (the rule of
+    `vnuma.emit.plan.writes_guest_wide_memory`, which the placement stage applies too),
+    so the guest is the one a domain XML of that output reads back as."""
+    if mode is not MemMode.PREFERRED or nodeset is not None or placement is Placement.AUTO:
+        return False
+    if not cells or not all(cell.host_nodes for cell in cells):
+        return False
+    return len({node for cell in cells for node in cell.host_nodes or ()}) > 1

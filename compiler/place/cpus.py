@@ -1,5 +1,6 @@
-"""CPU placement: `<vcpupin>` per vCPU (node or dedicated, by core and sibling),
-`<emulatorpin>` and the automatic guest topology, once cells have host nodes."""
+"""CPU placement: `<vcpupin>` per vCPU (node or dedicated, by core and sibling), or one
+`<vcpu cpuset>` when every vCPU floats over the same CPUs, `<emulatorpin>` and the
+automatic guest topology, once cells have host nodes."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from abc import ABC, abstractmethod
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import JsonPath
 from vnuma.model.guest import CpuTopology, GuestCell, Pinning, ThreadPolicy, VcpuPin
-from vnuma.model.host import HostTopology
+from vnuma.model.host import HostCPU, HostTopology
 from vnuma.model.intent import Intent
 from vnuma.place.nodes import NodeState
 
@@ -72,6 +73,28 @@ class CpuPlacement(ABC):
             else:
                 pins.extend(self.dedicated(cell, vcpus, nodes))
         return sorted(pins, key=lambda p: p.vcpu)
+
+    def confined(
+        self, intent: Intent, pins: list[VcpuPin], emulator: frozenset[int] | None
+    ) -> frozenset[int] | None:
+        """`pinning: node` with the same host CPUs for every vCPU: `<vcpu cpuset>`, libvirt's
+        way to confine all vCPUs (and, without `<emulatorpin>`, the emulator threads) to
+        one set, instead of identical `<vcpupin>`s. Sets that differ per cell stay one
+        `<vcpupin>` per vCPU: libvirt has no per-cell pin element."""
+        if intent.cpu.pinning is not Pinning.NODE or len(pins) != intent.vcpus:
+            return None
+        sets = {pin.cpuset for pin in pins}
+        if len(sets) != 1:
+            self.note(
+                "vCPU sets differ per cell: one <vcpupin> per vCPU (libvirt has no per-cell pin)"
+            )
+            return None
+        (cpus,) = sets
+        self.note(
+            f"every vCPU floats over host CPUs {format_cpuset(cpus)}: written as <vcpu cpuset>"
+            + ("" if emulator else ", which confines the emulator threads too (no <emulatorpin>)")
+        )
+        return cpus
 
     def dedicated(
         self, cell: GuestCell | None, vcpus: list[int], nodes: list[int]
@@ -202,37 +225,115 @@ class CpuPlacement(ABC):
         return None
 
     def topology(self, intent: Intent, pins: list[VcpuPin]) -> CpuTopology | None:
+        """The automatic guest topology, and the trace of what was emitted and why:
+        sockets mirror the host sockets the cells sit on (one socket per cell when the
+        cells are not laid out socket by socket), dies the host's dies when a socket's
+        cells sit on distinct dies, threads=2 only when every vCPU pair is on a sibling
+        pair."""
         policy = intent.cpu
         if policy.topology is not None:
             return policy.topology
         if not policy.topology_auto:
             return None
-        sizes = {len(c.cpus) for c in intent.cells if c.cpus}
-        cpu_cells = [c for c in intent.cells if c.cpus]
-        sockets = len(cpu_cells) if len(sizes) == 1 and cpu_cells else 1
-        threads = 2 if self.pinned_on_siblings(intent, pins) else 1
-        if intent.vcpus % (sockets * threads):
-            sockets = 1
-        if intent.vcpus % (sockets * threads):
-            threads = 1
-        cores = intent.vcpus // (sockets * threads)
-        topology = CpuTopology(sockets=sockets, dies=1, clusters=1, cores=cores, threads=threads)
-        self.note(
-            f"guest topology {topology.describe()} (one socket per cell; threads=2 only on sibling pairs)"
-        )
+        sockets, dies, why = self.sockets_and_dies(intent)
+        threads, threads_why = self.guest_threads_of(intent, pins)
+        if intent.vcpus % (sockets * dies * threads):
+            why = (
+                f"1 socket: {intent.vcpus} vCPUs do not divide into {sockets * dies} "
+                f"socket(s) x die(s) of {threads} thread(s) ({why})"
+            )
+            sockets = dies = 1
+        if intent.vcpus % threads:
+            threads, threads_why = 1, f"threads=1: {intent.vcpus} vCPUs is odd"
+        cores = intent.vcpus // (sockets * dies * threads)
+        topology = CpuTopology(sockets=sockets, dies=dies, clusters=1, cores=cores, threads=threads)
+        self.note(f"guest topology {topology.describe()} ({why}; {threads_why})")
         return topology
 
-    def pinned_on_siblings(self, intent: Intent, pins: list[VcpuPin]) -> bool:
-        if (
-            intent.cpu.pinning is not Pinning.DEDICATED
-            or intent.cpu.threads is ThreadPolicy.ISOLATE
-        ):
-            return False
+    def sockets_and_dies(self, intent: Intent) -> tuple[int, int, str]:
+        cpu_cells = sorted((c for c in intent.cells if c.cpus), key=lambda c: min(c.cpus))
+        if not cpu_cells:
+            return 1, 1, "1 socket: no cells"
+        if len(cpu_cells) == 1:
+            return 1, 1, "1 socket: one cell"
+        if len({len(c.cpus) for c in cpu_cells}) != 1:
+            return 1, 1, f"1 socket: the {len(cpu_cells)} cells have different vCPU counts"
+        per_cell = f"{len(cpu_cells)} sockets, one per cell"
+        placed = [self.socket_and_die(cell) for cell in cpu_cells]
+        if any(where is None for where in placed):
+            return len(cpu_cells), 1, per_cell
+        order = [where[0] for where in placed if where is not None]
+        groups = [s for i, s in enumerate(order) if i == 0 or order[i - 1] != s]
+        if len(groups) != len(set(groups)):
+            return len(cpu_cells), 1, per_cell + " (cells of one host socket are not consecutive)"
+        count = len(groups)
+        if len(cpu_cells) == count:
+            return count, 1, f"{count} sockets: one per host socket the cells sit on"
+        sizes = {order.count(s) for s in groups}
+        if len(sizes) != 1:
+            return len(cpu_cells), 1, per_cell + " (host sockets hold different numbers of cells)"
+        (k,) = sizes
+        dies_of = {
+            s: [where[1] for where in placed if where is not None and where[0] == s] for s in groups
+        }
+        if all(None not in ids and len(set(ids)) == k for ids in dies_of.values()):
+            return (
+                count,
+                k,
+                (
+                    f"{count} socket(s), one per host socket the cells sit on; {k} dies per "
+                    "socket, one per cell, as the host's cells sit on distinct dies"
+                ),
+            )
+        return (
+            len(cpu_cells),
+            1,
+            (
+                per_cell + f": {k} cells share a host socket whose die ids do not tell them apart, "
+                "and a guest socket (its cache) should not span guest nodes"
+            ),
+        )
+
+    def socket_and_die(self, cell: GuestCell) -> tuple[int, int | None] | None:
+        """The one host socket (and die, if one) of a cell's host nodes, else None."""
+        cpus = [cpu for n in sorted(cell.host_nodes or ()) for cpu in self._host_cpus(n)]
+        sockets = {cpu.socket_id for cpu in cpus}
+        (socket,) = sockets if len(sockets) == 1 else (None,)
+        if not cpus or socket is None:
+            return None
+        dies = {cpu.die_id for cpu in cpus}
+        return socket, dies.pop() if len(dies) == 1 else None
+
+    def _host_cpus(self, node: int) -> tuple[HostCPU, ...]:
+        cell = self.host.cell(node)
+        return cell.cpus if cell is not None else ()
+
+    def guest_threads_of(self, intent: Intent, pins: list[VcpuPin]) -> tuple[int, str]:
+        if intent.cpu.pinning is not Pinning.DEDICATED:
+            return 1, "threads=1: vCPUs are not pinned to host threads"
+        if intent.cpu.threads is ThreadPolicy.ISOLATE:
+            return 1, "threads=1: one vCPU per host core (threads: isolate)"
+        paired = self.sibling_pairs(intent, pins)
+        if paired == intent.vcpus // 2 and not intent.vcpus % 2:
+            return 2, "threads=2: every vCPU pair sits on a host sibling pair"
+        if intent.vcpus % 2:
+            return 1, (
+                f"threads=1: {intent.vcpus} vCPUs is odd, so not every vCPU is one of a "
+                f"pair ({paired} pair(s) sit on host sibling pairs)"
+            )
+        return 1, (
+            f"threads=1: {paired} of {intent.vcpus // 2} vCPU pairs sit on host sibling pairs"
+        )
+
+    def sibling_pairs(self, intent: Intent, pins: list[VcpuPin]) -> int:
+        """How many guest vCPU pairs (0-1, 2-3, ...) are pinned to two host sibling threads."""
         by_vcpu = {p.vcpu: min(p.cpuset) for p in pins if p.dedicated}
         siblings = {cpu.id: cpu.siblings for cell in self.host.cells for cpu in cell.cpus}
-        if len(by_vcpu) != intent.vcpus or intent.vcpus % 2:
-            return False
-        return all(
-            by_vcpu[v + 1] in siblings.get(by_vcpu[v], frozenset()) and by_vcpu[v + 1] != by_vcpu[v]
-            for v in range(0, intent.vcpus, 2)
+        return sum(
+            1
+            for v in range(0, intent.vcpus - 1, 2)
+            if v in by_vcpu
+            and v + 1 in by_vcpu
+            and by_vcpu[v + 1] != by_vcpu[v]
+            and by_vcpu[v + 1] in siblings.get(by_vcpu[v], frozenset())
         )

@@ -49,16 +49,12 @@ def node_states(
     less what the ``occupied`` guests hold (laid out by the same max-flow admission
     uses), and its CPUs less ``reserved`` and the occupied guests' dedicated pins. For
     ``dedicated`` vCPUs, the CPUs the occupied guests' emulator threads are pinned to
-    are taken too (a dedicated vCPU must not share its CPU with another guest's QEMU)."""
+    are taken too (a dedicated vCPU must not share its CPU with another guest's QEMU).
+    An occupied guest's held CPUs (the idle siblings of its isolated cores) are taken
+    like its dedicated pins: an isolated core is held whole."""
     from vnuma.model.capacity import held_on_nodes
 
-    taken_cpus = {
-        cpu
-        for guest in occupied
-        for pin in guest.domain.pins
-        if pin.dedicated
-        for cpu in pin.cpuset
-    }
+    taken_cpus = {cpu for guest in occupied for cpu in guest.kept_cpus}
     if dedicated:
         taken_cpus |= {
             cpu
@@ -77,6 +73,22 @@ def node_states(
             for node, count in used.items():
                 states[node].pages[size] = states[node].pages.get(size, 0) - count
     return states
+
+
+def isolated_siblings(host: HostTopology, cpus: Iterable[int]) -> frozenset[int]:
+    """The other threads of the cores of ``cpus``: what a guest given those cores whole
+    (`threads: isolate`) holds beyond its pins."""
+    pinned = frozenset(cpus)
+    by_core: dict[tuple[object, ...], set[int]] = {}
+    for cell in host.cells:  # grouped per node, as `_node_state` groups a node's cores
+        for cpu in cell.cpus:
+            by_core.setdefault((cell.id, *cpu.core_key), set()).add(cpu.id)
+    return (
+        frozenset(
+            sibling for threads in by_core.values() if threads & pinned for sibling in threads
+        )
+        - pinned
+    )
 
 
 def _node_state(cell: HostCell, unusable: frozenset[int] | set[int], reserve_kib: int) -> NodeState:

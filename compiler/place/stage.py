@@ -35,6 +35,7 @@ from vnuma.place.nodes import (
     CellNeed,
     grouped_reasons,
     hall_violator,
+    isolated_siblings,
     match_cells,
     node_states,
     shortfall,
@@ -163,7 +164,19 @@ class _Placement(CpuPlacement):
         topology = self.topology(resolved, pins)
         if self.failed:
             return self.result
-        guest = resolve(resolved, pins=tuple(pins), emulator_pin=emulator, topology=topology)
+        held = (
+            isolated_siblings(self.host, (cpu for pin in pins for cpu in pin.cpuset))
+            if resolved.cpu.pinning is Pinning.DEDICATED
+            and resolved.cpu.threads is ThreadPolicy.ISOLATE
+            else frozenset()
+        )
+        guest = resolve(
+            resolved, pins=tuple(pins), emulator_pin=emulator, topology=topology, held_cpus=held
+        )
+        confined = self.confined(resolved, pins, emulator)
+        if confined is not None:
+            # what the emit stage writes, and what lint reads back: <vcpu cpuset>, no <vcpupin>
+            guest = replace(guest, domain=replace(guest.domain, pins=(), vcpu_cpuset=confined))
         if guest.numatune is not None and not writes_guest_wide_memory(guest):
             # what the emit stage writes: memnodes only (see writes_guest_wide_memory)
             guest = replace(guest, numatune=replace(guest.numatune, guest_wide=False))

@@ -9,7 +9,7 @@ guests does not get hundreds of messages each naming hundreds of guests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from vnuma import codes
@@ -40,12 +40,7 @@ def _named(parts: list[str], separator: str) -> str:
 @admission(codes.VN501)
 def host_cpu_pinned_twice(ctx: AdmissionContext) -> Iterator[AdmissionFinding]:
     """The same host CPU is pinned exclusively by vCPUs of two guests."""
-    claims: dict[int, list[tuple[Guest, int, JsonPath]]] = {}
-    for guest in ctx.guests:
-        for pin in guest.domain.pins:
-            if pin.dedicated:
-                (cpu,) = pin.cpuset
-                claims.setdefault(cpu, []).append((guest, pin.vcpu, (*pin.path, "cpuset")))
+    claims = _dedicated_claims(ctx.guests)
     by_guests: dict[tuple[int, ...], list[int]] = {}
     for cpu, owners in sorted(claims.items()):
         guests = {id(guest) for guest, _, _ in owners}
@@ -82,6 +77,100 @@ def _first_place_per_guest(
     for guest, _, path in owners:
         places.setdefault(id(guest), (guest, path))
     return tuple(sorted(places.values(), key=lambda place: place[0].path))
+
+
+def _dedicated_claims(guests: Sequence[Guest]) -> dict[int, list[tuple[Guest, int, JsonPath]]]:
+    """Each host CPU some guest's vCPU is dedicated to: the guest, the vCPU, the pin."""
+    claims: dict[int, list[tuple[Guest, int, JsonPath]]] = {}
+    for guest in guests:
+        for pin in guest.domain.pins:
+            if pin.dedicated:
+                (cpu,) = pin.cpuset
+                claims.setdefault(cpu, []).append((guest, pin.vcpu, (*pin.path, "cpuset")))
+    return claims
+
+
+def _emulator_path(guest: Guest) -> JsonPath:
+    """Where the file pins the emulator threads: `<emulatorpin>`, or `cpu.emulator`
+    (the key placement answered; `cpu` when it was left to vnuma)."""
+    written = guest.positions
+    if ("emulator_pin",) in written.values or ("emulator_pin",) in written.keys:
+        return ("emulator_pin",)
+    return ("cpu", "emulator")
+
+
+@admission(codes.VN506)
+def emulator_on_dedicated_cpu(ctx: AdmissionContext) -> Iterator[AdmissionFinding]:
+    """A guest's emulator threads are pinned onto another guest's dedicated vCPU CPU."""
+    claims = _dedicated_claims(ctx.guests)
+    for guest in sorted(ctx.guests, key=lambda g: g.path):
+        emulator = guest.domain.emulator_pin or frozenset()
+        owners = [
+            owner
+            for cpu in sorted(emulator)
+            for owner in claims.get(cpu, ())
+            if owner[0] is not guest
+        ]
+        if not owners:
+            continue
+        cpus = frozenset(
+            cpu for cpu in emulator for owner in claims.get(cpu, ()) if owner[0] is not guest
+        )
+        yield AdmissionFinding(
+            f"emulator threads of {guest.label} pinned onto host CPU(s) {format_cpuset(cpus)}, "
+            f"dedicated to {_pin_owners(owners)}",
+            ((guest, _emulator_path(guest)), *_first_place_per_guest(owners)),
+            hint=f"pin the emulator threads of {guest.label} to CPUs no guest's vCPU is "
+            "dedicated to (`vnuma host` lists them)",
+        )
+
+
+@admission(codes.VN507)
+def isolated_core_shared(ctx: AdmissionContext) -> Iterator[AdmissionFinding]:
+    """Another guest's dedicated vCPU or emulator threads are pinned onto a CPU an
+    isolated guest holds idle (a sibling of one of its whole cores)."""
+    holders: dict[int, list[Guest]] = {}
+    for guest in ctx.guests:
+        for cpu in guest.held_cpus:
+            holders.setdefault(cpu, []).append(guest)
+    if not holders:
+        return
+    claims = _dedicated_claims(ctx.guests)
+    for holder in sorted(
+        {id(g): g for gs in holders.values() for g in gs}.values(), key=lambda g: g.path
+    ):
+        held = holder.held_cpus
+        for other in sorted(ctx.guests, key=lambda g: g.path):
+            if other is holder:
+                continue
+            pins = [
+                owner for cpu in sorted(held) for owner in claims.get(cpu, ()) if owner[0] is other
+            ]
+            emulator = held & (other.domain.emulator_pin or frozenset())
+            if not pins and not emulator:
+                continue
+            cpus = frozenset(cpu for cpu in held if any(o[0] is other for o in claims.get(cpu, ())))
+            parts = []
+            if pins:
+                vcpus = frozenset(vcpu for _, vcpu, _ in pins)
+                parts.append(
+                    f"vCPU{'s' if len(vcpus) > 1 else ''} {format_cpuset(vcpus)} of {other.label} "
+                    f"on host CPU(s) {format_cpuset(cpus)}"
+                )
+            if emulator:
+                parts.append(
+                    f"the emulator threads of {other.label} on host CPU(s) {format_cpuset(emulator)}"
+                )
+            place: JsonPath = pins[0][2] if pins else _emulator_path(other)
+            yield AdmissionFinding(
+                " and ".join(parts)
+                + f": held idle by {holder.label} (siblings of its isolated cores, threads: isolate)",
+                tuple(
+                    sorted(((holder, ("cpu", "threads")), (other, place)), key=lambda p: p[0].path)
+                ),
+                hint=f"pin {other.label} to cores no isolated guest holds (`vnuma compile "
+                "--occupied` chooses them)",
+            )
 
 
 def _shortfall_finding(
@@ -151,6 +240,8 @@ def free_memory_exceeded(ctx: AdmissionContext) -> Iterator[AdmissionFinding]:
 
 CHECKS = (
     host_cpu_pinned_twice,
+    emulator_on_dedicated_cpu,
+    isolated_core_shared,
     node_memory_overcommitted,
     hugepage_pools_overcommitted,
     free_memory_exceeded,

@@ -369,6 +369,25 @@ def memory_device_slots_exceeded(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
+@check(codes.VN419, reads=("max_memory", "memory_devices"))
+def memory_device_slot_beyond_slots(ctx: CheckContext) -> Iterator[Finding]:
+    """A DIMM or NVDIMM's `<address slot>` is not below `<maxMemory slots>`."""
+    extras = ctx.guest.domain
+    if extras.max_memory_kib is None:
+        return  # VN407: memory devices need <maxMemory> first
+    slots = extras.max_memory_slots or 0
+    for device in extras.memory_devices:
+        if device.needs_slot and device.slot is not None and device.slot >= slots:
+            yield Finding(
+                f"memory device slot '{device.slot}' exceeds slots count '{slots}'",
+                (*device.path, "slot"),
+                hint=f"slots are numbered 0-{slots - 1}: use a free one, or set "
+                f"<maxMemory slots='{device.slot + 1}'> or more"
+                if slots
+                else f"set <maxMemory slots='{device.slot + 1}'> or more",
+            )
+
+
 @check(codes.VN418, reads=("memory", "cells", "memory_devices"))
 def memory_devices_exceed_memory(ctx: CheckContext) -> Iterator[Finding]:
     """Without guest cells, the memory devices are larger than the guest's `<memory>`."""
@@ -406,4 +425,5 @@ CHECKS = (
     pci_controller_numa_node,
     memory_device_slots_exceeded,
     memory_devices_exceed_memory,
+    memory_device_slot_beyond_slots,
 )

@@ -55,15 +55,41 @@ def binding_with_auto_placement(ctx: CheckContext) -> Iterator[Finding]:
 def preferred_multiple_nodes(ctx: CheckContext) -> Iterator[Finding]:
     """`preferred` names several host nodes."""
     guest = ctx.guest
+    hint = (
+        "multi-node preferred needs Linux >= 5.15, QEMU >= 8.0 and libvirt >= 9.0, else "
+        "only the first node is used; prefer one node or use interleave"
+    )
+    inherited = False  # a cell without its own memnode takes the guest-wide nodeset
     for binding in guest.bindings():
+        inherited |= binding.cell is not None and binding.cell.host_nodes is None
         if binding.mode is MemMode.PREFERRED and len(binding.nodes) > 1:
             yield Finding(
                 f"{binding.label} prefers {len(binding.nodes)} host nodes "
                 f"({format_cpuset(binding.nodes)})",
                 binding.path,
-                hint="multi-node preferred needs Linux >= 5.15, QEMU >= 8.0 and libvirt >= 9.0, else "
-                "only the first node is used; prefer one node or use interleave",
+                hint=hint,
             )
+    # The guest-wide <memory> next to a memnode for every cell is no binding of guest
+    # memory, but libvirt still sets it as QEMU's own policy at start, and refuses it
+    # there ("NUMA memory tuning in 'preferred' mode only supports single node").
+    numatune, nodes = guest.numatune, guest.effective_nodeset
+    if (
+        guest.cells
+        and not inherited
+        and numatune is not None
+        and numatune.guest_wide
+        and not guest.auto_placement
+        and guest.memory_mode is MemMode.PREFERRED
+        and nodes is not None
+        and len(nodes) > 1
+    ):
+        yield Finding(
+            f"the guest-wide <memory> beside the cells' memnodes prefers {len(nodes)} host "
+            f'nodes ({format_cpuset(nodes)}): libvirt < 9.0 refuses it at start ("NUMA '
+            "memory tuning in 'preferred' mode only supports single node\")",
+            ("numatune", "nodeset"),
+            hint=hint + ", or drop the guest-wide <memory> (the memnodes suffice)",
+        )
 
 
 @check(codes.VN116, reads=("numatune",))

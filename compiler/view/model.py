@@ -40,6 +40,8 @@ class CpuView:
     """Guests whose vCPUs float over this CPU (node pinning, several CPUs per pin)."""
     emulator: tuple[int, ...] = ()
     """Guests whose emulator threads are pinned to (or float over) this CPU."""
+    held: tuple[int, ...] = ()
+    """Guests that hold this CPU idle: a sibling of a core given whole (`threads: isolate`)."""
 
 
 @dataclass(frozen=True)
@@ -149,9 +151,12 @@ def build_view(
     pins: dict[int, list[PinView]] = {}
     floating: dict[int, set[int]] = {}
     emulator: dict[int, set[int]] = {}
+    held: dict[int, set[int]] = {}
     reserved: set[int] = set()
     for index, guest in enumerate(guests):
         reserved |= guest.reserved_cpus
+        for cpu in guest.held_cpus:
+            held.setdefault(cpu, set()).add(index)
         for cpu in guest.domain.emulator_pin or ():
             emulator.setdefault(cpu, set()).add(index)
         for pin in guest.domain.pins:
@@ -160,10 +165,14 @@ def build_view(
             else:
                 for cpu in pin.cpuset:
                     floating.setdefault(cpu, set()).add(index)
+        unpinned = guest.vcpus > len({pin.vcpu for pin in guest.domain.pins})
+        if guest.domain.vcpu_cpuset and unpinned and not guest.auto_placement:
+            for cpu in guest.domain.vcpu_cpuset:  # <vcpu cpuset>: where vCPUs without a pin float
+                floating.setdefault(cpu, set()).add(index)
     bound, pages, cells = _memory_by_node(guests, load)
     short = _short_nodes(load)
     nodes = tuple(
-        _node_view(cell, (pins, floating, emulator), reserved, bound, pages, cells, short)
+        _node_view(cell, (pins, floating, emulator, held), reserved, bound, pages, cells, short)
         for cell in host.cells
     )
     return HostView(
@@ -247,7 +256,7 @@ def _memory_by_node(
 
 
 def _node_view(cell, users, reserved, bound, pages, cells, short) -> NodeView:  # type: ignore[no-untyped-def]
-    pins, floating, emulator = users
+    pins, floating, emulator, held = users
     memory_short, pages_short = short
     by_core: dict[tuple[int, ...], list[int]] = {}
     for cpu in cell.cpus:
@@ -260,6 +269,7 @@ def _node_view(cell, users, reserved, bound, pages, cells, short) -> NodeView:  
                 pins=tuple(pins.get(cpu, ())),
                 floating=tuple(sorted(floating.get(cpu, ()))),
                 emulator=tuple(sorted(emulator.get(cpu, ()))),
+                held=tuple(sorted(held.get(cpu, ()))),
             )
             for cpu in sorted(threads)
         )

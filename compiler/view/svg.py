@@ -416,6 +416,7 @@ def _cpu(view: HostView, cpu: CpuView, x: int, y: int) -> str:
     tip += "".join(f"; pinned: {name}" for name in names)
     tip += "".join(f"; floating: {view.guests[g].name}" for g in cpu.floating)
     tip += "".join(f"; emulator threads: {view.guests[g].name}" for g in cpu.emulator)
+    tip += "".join(f"; held idle: {view.guests[g].name} (threads: isolate)" for g in cpu.held)
     cls = "cpu reserved" if cpu.reserved else "cpu"
     fill = "url(#hatch)" if cpu.reserved else "#FFFFFF"
     rect = _tag(

@@ -86,7 +86,13 @@ def _bar(node: NodeView, colour: bool) -> str:
 def _busiest(core: tuple[CpuView, ...]) -> CpuView:
     return max(
         core,
-        key=lambda cpu: (len(cpu.pins), bool(cpu.floating), bool(cpu.emulator), cpu.reserved),
+        key=lambda cpu: (
+            len(cpu.pins),
+            bool(cpu.floating),
+            bool(cpu.emulator),
+            bool(cpu.held),
+            cpu.reserved,
+        ),
     )
 
 
@@ -103,6 +109,8 @@ def _symbol(cpu: CpuView, colour: bool) -> str:
         return _paint(_letter(cpu.floating[0]).lower(), cpu.floating[0], colour)
     if cpu.emulator:
         return _paint("+", cpu.emulator[0], colour)
+    if cpu.held:
+        return _paint("-", cpu.held[0], colour)
     return "/" if cpu.reserved else "."
 
 
@@ -121,7 +129,9 @@ _LEGEND = (
 
 
 def _legend(view: HostView, colour: bool, width: int) -> list[str]:
-    lines = wrap_items(_LEGEND, width, indent=len("legend: "), lead="legend: ", sep="  ")
+    held = any(cpu.held for node in view.nodes for cpu in node.cpus)
+    items = (*_LEGEND, "- held idle (threads: isolate)") if held else _LEGEND
+    lines = wrap_items(items, width, indent=len("legend: "), lead="legend: ", sep="  ")
     for g in view.guests:
         lead = f"  {_paint(_letter(g.index), g.index, colour)} "
         lines.extend(wrap_items(_guest_items(g), width, indent=4, lead=lead))
