@@ -704,3 +704,19 @@ def test_no_pin_group_is_made_when_the_cells_hold_every_vcpu(run_cli, write, box
     assert result.code == 0, result.err
     assert "cell 0: vCPUs 0-1 float over host CPUs 0-3" in result.err, result.err
     assert "the guest:" not in result.err, result.err
+
+
+def test_preferred_guests_pages_may_come_from_other_nodes_together(run_cli, write, box) -> None:
+    """Two guests preferring node 0 with 3 x 1 GiB pages each: 6 > node 0's pool of 4, but
+    preferred memory may come from node 1's pool, so the host admits them; bound
+    strictly, the same two overcommit node 0 (VN503)."""
+    host = box()
+    text = (
+        "version: 1\nname: {name}\nvcpus: 1\nmemory: 3GiB\nhugepages: {{size: 1GiB}}\n"
+        'numatune: {{mode: {mode}, nodeset: "0"}}\n'
+    )
+    for mode, expected in (("preferred", []), ("strict", ["VN503", "VN503"])):
+        write("vms/a.yaml", text.format(name="a", mode=mode))
+        write("vms/b.yaml", text.format(name="b", mode=mode))
+        result = run_cli("lint", write("vms/.keep", "").parent, "--host", host)
+        assert codes(result) == expected, result.out
