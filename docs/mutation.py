@@ -9,7 +9,7 @@ change each), and for each mutant, in a private copy of the checkout:
 3. if they pass, runs the whole default suite with ``-x``,
 4. records the mutant as *killed* (a test failed, or the run timed out) or *survived*.
 
-The copy holds compiler/, tests/, schemas/, templates/, samples/, docs/, bench/ and the
+The copy holds compiler/, tests/, schemas/, templates/, samples/, docs/, bench/, .ci/ and the
 top-level files, plus a ``vnuma`` symlink to the copy's compiler/; the copy's directory
 comes first on PYTHONPATH, so ``import vnuma`` resolves to the copy (checked before the
 run), not to the editable install of the checkout.
@@ -118,7 +118,7 @@ RELEVANT: dict[str, list[str]] = {
     "compiler/sizes.py": ["tests/test_boundaries.py", "tests/test_values.py"],
 }
 COPIED = [
-    "compiler", "tests", "schemas", "templates", "samples", "docs", "bench",
+    "compiler", "tests", "schemas", "templates", "samples", "docs", "bench", ".ci",
     "pyproject.toml", "README.md", ".pre-commit-hooks.yaml", ".gitignore",
 ]  # fmt: skip
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "--no-header"]
