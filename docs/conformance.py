@@ -254,7 +254,8 @@ def lint_corpus(corpus: Path) -> list[Row]:
 
 def _relative(text: str, corpus: Path) -> str:
     """No absolute paths in the report."""
-    for base, shown in ((corpus.resolve(), "<corpus>"), (REPO, "<repo>")):
+    bases = ((corpus.resolve(), "<corpus>"), (corpus.absolute(), "<corpus>"), (REPO, "<repo>"))
+    for base, shown in bases:
         text = text.replace(str(base), shown)
     return text
 
@@ -263,7 +264,9 @@ def _relative(text: str, corpus: Path) -> str:
 
 
 def _shown(path: Path) -> str:
-    return Path(os.path.relpath(path.resolve(), REPO)).as_posix()
+    # not resolved: a checkout beside a symlinked shared/ (CI's clean clone) shows the
+    # corpus as ../shared/..., the same as a checkout beside the real one
+    return Path(os.path.relpath(os.path.abspath(path), REPO)).as_posix()
 
 
 def _code(text: str) -> str:
