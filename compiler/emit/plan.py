@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vnuma.cpusets import format_cpuset
-from vnuma.model.guest import Guest, GuestCell, MemMode
+from vnuma.model.guest import Guest, GuestCell
 
 if TYPE_CHECKING:
     from vnuma.emit.tree import XmlNode
@@ -186,33 +186,13 @@ def _topology(guest: Guest) -> TopologyPlan | None:
 
 
 def writes_guest_wide_memory(guest: Guest) -> bool:
-    """Whether the guest gets a `<numatune><memory>` element.
-
-    Not when every cell has its own `<memnode>`, the nodeset is only their union (no
-    nodeset was written) and the mode is `preferred` over several nodes: each cell's
-    memory already prefers its node, and a guest-wide multi-node `preferred` is what
-    libvirt < 9.0 or a libnuma without numa_set_preferred_many refuses at start ("NUMA
-    memory tuning in 'preferred' mode only supports single node", VN115). libvirt
-    accepts memnodes without `<memory>` (its test numatune-memnode-no-memory); QEMU's
-    own allocations then follow the default (local) policy, which is what preferring
-    each cell's node means. strict, interleave and restrictive keep `<memory>` over
-    the union (restrictive memnodes need a restrictive `<memory>`, libvirt >= 9.4)."""
+    """Whether the guest gets a `<numatune><memory>` element: placement auto, or a nodeset,
+    unless the guest has memnodes only (`NumaTune.guest_wide`; for an intent,
+    `vnuma.model.resolve` decides that, and says why)."""
     numatune = guest.numatune
     if numatune is not None and not numatune.guest_wide:
         return False
-    if guest.auto_placement:
-        return True
-    nodeset = guest.effective_nodeset
-    if nodeset is None:
-        return False
-    derived = numatune is None or numatune.nodeset is None
-    return not (
-        derived
-        and guest.memory_mode is MemMode.PREFERRED
-        and len(nodeset) > 1
-        and bool(guest.cells)
-        and all(cell.host_nodes for cell in guest.cells)
-    )
+    return guest.auto_placement or guest.effective_nodeset is not None
 
 
 def _memory_policy(guest: Guest) -> MemoryPolicy | None:

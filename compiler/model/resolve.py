@@ -23,10 +23,13 @@ def resolve(
     emulator_pin: frozenset[int] | None = None,
     topology: CpuTopology | None = None,
     held_cpus: frozenset[int] = frozenset(),
+    vcpu_cpuset: frozenset[int] | None = None,
 ) -> Guest:
     """The guest of an intent whose nodes and cells are decided (as written, or by the
-    placement stage), with the pins, emulator pin, topology and held CPUs (idle
-    siblings of isolated cores) placement chose."""
+    placement stage), with the pins (or, for `pinning: node` with one set for every
+    vCPU, the `<vcpu cpuset>` instead), emulator pin, topology and held CPUs (idle
+    siblings of isolated cores) placement chose: the guest vnuma writes, and the one
+    lint reads back from that XML."""
     assert not intent.unresolved, intent.path
     written = intent.numatune
     numatune = (
@@ -55,6 +58,7 @@ def resolve(
         reserved_cpus=intent.cpu.reserved,
         held_cpus=held_cpus,
         domain=DomainExtras(
+            vcpu_cpuset=vcpu_cpuset,
             pins=pins,
             emulator_pin=emulator_pin,
             topology=topology if topology is not None else intent.cpu.topology,
@@ -70,9 +74,17 @@ def _memnodes_only(
     cells: tuple[GuestCell, ...],
 ) -> bool:
     """vnuma writes `<memnode>`s and no guest-wide `<memory>` for this intent: preferred,
-    no nodeset written, every cell bound, over several nodes in all (the rule of
-    `vnuma.emit.plan.writes_guest_wide_memory`, which the placement stage applies too),
-    so the guest is the one a domain XML of that output reads back as."""
+    no nodeset written, every cell bound, over several nodes in all.
+
+    Each cell's memory already prefers its node, and a guest-wide multi-node `preferred`
+    is what libvirt < 9.0 or a libnuma without numa_set_preferred_many refuses at start
+    ("NUMA memory tuning in 'preferred' mode only supports single node", VN115). libvirt
+    accepts memnodes without `<memory>` (its test numatune-memnode-no-memory); QEMU's own
+    allocations then follow the default (local) policy, which is what preferring each
+    cell's node means. strict, interleave and restrictive keep `<memory>` over the union
+    (restrictive memnodes need a restrictive `<memory>`, libvirt >= 9.4). The emit stage
+    reads the decision from `NumaTune.guest_wide`, so what is written is what lint reads
+    back."""
     if mode is not MemMode.PREFERRED or nodeset is not None or placement is Placement.AUTO:
         return False
     if not cells or not all(cell.host_nodes for cell in cells):

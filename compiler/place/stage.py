@@ -25,7 +25,6 @@ from itertools import combinations
 from vnuma.codes import make_diagnostic
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import Diagnostic, JsonPath, Severity
-from vnuma.emit.plan import writes_guest_wide_memory
 from vnuma.model.guest import Guest, GuestCell, MemMode, Pinning, ThreadPolicy
 from vnuma.model.host import HostTopology
 from vnuma.model.intent import Intent, NumaTuneIntent
@@ -170,16 +169,15 @@ class _Placement(CpuPlacement):
             and resolved.cpu.threads is ThreadPolicy.ISOLATE
             else frozenset()
         )
-        guest = resolve(
-            resolved, pins=tuple(pins), emulator_pin=emulator, topology=topology, held_cpus=held
-        )
         confined = self.confined(resolved, pins, emulator)
-        if confined is not None:
-            # what the emit stage writes, and what lint reads back: <vcpu cpuset>, no <vcpupin>
-            guest = replace(guest, domain=replace(guest.domain, pins=(), vcpu_cpuset=confined))
-        if guest.numatune is not None and not writes_guest_wide_memory(guest):
-            # what the emit stage writes: memnodes only (see writes_guest_wide_memory)
-            guest = replace(guest, numatune=replace(guest.numatune, guest_wide=False))
+        guest = resolve(
+            resolved,
+            pins=() if confined is not None else tuple(pins),
+            vcpu_cpuset=confined,
+            emulator_pin=emulator,
+            topology=topology,
+            held_cpus=held,
+        )
         self.result.guest = guest
         self.result.nodes = tuple(
             min(cell.host_nodes) for cell in cells if cell.host_nodes and len(cell.host_nodes) == 1
