@@ -780,8 +780,6 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_rules(args: argparse.Namespace) -> int:
-    import shutil
-
     from vnuma import codes
 
     if args.format == "markdown":
@@ -789,7 +787,9 @@ def _cmd_rules(args: argparse.Namespace) -> int:
 
         sys.stdout.write(render_markdown())
         return EXIT_OK
-    width = shutil.get_terminal_size((80, 24)).columns
+    from vnuma.view.terminal import terminal_width
+
+    width = terminal_width()
     name_width = max(len(c.name) for c in codes.ALL)
     for found in codes.ALL:
         head = f"{found.code}  {found.name.ljust(name_width)}  {found.severity.label.ljust(7)}  "
@@ -804,14 +804,13 @@ _MIN_SUMMARY_WIDTH = 30
 def _wrapped_row(head: str, summary: str, width: int) -> str:
     """``head`` then ``summary`` wrapped (never cut) to ``width`` columns: in a column of
     its own when there is room, else on indented lines below ``head``."""
-    import textwrap
+    from vnuma.view.terminal import wrap
 
     if width - len(head) >= _MIN_SUMMARY_WIDTH:
-        indent = " " * len(head)
-        lines = textwrap.wrap(summary, width - len(head), break_on_hyphens=False)
-        return head + ("\n" + indent).join(lines) + "\n"
-    lines = textwrap.wrap(summary, max(width - 4, 1), break_on_hyphens=False)
-    return head.rstrip() + "\n" + "".join(f"    {line}\n" for line in lines)
+        lines = wrap(summary, width, indent=len(head), lead=head)
+    else:
+        lines = [head.rstrip(), *wrap(summary, width, indent=4, lead="    ")]
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _usage(message: str) -> int:
