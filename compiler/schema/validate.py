@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
 from vnuma.diagnostics import Diagnostic, JsonPath, PositionMap
 from vnuma.resources import intent_schema_path
-from vnuma.schema.hints import SchemaHints, missing_key
+
+if TYPE_CHECKING:
+    from vnuma.schema.hints import SchemaHints
+
 from vnuma.sizes import (
     SizeError,
     bare_number_hint,
@@ -58,6 +61,11 @@ def validate_intent(
 ) -> list[Diagnostic]:
     """``syntax``: "yaml" or "toml", for the examples in hints (default: by the suffix of
     ``shown``, as the loader chose)."""
+    errors = list(schema_errors(data, validator)) if isinstance(data, dict) else []
+    if isinstance(data, dict) and not errors:
+        return []  # the hints (and difflib) are for files with mistakes: not on this path
+    from vnuma.schema.hints import SchemaHints
+
     hints = SchemaHints(intent_schema(), syntax or _syntax_of(shown))
     if data is None:
         return [
@@ -78,7 +86,7 @@ def validate_intent(
             )
         ]
     reporter = _Reporter(shown, positions, hints, data)
-    for error in schema_errors(data, validator):
+    for error in errors:
         reporter.report(error)
     return reporter.diagnostics
 
@@ -127,6 +135,8 @@ class _Reporter:
             )
         elif error.validator == "required":
             # one finding per missing key (at the mapping: the key has no place yet)
+            from vnuma.schema.hints import missing_key
+
             missing = (*path, missing_key(error))
             self._add("VN002", _describe(error, path), missing, hint=self.hints.for_error(error))
         elif error.validator == "pattern" and self._names_a_key(error, path):
@@ -267,6 +277,8 @@ def _describe(error: Any, path: JsonPath) -> str:
     where = _dotted(path) or "the intent"
     kind = error.validator
     if kind == "required":
+        from vnuma.schema.hints import missing_key
+
         return f"missing required key '{missing_key(error)}' in {where}"
     if kind == "type":
         names = error.validator_value
