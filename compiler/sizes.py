@@ -100,12 +100,6 @@ PAGE_SIZES_KIB = frozenset({64, 2048, 16384, 32768, 524288, 1048576, 16777216})
 _PAGE_UNITS = (("KiB", 1), ("MiB", 1024), ("GiB", 1024**2))
 
 
-def join_hint(*parts: str | None) -> str | None:
-    """Hint parts as sentences: a part that ends a sentence (``?``, ``!``, ``.``) is
-    followed by a space and a capital, any other by ``; ``. Empty parts are dropped."""
-    return _join([part for part in parts if part]) or None
-
-
 def bare_number_hint(value: object, *, page_size: bool = False) -> str:
     """The hint for a size written without a unit (``memory: 16``)."""
     number = _plain_number(value)
@@ -117,13 +111,11 @@ def bare_number_hint(value: object, *, page_size: bool = False) -> str:
     else:
         unit = "GiB" if Decimal(number) < GIB_BELOW else "MiB"
         rule = f"it suggests GiB below {GIB_BELOW}, MiB from {GIB_BELOW} up"
-    return _join(
-        [
-            f"sizes need a unit: did you mean {number}{unit}?",
-            f"a bare {number} would be {number} KiB to libvirt, so vnuma refuses bare "
-            f"numbers ({rule}).",
-            f"units: {UNITS_TEXT}",
-        ]
+    return _sentences(
+        f"sizes need a unit: did you mean {number}{unit}?",
+        f"a bare {number} would be {number} KiB to libvirt, so vnuma refuses bare "
+        f"numbers ({rule}).",
+        f"units: {UNITS_TEXT}",
     )
 
 
@@ -134,7 +126,7 @@ def unknown_unit_hint(value: object) -> str | None:
         return None
     meant = _LOOSE_UNITS.get(match["unit"].lower())
     question = f"did you mean {match['num']}{meant}?" if meant else None
-    return join_hint(question, f"units: {UNITS_TEXT}")
+    return _sentences(question, f"units: {UNITS_TEXT}")
 
 
 def _plain_number(value: object) -> str | None:
@@ -158,9 +150,11 @@ def _page_unit(number: str) -> str:
     return "KiB" if amount >= GIB_BELOW else "MiB"
 
 
-def _join(parts: list[str]) -> str:
+def _sentences(*parts: str | None) -> str:
+    """Hint parts as sentences: after a part that ends one (``?``, ``!``, ``.``) a space and
+    a capital, else ``; ``. Empty parts are dropped."""
     out = ""
-    for part in parts:
+    for part in filter(None, parts):
         if not out:
             out = part
         elif out.endswith(("?", "!", ".")):
