@@ -84,6 +84,14 @@ def one_finding(where: str, message: str, hint: str) -> str:
             "write the number without quotes: `vcpus = 4`",
         ),
         (
+            # str.isdigit() accepts a superscript two, which int() then refuses.
+            "a.toml",
+            'version = 1\nvcpus = "\\u00b2"\nmemory = "4GiB"\n',
+            "a.toml:2:9",
+            "VN002 vcpus must be an integer, not string '\u00b2'",
+            "write an integer from 1 to 65535",
+        ),
+        (
             "a.yaml",
             "version: 1\nvcpus: 4\nmemory: 4GiB\ncpu: {pinning: all}\n",
             "a.yaml:4:16",

@@ -48,8 +48,8 @@ class FreeState:
 
 def capture_timestamp() -> str:
     """UTC now, or SOURCE_DATE_EPOCH when set (reproducible output, as in reproducible builds)."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-    seconds = int(epoch) if epoch.isdigit() else int(time.time())
+    epoch = parse_uint(os.environ.get("SOURCE_DATE_EPOCH"))
+    seconds = int(time.time()) if epoch is None else epoch
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 

@@ -110,10 +110,10 @@ def _state_of(root: Any) -> Any:
     if state is None:
         return None
     version = state.get("version")
-    major = (version or "").split(".")[0]
-    if not major.isdigit():
+    major = parse_uint((version or "").split(".")[0])
+    if major is None:
         raise _BadSnapshot(f"<?{STATE_PI}?> needs a version, not {version!r}", state)
-    if int(major) > FORMAT_VERSION:
+    if major > FORMAT_VERSION:
         raise _BadSnapshot(
             f"host-state format version {version} is newer than this vnuma reads "
             f"({FORMAT_VERSION}); upgrade vnuma or capture the snapshot again",

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from vnuma.libvirt.values import parse_uint
+
 # A 1,024-CPU host's `virsh capabilities` is about 0.3 MiB; 16 MiB leaves ample room and
 # still bounds what a hostile file can make vnuma read. VNUMA_MAX_INPUT_BYTES overrides it.
 DEFAULT_MAX_BYTES = 16 * 1024 * 1024
@@ -15,8 +17,8 @@ _CHUNK = 1 << 20
 
 
 def max_input_bytes() -> int:
-    raw = os.environ.get(MAX_BYTES_VARIABLE, "")
-    return int(raw) if raw.isdigit() and int(raw) > 0 else DEFAULT_MAX_BYTES
+    limit = parse_uint(os.environ.get(MAX_BYTES_VARIABLE))
+    return limit if limit else DEFAULT_MAX_BYTES
 
 
 class UnreadableInput(Exception):

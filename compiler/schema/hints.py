@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from vnuma.libvirt.values import parse_uint
+
 Schema = dict[str, Any]
 
 SIZE_EXAMPLE = "1GiB"  # a valid guest memory, reserve and huge page size alike
@@ -175,9 +177,10 @@ class SchemaHints:
     def _unquoted(self, value: Any, branches: list[Schema], key: str | int | None) -> str | None:
         """A number written as a string where an integer belongs: say to drop the quotes."""
         wants_integer = any(_types(branch) == ["integer"] for branch in branches)
-        if not (wants_integer and isinstance(value, str) and value.strip().isdigit()):
+        number = parse_uint(value) if wants_integer and isinstance(value, str) else None
+        if number is None:
             return None
-        return f"write the number without quotes: `{self.snippet(key, int(value))}`"
+        return f"write the number without quotes: `{self.snippet(key, number)}`"
 
     def _phrases(self, branches: Iterable[Schema]) -> list[str]:
         """Alternatives as noun phrases; a branch of literal values gives one per value."""
