@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, MutableMapping
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 JsonPath = tuple[str | int, ...]
@@ -29,8 +28,7 @@ class Span(NamedTuple):
     end_column: int
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     code: str
     name: str
     severity: Severity
@@ -108,16 +106,34 @@ class DeferredSpans(MutableMapping[JsonPath, Span]):
         return dict, (dict(self.items()),)
 
 
-@dataclass
 class PositionMap:
     """Where each JSON path of a loaded document sits in its source text.
 
     ``values`` maps a path to its value's span; ``keys`` maps a path to the span
     of the mapping key that introduces it (used to point at unknown keys).
+
+    Positions say where a record was written, not what it says: any two maps compare
+    equal, so an `Intent` or a `Guest` that holds one compares by its content alone.
     """
 
-    values: MutableMapping[JsonPath, Span] = field(default_factory=dict)
-    keys: MutableMapping[JsonPath, Span] = field(default_factory=dict)
+    __slots__ = ("keys", "values")
+
+    def __init__(
+        self,
+        values: MutableMapping[JsonPath, Span] | None = None,
+        keys: MutableMapping[JsonPath, Span] | None = None,
+    ) -> None:
+        self.values: MutableMapping[JsonPath, Span] = {} if values is None else values
+        self.keys: MutableMapping[JsonPath, Span] = {} if keys is None else keys
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PositionMap)
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return "PositionMap(...)"  # a repr of every span would swamp the record's own
 
     def locate(self, path: JsonPath, *, prefer_key: bool = False) -> Span | None:
         """Span of ``path``, or of its nearest located ancestor."""

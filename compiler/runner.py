@@ -506,14 +506,12 @@ def _selected(
     diagnostics: Iterable[Diagnostic], config: LintConfig, path: Path
 ) -> list[Diagnostic]:
     """The enabled diagnostics of one file, each at its configured severity."""
-    from dataclasses import replace
-
     result = []
     for diag in diagnostics:
         if not config.is_enabled(diag.code, path):
             continue
         severity = config.severity_for(diag.code, diag.severity)
-        result.append(diag if severity == diag.severity else replace(diag, severity=severity))
+        result.append(diag if severity == diag.severity else diag._replace(severity=severity))
     return result
 
 

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class Demand:
+class Demand(NamedTuple):
     owner: object
     """Who needs it (a `capacity.Owner` for the guests of a host; anything for the solver)."""
     amount: int
@@ -31,16 +30,14 @@ class Demand:
     last); empty: no preference."""
 
 
-@dataclass(frozen=True)
-class Shortfall:
+class Shortfall(NamedTuple):
     demands: tuple[Demand, ...]
     nodes: frozenset[int]
     needed: int
     available: int
 
 
-@dataclass(frozen=True)
-class Allocation:
+class Allocation(NamedTuple):
     """Demands laid onto nodes by the max-flow: what each demand takes from each node."""
 
     demands: tuple[Demand, ...]
@@ -121,7 +118,7 @@ def lay_out(
     plain = allocate(demands, capacity)
     if not any(d.prefer for d in demands) and not overflow_anywhere:
         return plain
-    first = allocate([replace(d, nodes=(d.prefer & d.nodes) or d.nodes) for d in demands], capacity)
+    first = allocate([d._replace(nodes=(d.prefer & d.nodes) or d.nodes) for d in demands], capacity)
     left = {node: amount - first.used().get(node, 0) for node, amount in capacity.items()}
     taken = tuple(dict(t) for t in first.taken)
     complete = True

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from vnuma.diagnostics import JsonPath, PositionMap, Severity
 
@@ -76,8 +74,7 @@ class ThreadPolicy(enum.StrEnum):
     REQUIRE = "require"
 
 
-@dataclass(frozen=True)
-class NumaTune:
+class NumaTune(NamedTuple):
     """The guest's memory policy (`<numatune><memory>`), as the file gives it."""
 
     mode: MemMode = MemMode.STRICT
@@ -87,24 +84,22 @@ class NumaTune:
     """False for a domain whose <numatune> has only <memnode>s (no <memory> element)."""
 
 
-@dataclass(frozen=True)
-class GuestCell:
-    index: int
+class GuestCell(NamedTuple):
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which nothing calls on a cell
     id: int
     cpus: frozenset[int]
     memory_kib: int
     host_nodes: frozenset[int] | None = None
     mode: MemMode | None = None
     mem_access: str | None = None
-    distances: dict[int, int] = field(default_factory=dict)
+    distances: dict[int, int] = {}  # noqa: RUF012  # never mutated: records are values
 
     @property
     def path(self) -> JsonPath:
         return ("cells", self.index)
 
 
-@dataclass(frozen=True)
-class Hugepages:
+class Hugepages(NamedTuple):
     """One huge page size backing guest memory: every cell, or the guest cells in `cells`."""
 
     size_kib: int
@@ -116,8 +111,7 @@ class Hugepages:
         return self.cells is None
 
 
-@dataclass(frozen=True)
-class VcpuPin:
+class VcpuPin(NamedTuple):
     """A `<vcpupin>`: the host CPUs one vCPU may run on."""
 
     vcpu: int
@@ -130,8 +124,7 @@ class VcpuPin:
         return len(self.cpuset) == 1
 
 
-@dataclass(frozen=True)
-class MemNodeRef:
+class MemNodeRef(NamedTuple):
     """A domain `<memnode>` as written, including ones that name no existing cell."""
 
     cellid: int
@@ -142,8 +135,7 @@ MEMORY_SLOT_MODELS = ("dimm", "nvdimm")
 """Memory device models that occupy a memory slot."""
 
 
-@dataclass(frozen=True)
-class MemoryDevice:
+class MemoryDevice(NamedTuple):
     """A `<devices><memory>` (DIMM, NVDIMM, virtio-mem ...) and the guest node it plugs into."""
 
     model: str
@@ -162,18 +154,16 @@ class MemoryDevice:
         return self.model in MEMORY_SLOT_MODELS
 
 
-@dataclass(frozen=True)
-class PciNodeRef:
+class PciNodeRef(NamedTuple):
     """A PCI controller (expander bus, pSeries PHB) placed on a guest NUMA node."""
 
-    index: int | None
+    index: int | None  # type: ignore[assignment]  # shadows tuple.index, never called here
     model: str
     node: int
     path: JsonPath
 
 
-@dataclass(frozen=True)
-class CpuTopology:
+class CpuTopology(NamedTuple):
     sockets: int
     dies: int
     clusters: int
@@ -192,8 +182,7 @@ class CpuTopology:
         return " x ".join(parts)
 
 
-@dataclass(frozen=True)
-class DomainExtras:
+class DomainExtras(NamedTuple):
     """libvirt details beyond the intent language: read from a domain XML, or resolved by
     the placement stage (pins, emulator pin, topology) for an intent."""
 
@@ -222,8 +211,7 @@ class DomainExtras:
     read none of them run."""
 
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(NamedTuple):
     """Where a part of guest memory may live: host nodes and the mode that enforces it."""
 
     nodes: frozenset[int]
@@ -237,33 +225,106 @@ class Binding:
         return "the guest" if self.cell is None else f"guest cell {self.cell.id}"
 
 
-@dataclass(frozen=True)
 class Guest:
-    """One guest as libvirt gets it: cells, memory bindings, pages, pins, topology."""
+    """One guest as libvirt gets it: cells, memory bindings, pages, pins, topology.
 
-    path: str
-    vcpus: int
-    memory_kib: int
-    language: Language
-    name: str | None = None
-    numatune: NumaTune | None = None
-    effective_nodeset: frozenset[int] | None = None
-    """The host nodes of `<numatune><memory>` (None with placement auto, or none given):
-    a domain's as written; an intent's nodeset, else the union of its cells' host nodes,
-    which is what vnuma writes."""
-    cells: tuple[GuestCell, ...] = ()
-    hugepages: tuple[Hugepages, ...] = ()
-    pinning: Pinning = Pinning.NONE
-    """How the intent asked vCPUs to be pinned (NONE for a domain: its pins say it all)."""
-    reserved_cpus: frozenset[int] = frozenset()
-    """Host CPUs the intent keeps free of guests (`cpu.reserved`)."""
-    held_cpus: frozenset[int] = frozenset()
-    """Host CPUs the guest keeps to itself beyond its pins: the idle siblings of the cores
-    placement gave whole (`cpu.threads: isolate`). Set by the placement stage; a domain
-    XML cannot say isolate, so a domain's held CPUs are its dedicated pins only (empty
-    here)."""
-    domain: DomainExtras = field(default_factory=DomainExtras)
-    positions: PositionMap = field(default_factory=PositionMap, compare=False, repr=False)
+    A value: nothing changes it once built (`replace` makes a changed copy). A class with
+    slots rather than a NamedTuple because it keeps its bindings once computed, and
+    compares by content without its source positions."""
+
+    __slots__ = (
+        "_bindings",
+        "cells",
+        "domain",
+        "effective_nodeset",
+        "held_cpus",
+        "hugepages",
+        "language",
+        "memory_kib",
+        "name",
+        "numatune",
+        "path",
+        "pinning",
+        "positions",
+        "reserved_cpus",
+        "vcpus",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        vcpus: int,
+        memory_kib: int,
+        language: Language,
+        name: str | None = None,
+        numatune: NumaTune | None = None,
+        effective_nodeset: frozenset[int] | None = None,
+        cells: tuple[GuestCell, ...] = (),
+        hugepages: tuple[Hugepages, ...] = (),
+        pinning: Pinning = Pinning.NONE,
+        reserved_cpus: frozenset[int] = frozenset(),
+        held_cpus: frozenset[int] = frozenset(),
+        domain: DomainExtras = DomainExtras(),  # noqa: B008  # an immutable value
+        positions: PositionMap | None = None,
+    ) -> None:
+        self.path = path
+        self.vcpus = vcpus
+        self.memory_kib = memory_kib
+        self.language = language
+        self.name = name
+        self.numatune = numatune
+        self.effective_nodeset = effective_nodeset
+        """The host nodes of `<numatune><memory>` (None with placement auto, or none
+        given): a domain's as written; an intent's nodeset, else the union of its cells'
+        host nodes, which is what vnuma writes."""
+        self.cells = cells
+        self.hugepages = hugepages
+        self.pinning = pinning
+        """How the intent asked vCPUs to be pinned (NONE for a domain: its pins say it all)."""
+        self.reserved_cpus = reserved_cpus
+        """Host CPUs the intent keeps free of guests (`cpu.reserved`)."""
+        self.held_cpus = held_cpus
+        """Host CPUs the guest keeps to itself beyond its pins: the idle siblings of the
+        cores placement gave whole (`cpu.threads: isolate`). Set by the placement stage; a
+        domain XML cannot say isolate, so a domain's held CPUs are its dedicated pins only
+        (empty here)."""
+        self.domain = domain
+        self.positions = PositionMap() if positions is None else positions
+        self._bindings: tuple[Binding, ...] | None = None
+
+    def _content(self) -> tuple[Any, ...]:
+        return (
+            self.path,
+            self.vcpus,
+            self.memory_kib,
+            self.language,
+            self.name,
+            self.numatune,
+            self.effective_nodeset,
+            self.cells,
+            self.hugepages,
+            self.pinning,
+            self.reserved_cpus,
+            self.held_cpus,
+            self.domain,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Guest):
+            return NotImplemented
+        return self._content() == other._content()
+
+    def __hash__(self) -> int:
+        return hash(self._content())
+
+    def __repr__(self) -> str:
+        return f"Guest(path={self.path!r}, name={self.name!r}, cells={len(self.cells)})"
+
+    def replace(self, **changes: Any) -> Guest:
+        """A copy with ``changes`` (keyword: field name)."""
+        fields = {name: getattr(self, name) for name in self.__slots__ if name != "_bindings"}
+        fields.update(changes)
+        return Guest(**fields)
 
     needs_placement = False
     """A guest has nothing left to place (the runner asks every written form)."""
@@ -312,12 +373,9 @@ class Guest:
 
     def bindings(self) -> Iterator[Binding]:
         """Each cell's binding (its memnode, else the guest nodeset); the whole guest without cells."""
+        if self._bindings is None:  # built once: a dozen rules walk the bindings of every guest
+            self._bindings = tuple(self._each_binding())
         return iter(self._bindings)
-
-    @cached_property
-    def _bindings(self) -> tuple[Binding, ...]:
-        # built once: a dozen rules walk the bindings of every guest
-        return tuple(self._each_binding())
 
     def _each_binding(self) -> Iterator[Binding]:
         nodeset = self.effective_nodeset

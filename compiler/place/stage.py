@@ -354,7 +354,7 @@ class _Placement(CpuPlacement):
                 f"{node} ({format_kib(state.memory_kib)} small-page memory, "
                 f"{len(state.cpus)} usable CPUs)"
             )
-            resolved.append(replace(cell, host_nodes=frozenset({node})))
+            resolved.append(cell._replace(host_nodes=frozenset({node})))
         return self.with_host_distances(tuple(resolved))
 
     def check_fixed_beside_occupied(self, cells: list[GuestCell]) -> None:
@@ -538,8 +538,7 @@ class _Placement(CpuPlacement):
         if len(set(node.values())) < len(node):
             return cells  # two cells on one host node: no host distance to mirror
         return tuple(
-            replace(
-                c,
+            c._replace(
                 distances={
                     o.id: self.distance(node[c.id], node[o.id]) for o in cells if o.id != c.id
                 },
