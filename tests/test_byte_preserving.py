@@ -543,8 +543,6 @@ def test_a_vcpu_of_the_same_size_or_without_stale_attributes_says_nothing(run_cl
 
 
 def test_a_base_whose_elements_cannot_be_located_is_written_out_anew(tmp_path: Path) -> None:
-    from dataclasses import replace
-
     from vnuma.emit.plan import make_plan
     from vnuma.emit.render import merge_into_document
     from vnuma.load.document import load_xml_document
@@ -554,7 +552,7 @@ def test_a_base_whose_elements_cannot_be_located_is_written_out_anew(tmp_path: P
     place_and_check(file, None, [])
     assert file.guest is not None
     doc = load_xml_document(SAMPLES / "domains" / "base-vm.xml", "base-vm.xml")
-    merged = merge_into_document(replace(doc, locator=None), make_plan(file.guest))
+    merged = merge_into_document(doc._replace(locator=None), make_plan(file.guest))
     assert merged.notes == (
         "base-vm.xml: vnuma could not locate its elements in the base domain, so the merged "
         "domain was written out anew: quotes, attribute order and spacing outside vnuma's "

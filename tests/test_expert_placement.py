@@ -265,10 +265,10 @@ def test_huge_page_cells_prefer_nodes_with_the_pool(run_cli, tmp_path: Path) -> 
 
 def applied(intent, hint: str):
     if hint.startswith("fits with mode: preferred"):
-        numatune = replace(intent.numatune or NumaTuneIntent(), mode=MemMode.PREFERRED)
-        return replace(intent, numatune=numatune)
+        numatune = (intent.numatune or NumaTuneIntent())._replace(mode=MemMode.PREFERRED)
+        return intent._replace(numatune=numatune)
     if hint.startswith("fits with cells: "):
-        return replace(intent, cell_count=int(hint.removeprefix("fits with cells: ")))
+        return intent._replace(cell_count=int(hint.removeprefix("fits with cells: ")))
     return None
 
 

@@ -102,8 +102,8 @@ def conflict_view(tmp_path: Path) -> HostView:
     # among the first guest's nodes 0-3 so that they collide
     small = _small_epyc_guest(tmp_path)
     second = place(
-        replace(
-            small, cpu=replace(small.cpu, reserved=frozenset([*range(32, 64), *range(96, 128)]))
+        small._replace(
+            cpu=small.cpu._replace(reserved=frozenset([*range(32, 64), *range(96, 128)]))
         ),
         host,
     ).guest

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import Diagnostic, Span
@@ -27,8 +26,7 @@ _DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(<\?xml\s[^>]*\?>)")
 _ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
-@dataclass(frozen=True)
-class XmlDocument:
+class XmlDocument(NamedTuple):
     path: str
     text: str
     root: etree._Element | None = None

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
@@ -17,13 +16,12 @@ MAX_DEPTH = 64
 PYTHON_TAG = "tag:yaml.org,2002:python/"
 
 
-@dataclass(frozen=True)
-class RawDocument:
+class RawDocument(NamedTuple):
     path: str
     base_dir: Path
     format: str
     data: Any
-    positions: PositionMap = field(default_factory=PositionMap)
+    positions: PositionMap = PositionMap()  # a document that parsed to nothing
     diagnostics: tuple[Diagnostic, ...] = ()
     text: str = ""
     """The source text (undecodable bytes replaced), for comment scanning."""

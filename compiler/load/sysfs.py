@@ -28,8 +28,8 @@ from __future__ import annotations
 import os
 import platform
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
@@ -125,8 +125,7 @@ def _system_page_kib() -> int:
     return size // 1024 if size >= 1024 else DEFAULT_PAGE_KIB
 
 
-@dataclass
-class _Meminfo:
+class _Meminfo(NamedTuple):
     total_kib: int
     free_kib: int | None
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from vnuma.libvirt.values import parse_uint
 
@@ -25,8 +24,7 @@ class UnreadableInput(Exception):
     """The file cannot be read at all (missing, a directory, permissions): a usage error."""
 
 
-@dataclass(frozen=True)
-class DecodeProblem:
+class DecodeProblem(NamedTuple):
     message: str
     line: int
     column: int

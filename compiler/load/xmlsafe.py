@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vnuma.diagnostics import Span
 
@@ -16,8 +15,7 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _PROLOG_SCAN = 1 << 20  # a DOCTYPE can only precede the root element
 
 
-@dataclass(frozen=True)
-class XmlProblem:
+class XmlProblem(NamedTuple):
     message: str
     span: Span | None
 

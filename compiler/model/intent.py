@@ -7,9 +7,8 @@ type every later stage sees.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
@@ -27,8 +26,7 @@ from vnuma.model.guest import (
 from vnuma.sizes import SizeError, parse_size_kib
 
 
-@dataclass(frozen=True)
-class NumaTuneIntent:
+class NumaTuneIntent(NamedTuple):
     """The intent's `numatune:` block."""
 
     mode: MemMode = MemMode.STRICT
@@ -40,8 +38,7 @@ class NumaTuneIntent:
     """Memory placement leaves free on every host node it chooses."""
 
 
-@dataclass(frozen=True)
-class CpuPolicy:
+class CpuPolicy(NamedTuple):
     """The intent's `cpu:` block: how placement pins vCPUs and shapes the guest topology."""
 
     pinning: Pinning = Pinning.NONE
@@ -53,8 +50,7 @@ class CpuPolicy:
     topology_auto: bool = False
 
 
-@dataclass(frozen=True)
-class Intent:
+class Intent(NamedTuple):
     path: str
     vcpus: int
     memory_kib: int
@@ -67,11 +63,13 @@ class Intent:
     hugepages: tuple[Hugepages, ...] = ()
     cell_count: int | None = None
     """`cells: N`: the placement stage splits vCPUs and memory into N cells."""
-    cpu: CpuPolicy = field(default_factory=CpuPolicy)
-    positions: PositionMap = field(default_factory=PositionMap, compare=False, repr=False)
+    cpu: CpuPolicy = CpuPolicy()
+    positions: PositionMap = PositionMap()  # never written to; compares equal
 
-    uuid = None
-    """An intent names no uuid: its name is what makes it one guest with its domain XML."""
+    @property
+    def uuid(self) -> None:
+        """An intent names no uuid: its name is what makes it one guest with its domain XML."""
+        return None
 
     @property
     def label(self) -> str:

@@ -19,7 +19,7 @@ emit stage treat like any other. Every decision is recorded in `trace` for
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import combinations
 
 from vnuma.codes import make_diagnostic
@@ -151,15 +151,15 @@ class _Placement(CpuPlacement):
         if self.failed or cells is None:
             return self.result
         numatune = self.resolved_numatune(cells)
-        resolved = replace(
-            intent, cells=cells, cell_count=None, auto_cells=frozenset(), numatune=numatune
+        resolved = intent._replace(
+            cells=cells, cell_count=None, auto_cells=frozenset(), numatune=numatune
         )
         pins = self.pin(resolved)
         if self.failed:
             return self.result
         emulator = self.emulator(resolved, pins)
         if self.bound_by_placement and resolved.cpu.topology is None:
-            resolved = replace(resolved, cpu=replace(resolved.cpu, topology_auto=True))
+            resolved = resolved._replace(cpu=resolved.cpu._replace(topology_auto=True))
         topology = self.topology(resolved, pins)
         if self.failed:
             return self.result
@@ -420,9 +420,10 @@ class _Placement(CpuPlacement):
         if not self.hints or not self.binds:
             return False
         if self._preferred_fits is None:
-            trial = replace(
-                self.intent,
-                numatune=replace(self.intent.numatune or NumaTuneIntent(), mode=MemMode.PREFERRED),
+            trial = self.intent._replace(
+                numatune=(self.intent.numatune or NumaTuneIntent())._replace(
+                    mode=MemMode.PREFERRED
+                ),
             )
             self._preferred_fits = place(trial, self.host, self.occupied, hints=False).ok
         return self._preferred_fits
@@ -456,7 +457,7 @@ class _Placement(CpuPlacement):
                     f"fits with cells: {count}"
                     for count in counts
                     if place(
-                        replace(self.intent, cell_count=count),
+                        self.intent._replace(cell_count=count),
                         self.host,
                         self.occupied,
                         hints=False,
@@ -751,16 +752,16 @@ class _Placement(CpuPlacement):
     def resolved_numatune(self, cells: tuple[GuestCell, ...]) -> NumaTuneIntent | None:
         numatune = self.intent.numatune
         if self.bound_by_placement:
-            return replace(numatune or NumaTuneIntent(), nodeset=self.whole_guest_nodes)
+            return (numatune or NumaTuneIntent())._replace(nodeset=self.whole_guest_nodes)
         if numatune is None or not numatune.nodeset_auto:
             return numatune
         chosen = self.whole_guest_nodes
         if chosen is None and all(c.host_nodes for c in cells):
             # the guest-wide nodeset is the cells' union, derived as for a written intent
-            return replace(numatune, nodeset_auto=False)
+            return numatune._replace(nodeset_auto=False)
         if chosen is None:
             chosen = frozenset(n for c in cells if c.host_nodes for n in c.host_nodes)
-        return replace(numatune, nodeset=chosen, nodeset_auto=False)
+        return numatune._replace(nodeset=chosen, nodeset_auto=False)
 
 
 def _cells_label(ids: Sequence[int]) -> str:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -84,8 +83,7 @@ class ConfigError(Exception):
         return f"{where}{problem.message}{hint}"
 
 
-@dataclass(frozen=True)
-class HostMapping:
+class HostMapping(NamedTuple):
     snapshot: Path
     files: tuple[str, ...]
 
@@ -129,17 +127,91 @@ class PathCache:
         self.__init__()  # type: ignore[misc]
 
 
-@dataclass(frozen=True)
 class LintConfig:
-    source: Path | None
-    root: Path
-    select: tuple[str, ...] = (ALL_CODES,)
-    ignore: tuple[str, ...] = ()
-    severity: tuple[tuple[str, Severity], ...] = ()
-    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    hosts: tuple[HostMapping, ...] = ()
-    exclude: tuple[str, ...] = ()
-    paths: PathCache = field(default_factory=PathCache, compare=False, repr=False)
+    """One configuration file's settings (or the defaults). A value: nothing changes it
+    once built; it compares by its settings, not by its path cache. A class with slots
+    rather than a NamedTuple because it keeps its compiled host globs once built."""
+
+    __slots__ = (
+        "_directory_mappings",
+        "_patterns",
+        "exclude",
+        "hosts",
+        "ignore",
+        "paths",
+        "per_file_ignores",
+        "root",
+        "select",
+        "severity",
+        "source",
+    )
+
+    def __init__(
+        self,
+        source: Path | None,
+        root: Path,
+        select: tuple[str, ...] = (ALL_CODES,),
+        ignore: tuple[str, ...] = (),
+        severity: tuple[tuple[str, Severity], ...] = (),
+        per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = (),
+        hosts: tuple[HostMapping, ...] = (),
+        exclude: tuple[str, ...] = (),
+        paths: PathCache | None = None,
+    ) -> None:
+        self.source = source
+        self.root = root
+        self.select = select
+        self.ignore = ignore
+        self.severity = severity
+        self.per_file_ignores = per_file_ignores
+        self.hosts = hosts
+        self.exclude = exclude
+        self.paths = PathCache() if paths is None else paths
+        self._patterns: tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None = None
+        self._directory_mappings: dict[str, int | None] = {}
+
+    def _settings(self) -> tuple[Any, ...]:
+        return (
+            self.source,
+            self.root,
+            self.select,
+            self.ignore,
+            self.severity,
+            self.per_file_ignores,
+            self.hosts,
+            self.exclude,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LintConfig):
+            return NotImplemented
+        return self._settings() == other._settings()
+
+    def __hash__(self) -> int:
+        return hash(self._settings())
+
+    def __repr__(self) -> str:
+        return f"LintConfig(source={self.source!r}, root={self.root!r})"
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        return self._settings()  # the path cache and compiled globs belong to one process
+
+    def __setstate__(self, settings: tuple[Any, ...]) -> None:
+        self.__init__(*settings)  # type: ignore[misc]
+
+    def with_paths(self, paths: PathCache) -> LintConfig:
+        """The same settings sharing a run's path cache."""
+        return LintConfig(
+            self.source,
+            self.root,
+            self.select,
+            self.ignore,
+            self.severity,
+            self.per_file_ignores,
+            self.hosts,
+            self.exclude,
+            paths,
+        )
 
     def is_enabled(self, code: str, path: Path) -> bool:
         code = code.upper()
@@ -174,13 +246,11 @@ class LintConfig:
                 first = found
         return self.hosts[first].snapshot if first is not None else None
 
-    @cached_property
+    @property
     def _host_patterns(self) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
-        return _host_patterns(self.hosts)  # compiled once per configuration
-
-    @cached_property
-    def _directory_mappings(self) -> dict[str, int | None]:
-        return {}
+        if self._patterns is None:  # compiled once per configuration
+            self._patterns = _host_patterns(self.hosts)
+        return self._patterns
 
     def _directory_mapping(self, directory: str) -> int | None:
         """The first mapping whose glob matches the directory: a fleet's files share a few
@@ -235,12 +305,13 @@ def load_config(
         "tool.vnuma" if in_pyproject else "",
         ("tool", "vnuma") if in_pyproject else (),
         _normalised(known_codes),
+        [],
     )
     table = _tool_table(document, ctx) if in_pyproject else document
     config = _build(table, ctx, path)
     if ctx.problems:
         raise ConfigError.of(path, ctx.located(text))
-    return config if paths is None else replace(config, paths=paths)
+    return config if paths is None else config.with_paths(paths)
 
 
 def glob_match(pattern: str, relpath: str) -> bool:
@@ -256,8 +327,7 @@ class _Problem(NamedTuple):
     on_key: bool
 
 
-@dataclass(frozen=True)
-class _Context:
+class _Context(NamedTuple):
     """What validation needs to name and place a key, and the problems found so far:
     validation goes on after a problem, so one run reports them all."""
 
@@ -265,7 +335,7 @@ class _Context:
     prefix: str
     base: JsonPath
     known_codes: tuple[str, ...]
-    problems: list[_Problem] = field(default_factory=list)
+    problems: list[_Problem]
 
     def key(self, *parts: str | int) -> str:
         out = self.prefix

@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from vnuma import codes
 from vnuma.codes import make_diagnostic
@@ -22,8 +22,7 @@ _XML_COMMENT = re.compile(r"<!--\s*vnuma:\s*disable\s*=\s*(?P<codes>[A-Za-z0-9_,
 _CODE = re.compile(r"VN[0-9]{1,3}")
 
 
-@dataclass(frozen=True)
-class Suppression:
+class Suppression(NamedTuple):
     code: str
     lines: frozenset[int]
     span: Span
