@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vnuma import codes
 from vnuma.diagnostics import Diagnostic, Severity
@@ -69,7 +68,6 @@ def local_sysfs_root() -> Path:
 # --- load -> validate -> model: one guest file ------------------------------------------------
 
 
-@dataclass
 class GuestFile:
     """One guest file as the stages saw it: what it says, what it became, what was found.
 
@@ -77,27 +75,56 @@ class GuestFile:
     from it (libvirt's XML leaves nothing to place). ``guest`` is the resolved guest the
     checks, admission, emit and the views see: the domain's, the intent resolved as
     written when it leaves nothing open, or as placed; None when it could not be placed,
-    or no host was known to place it on."""
+    or no host was known to place it on.
 
-    path: Path
-    shown: str
-    kind: str = "skipped"
-    """"intent", "domain", or "skipped" (not a guest file; ``note`` says why)."""
-    note: str | None = None
-    written: Intent | Guest | None = None
-    guest: Guest | None = None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    suppressions: list[Suppression] = field(default_factory=list)
-    host_checked: bool = False
-    """Checked against a host snapshot with NUMA cells."""
-    same_as: str | None = None
-    """The file that stands for this guest on its host (the same guest, see the module)."""
-    trace: list[str] = field(default_factory=list)
-    """The placement stage's decisions, for --explain."""
-    nodes: tuple[int, ...] = ()
-    """The host node placement chose for each guest cell (empty: nothing was placed)."""
-    distance: int | None = None
-    """Summed pairwise host distance between those nodes."""
+    The stages fill it in as the file goes through them (a slots class: one per file of
+    a fleet)."""
+
+    __slots__ = (
+        "diagnostics",
+        "distance",
+        "guest",
+        "host_checked",
+        "kind",
+        "nodes",
+        "note",
+        "path",
+        "same_as",
+        "shown",
+        "suppressions",
+        "trace",
+        "written",
+    )
+
+    def __init__(
+        self,
+        path: Path,
+        shown: str,
+        kind: str = "skipped",
+        note: str | None = None,
+        written: Intent | Guest | None = None,
+        guest: Guest | None = None,
+        suppressions: list[Suppression] | None = None,
+    ) -> None:
+        self.path = path
+        self.shown = shown
+        self.kind = kind
+        """"intent", "domain", or "skipped" (not a guest file; ``note`` says why)."""
+        self.note = note
+        self.written = written
+        self.guest = guest
+        self.diagnostics: list[Diagnostic] = []
+        self.suppressions: list[Suppression] = [] if suppressions is None else suppressions
+        self.host_checked = False
+        """Checked against a host snapshot with NUMA cells."""
+        self.same_as: str | None = None
+        """The file that stands for this guest on its host (the same guest, see the module)."""
+        self.trace: list[str] = []
+        """The placement stage's decisions, for --explain."""
+        self.nodes: tuple[int, ...] = ()
+        """The host node placement chose for each guest cell (empty: nothing was placed)."""
+        self.distance: int | None = None
+        """Summed pairwise host distance between those nodes."""
 
     @property
     def has_errors(self) -> bool:
@@ -444,8 +471,7 @@ def admit(
     return load
 
 
-@dataclass(frozen=True)
-class HostOutcome:
+class HostOutcome(NamedTuple):
     order: list[GuestFile]
     """The files in seating order."""
     load: HostLoad | None
@@ -518,8 +544,7 @@ def _selected(
 # --- compile: one intent through every stage, emit and verify --------------------------------
 
 
-@dataclass(frozen=True)
-class CompileOptions:
+class CompileOptions(NamedTuple):
     intent_path: Path
     intent_shown: str | None = None
     """`compile -`: the name diagnostics give the intent ("<stdin>"); intent_path is then
@@ -543,17 +568,21 @@ class CompileOptions:
     """False: no configuration at all (library callers that want raw diagnostics)."""
 
 
-@dataclass
 class CompileOutcome:
-    xml: str | None = None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    trace: list[str] = field(default_factory=list)
-    """The placement stage's decisions, for --explain."""
-    encoding: str = "utf-8"
-    """How to encode `xml` when writing it: the base domain's declared encoding."""
-    declaration: str | None = None
-    """The base domain's `<?xml ...?>` line, written back as it was."""
+    """What compiling one intent gave; the stages fill it in."""
+
+    __slots__ = ("declaration", "diagnostics", "encoding", "notes", "trace", "xml")
+
+    def __init__(self) -> None:
+        self.xml: str | None = None
+        self.diagnostics: list[Diagnostic] = []
+        self.notes: list[str] = []
+        self.trace: list[str] = []
+        """The placement stage's decisions, for --explain."""
+        self.encoding = "utf-8"
+        """How to encode `xml` when writing it: the base domain's declared encoding."""
+        self.declaration: str | None = None
+        """The base domain's `<?xml ...?>` line, written back as it was."""
 
     @property
     def has_errors(self) -> bool:

@@ -8,7 +8,6 @@ import ast
 import re
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -50,8 +49,8 @@ EVERYTHING = DomainPlan(
     emulator_pin="4",
     topology=TopologyPlan(sockets=2, dies=1, cores=1, threads=2),
 )
-AUTO = replace(
-    EVERYTHING, vcpu_placement="auto", memory_policy=MemoryPolicy("interleave", None, "auto")
+AUTO = EVERYTHING._replace(
+    vcpu_placement="auto", memory_policy=MemoryPolicy("interleave", None, "auto")
 )
 
 

@@ -9,8 +9,7 @@ arrive in the resolved `Guest`: pins, the emulator pin and the topology sit in `
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from vnuma.cpusets import format_cpuset
 from vnuma.model.guest import Guest, GuestCell
@@ -22,22 +21,19 @@ LOCAL_DISTANCE = 10
 LIBVIRT_DEFAULT_REMOTE_DISTANCE = 20
 
 
-@dataclass(frozen=True)
-class MemoryPolicy:
+class MemoryPolicy(NamedTuple):
     mode: str
     nodeset: str | None
     placement: str | None
 
 
-@dataclass(frozen=True)
-class MemNode:
+class MemNode(NamedTuple):
     cellid: int
     mode: str
     nodeset: str
 
 
-@dataclass(frozen=True)
-class CellPlan:
+class CellPlan(NamedTuple):
     id: int
     cpus: str | None
     memory_kib: int
@@ -45,27 +41,23 @@ class CellPlan:
     distances: tuple[tuple[int, int], ...]
 
 
-@dataclass(frozen=True)
-class PagePlan:
+class PagePlan(NamedTuple):
     size_kib: int
 
 
-@dataclass(frozen=True)
-class PinPlan:
+class PinPlan(NamedTuple):
     vcpu: int
     cpuset: str
 
 
-@dataclass(frozen=True)
-class TopologyPlan:
+class TopologyPlan(NamedTuple):
     sockets: int
     dies: int
     cores: int
     threads: int
 
 
-@dataclass(frozen=True)
-class DomainPlan:
+class DomainPlan(NamedTuple):
     name: str | None
     memory_kib: int
     vcpus: int

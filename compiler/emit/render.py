@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -61,8 +60,7 @@ class MergeConflict(Exception):
         self.hint = hint
 
 
-@dataclass(frozen=True)
-class MergedDomain:
+class MergedDomain(NamedTuple):
     """A base domain with vnuma's elements merged in, and what the user should know."""
 
     xml: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,11 +16,15 @@ if TYPE_CHECKING:
 DEFAULT_SCHEMA_DIRS = (Path("/usr/share/libvirt/schemas"),)
 
 
-@dataclass
 class VerifyResult:
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    rng_checked: bool = False
+    """What verifying one emitted domain found (filled in as each check runs)."""
+
+    __slots__ = ("diagnostics", "notes", "rng_checked")
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+        self.notes: list[str] = []
+        self.rng_checked = False
 
 
 def find_schema_dir(explicit: Path | None) -> Path | None:

@@ -21,15 +21,12 @@ Only the compile and XML-lint paths import this module: linting an intent never 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from vnuma.model.guest import MemMode, Placement
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """How a value is spelled in libvirt's XML."""
 
     kind: str
@@ -60,21 +57,28 @@ PLACEMENT = enum(*(p.value for p in Placement))
 MEM_MODE = enum(*(m.value for m in MemMode))
 
 
-@dataclass(frozen=True, eq=False)  # a declaration is itself: compared and hashed by identity
 class Element:
-    """An element at ``path`` (``./cpu/numa/cell``; ``.`` is `<domain>` itself)."""
+    """An element at ``path`` (``./cpu/numa/cell``; ``.`` is `<domain>` itself).
 
-    path: str
-    text: Value | None = None
-    children: tuple[str, ...] = ()
-    what: str = ""
-    """How libvirt's messages name the text value ("memory size")."""
+    A declaration is itself: compared and hashed by identity (a plain class)."""
 
-    @cached_property
-    def tag(self) -> str:
-        return "domain" if self.path == "." else self.path.rsplit("/", 1)[1]
+    __slots__ = ("_ranks", "children", "path", "tag", "text", "what")
 
-    @cached_property
+    def __init__(
+        self, path: str, text: Value | None = None, children: tuple[str, ...] = (), what: str = ""
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.children = children
+        self.what = what
+        """How libvirt's messages name the text value ("memory size")."""
+        self.tag = "domain" if path == "." else path.rsplit("/", 1)[1]
+        self._ranks = {tag: index for index, tag in enumerate(children)}
+
+    def __repr__(self) -> str:
+        return f"Element({self.path!r})"
+
+    @property
     def parent(self) -> Element:
         if self.path == ".":
             raise ValueError("<domain> has no parent")
@@ -97,28 +101,28 @@ class Element:
         found: list[Any] = node.findall(self.relative(base))
         return found
 
-    @cached_property
-    def _ranks(self) -> dict[str, int]:
-        return {tag: index for index, tag in enumerate(self.children)}
-
     def rank(self, tag: str) -> int:
         """A child's place in libvirt's order (unknown children go last)."""
         return self._ranks.get(tag, len(self.children))
 
 
-@dataclass(frozen=True, eq=False)  # a declaration is itself: compared and hashed by identity
 class Attribute:
-    """An attribute at ``path`` (``./numatune/memory/@mode``)."""
+    """An attribute at ``path`` (``./numatune/memory/@mode``).
 
-    path: str
-    value: Value
-    required: bool = False
+    A declaration is itself: compared and hashed by identity (a plain class)."""
 
-    @cached_property
-    def name(self) -> str:
-        return self.path.rsplit("/@", 1)[1]
+    __slots__ = ("name", "path", "required", "value")
 
-    @cached_property
+    def __init__(self, path: str, value: Value, required: bool = False) -> None:
+        self.path = path
+        self.value = value
+        self.required = required
+        self.name = path.rsplit("/@", 1)[1]
+
+    def __repr__(self) -> str:
+        return f"Attribute({self.path!r})"
+
+    @property
     def element(self) -> Element:
         return ELEMENTS[self.path.rsplit("/@", 1)[0]]
 

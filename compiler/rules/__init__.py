@@ -11,9 +11,8 @@ and the functions below read those tuples (once; the result is cached).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from vnuma import codes
 
@@ -41,8 +40,7 @@ def admissions() -> tuple[Admission, ...]:
     return tuple(sorted(admission.CHECKS, key=lambda c: c.code.code))
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """A catalogue code and the check that reports it (None: another stage reports it)."""
 
     entry: codes.Code

@@ -9,7 +9,6 @@ the catalogue from those tuples.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from vnuma.codes import Code
@@ -21,8 +20,7 @@ if TYPE_CHECKING:
     from vnuma.model.capacity import HostLoad
 
 
-@dataclass(frozen=True)
-class CheckContext:
+class CheckContext(NamedTuple):
     guest: Guest
     host: HostTopology | None
 
@@ -31,8 +29,7 @@ class CheckContext:
         return self.host is not None and bool(self.host.cells)
 
 
-@dataclass(frozen=True)
-class AdmissionContext:
+class AdmissionContext(NamedTuple):
     """Every guest mapped to one host, checked together, and the capacity model's layout
     of their memory and pages on its nodes (the one the views draw)."""
 
@@ -41,8 +38,7 @@ class AdmissionContext:
     load: HostLoad
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """What a check reports; the check stage adds the check's code, the file and position."""
 
     message: str
@@ -51,8 +47,7 @@ class Finding:
     severity: Severity | None = None
 
 
-@dataclass(frozen=True)
-class AdmissionFinding:
+class AdmissionFinding(NamedTuple):
     """A finding about several guests on one host: reported in each guest's file."""
 
     message: str
