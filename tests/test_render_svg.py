@@ -7,7 +7,6 @@ import shutil
 import struct
 import time
 import zlib
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -242,8 +241,8 @@ def test_snapshot_epyc_two_guests(snapshot_svg, tmp_path):
 
 def test_text_is_escaped():
     view = xeon_view()
-    odd = replace(view.guests[0], name='db<&>"x')
-    odd_view = replace(view, guests=(odd,), source="a&b<c>.xml")
+    odd = view.guests[0]._replace(name='db<&>"x')
+    odd_view = view._replace(guests=(odd,), source="a&b<c>.xml")
     text = render_svg(odd_view)
     root = parse_svg(text)
     assert 'db<&>"x' in "".join(root.itertext())

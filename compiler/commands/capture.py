@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 from vnuma.cpusets import format_cpuset
@@ -38,8 +37,7 @@ class CaptureError(Exception):
     """The snapshot cannot be taken (no libvirt-python, no connection, bad sysfs)."""
 
 
-@dataclass(frozen=True)
-class FreeState:
+class FreeState(NamedTuple):
     """What libvirt says is free right now, per host node."""
 
     memory_kib: dict[int, int]

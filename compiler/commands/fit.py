@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from vnuma.diagnostics import Diagnostic, Severity
 from vnuma.load.text import UnreadableInput
 from vnuma.runner import GuestFile, display_path
 
 
-@dataclass
-class HostFit:
+class HostFit(NamedTuple):
     host: str
     fits: bool
     nodes: tuple[int, ...] = ()
     nodeset: str = ""
     distance: int | None = None
     pinned: int = 0
-    problems: list[Diagnostic] = field(default_factory=list)
+    problems: tuple[Diagnostic, ...] = ()
 
     @property
     def reason(self) -> str:
@@ -54,14 +53,14 @@ def _fit_one(intent: GuestFile, path: Path) -> HostFit:
     shown = display_path(path)
     host, problems = load_host(path, shown)
     if host is None or not host.cells:
-        return HostFit(shown, False, problems=problems)
+        return HostFit(shown, False, problems=tuple(problems))
     file = intent.fresh()
     place_and_check(file, host, [])
     problems = [*problems, *report_file(file)]
     guest = file.guest
     fits = guest is not None and not any(d.severity >= Severity.ERROR for d in problems)
     if guest is None:
-        return HostFit(shown, False, problems=problems)
+        return HostFit(shown, False, problems=tuple(problems))
     nodeset = guest.effective_nodeset
     return HostFit(
         host=shown,
@@ -70,7 +69,7 @@ def _fit_one(intent: GuestFile, path: Path) -> HostFit:
         nodeset=format_cpuset(nodeset) if nodeset else "",
         distance=file.distance,
         pinned=sum(1 for pin in guest.domain.pins if pin.dedicated),
-        problems=problems,
+        problems=tuple(problems),
     )
 
 

@@ -7,8 +7,7 @@ guest models themselves.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from vnuma.cpusets import format_cpuset
 from vnuma.diagnostics import Diagnostic, Severity
@@ -23,15 +22,13 @@ if TYPE_CHECKING:
 GUEST_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442")
 
 
-@dataclass(frozen=True)
-class PinView:
+class PinView(NamedTuple):
     guest: int
     """Index into HostView.guests."""
     vcpu: int
 
 
-@dataclass(frozen=True)
-class CpuView:
+class CpuView(NamedTuple):
     id: int
     reserved: bool
     pins: tuple[PinView, ...]
@@ -44,10 +41,9 @@ class CpuView:
     """Guests that hold this CPU idle: a sibling of a core given whole (`threads: isolate`)."""
 
 
-@dataclass(frozen=True)
-class PoolView:
+class PoolView(NamedTuple):
     size_kib: int
-    count: int
+    count: int  # type: ignore[assignment]  # shadows tuple.count, which nothing calls on a view
     free: int | None
     used_by_guests: int
     """Pages the capacity model lays onto this pool for the shown guests."""
@@ -56,8 +52,7 @@ class PoolView:
     guest's own VN206 when it is alone)."""
 
 
-@dataclass(frozen=True)
-class CellPlacementView:
+class CellPlacementView(NamedTuple):
     guest: int
     cell_id: int | None
     """None for the memory of a guest without cells."""
@@ -68,8 +63,7 @@ class CellPlacementView:
     """Other host nodes the cell's memory binding also names."""
 
 
-@dataclass(frozen=True)
-class NodeView:
+class NodeView(NamedTuple):
     id: int
     socket: int | None
     cores: tuple[tuple[CpuView, ...], ...]
@@ -95,9 +89,8 @@ class NodeView:
         return self.memory_short or any(pool.short for pool in self.pools)
 
 
-@dataclass(frozen=True)
-class GuestView:
-    index: int
+class GuestView(NamedTuple):
+    index: int  # type: ignore[assignment]  # shadows tuple.index, which nothing calls on a view
     name: str
     colour: str
     vcpus: int
@@ -111,16 +104,14 @@ class GuestView:
     """Host CPUs of the guest's `<emulatorpin>` (empty when its emulator is not pinned)."""
 
 
-@dataclass(frozen=True)
-class ProblemView:
+class ProblemView(NamedTuple):
     code: str
     severity: str
     message: str
     path: str
 
 
-@dataclass(frozen=True)
-class HostView:
+class HostView(NamedTuple):
     source: str
     arch: str | None
     sockets: tuple[tuple[int | None, tuple[int, ...]], ...]

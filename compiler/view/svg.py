@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 from xml.sax.saxutils import escape, quoteattr
 
 from vnuma.cpusets import format_cpuset
@@ -63,8 +63,7 @@ TITLE_ID = "vnuma-title"
 DESC_ID = "vnuma-desc"
 
 
-@dataclass(frozen=True)
-class Grid:
+class Grid(NamedTuple):
     """Sizes shared by every node box of one picture."""
 
     columns: int
@@ -77,8 +76,7 @@ class Grid:
         return self.threads * CPU + (self.threads - 1) * SIBLING_GAP
 
 
-@dataclass(frozen=True)
-class Box:
+class Box(NamedTuple):
     x: int
     y: int
     width: int
