@@ -166,6 +166,7 @@ def _add_compile_parser(commands: Any) -> None:
         help="how diagnostics are written to stderr (default text; json: the list `vnuma "
         "lint --format json` prints, and nothing else on stderr)",
     )
+    _add_cache_option(compile_cmd)
 
 
 def _add_fit_parser(commands: Any) -> None:
@@ -192,6 +193,7 @@ def _add_fit_parser(commands: Any) -> None:
         default="text",
         help="a table for people (default) or JSON, one entry per host",
     )
+    _add_cache_option(fit_cmd)
 
 
 def _add_show_parser(commands: Any) -> None:
@@ -220,6 +222,7 @@ def _add_show_parser(commands: Any) -> None:
         "-o", "--output", type=Path, metavar="FILE", help="write view.svg or view.html (atomically)"
     )
     _add_colour_option(show_cmd, default=argparse.SUPPRESS)
+    _add_cache_option(show_cmd)
 
 
 def _add_host_parser(commands: Any) -> None:
@@ -246,6 +249,7 @@ def _add_host_parser(commands: Any) -> None:
         default="text",
         help="a summary for people (default) or the topology as JSON",
     )
+    _add_cache_option(host_cmd)
 
 
 def _add_capture_parser(commands: Any) -> None:
@@ -310,6 +314,15 @@ def _add_reference_parsers(commands: Any) -> None:
     )
 
 
+def _add_cache_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="parse host snapshots afresh, without the cache in $XDG_CACHE_HOME/vnuma "
+        "(also VNUMA_NO_CACHE=1)",
+    )
+
+
 def _add_colour_option(parser: argparse.ArgumentParser, default: Any) -> None:
     parser.add_argument(
         "--color",
@@ -371,6 +384,7 @@ def _add_lint_parser(commands: Any) -> None:
         metavar="N",
         help="lint files in N processes (default 1; 0: one per CPU); the output is the same",
     )
+    _add_cache_option(lint_cmd)
 
 
 def _jobs(value: str) -> int:
@@ -551,6 +565,7 @@ def _compile(args: argparse.Namespace, intent: Path, shown: str | None = None) -
         schema_dir=args.libvirt_schemas,
         output_name=str(args.output) if args.output else "<stdout>",
         occupied=tuple(args.occupied),
+        use_cache=not args.no_cache,
     )
     outcome = compile_intent(options)
     _report_compile(outcome, args)
@@ -604,6 +619,7 @@ def _cmd_lint(args: argparse.Namespace) -> int:
             host_path=args.host,
             force_exclude=args.force_exclude,
             jobs=args.jobs,
+            use_cache=not args.no_cache,
         )
         report = lint(options)
     except (ConfigError, UnreadableInput) as exc:
@@ -651,7 +667,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         given = list(args.host) or ([loaded.host_ref] if loaded.host_ref else [])
         if not given:
             return _usage("give host snapshots with --host (files or directories)")
-        fits = fit_hosts(loaded, snapshot_paths(given))
+        fits = fit_hosts(loaded, snapshot_paths(given), use_cache=not args.no_cache)
     except (UnreadableInput, ConfigError) as exc:
         return _usage(str(exc))
     sys.stdout.write(render_json(fits) if args.format == "json" else render_table(fits))
@@ -664,7 +680,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from vnuma.report.config import ConfigError
 
     try:
-        view, diagnostics = load_view(args.host, args.guests)
+        view, diagnostics = load_view(args.host, args.guests, use_cache=not args.no_cache)
     except (UnreadableInput, NoHost, ConfigError) as exc:
         return _usage(str(exc))
     except ShowError as exc:
@@ -696,7 +712,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_host(args: argparse.Namespace) -> int:
-    from vnuma.libvirt.capabilities import load_host
+    from vnuma.load.hostcache import load_snapshot
     from vnuma.load.text import UnreadableInput
     from vnuma.runner import display_path, local_sysfs_root
     from vnuma.view.host import render_json, render_text
@@ -705,7 +721,8 @@ def _cmd_host(args: argparse.Namespace) -> int:
         return _usage("give a snapshot file or --sysfs-root, not both")
     try:
         if args.snapshot is not None:
-            host, diagnostics = load_host(args.snapshot, display_path(args.snapshot))
+            shown = display_path(args.snapshot)
+            host, diagnostics = load_snapshot(args.snapshot, shown, not args.no_cache)
         else:
             from vnuma.load.sysfs import load_sysfs, resolve_sysfs_root
 

@@ -266,17 +266,19 @@ def intent_from_raw(raw: RawDocument) -> tuple[Intent | None, list[Diagnostic]]:
 class HostSnapshots:
     """The host snapshots one run reads: each read once, its own problems reported once."""
 
-    def __init__(self) -> None:
+    def __init__(self, use_cache: bool = True) -> None:
         self.hosts: dict[Path, HostTopology | None] = {}
         self.reported: dict[Path, list[Diagnostic]] = {}
+        self.use_cache = use_cache
+        """Read parsed snapshots from the user's cache (vnuma.load.hostcache)."""
 
     def get(self, path: Path) -> HostTopology | None:
         """``path`` resolved. Raises UnreadableInput."""
         if path not in self.hosts:
-            from vnuma.libvirt.capabilities import load_host
+            from vnuma.load.hostcache import load_snapshot
 
             try:
-                host, diagnostics = load_host(path, display_path(path))
+                host, diagnostics = load_snapshot(path, display_path(path), self.use_cache)
             except UnreadableInput:
                 self.hosts[path] = None
                 self.reported[path] = []
@@ -566,6 +568,8 @@ class CompileOptions(NamedTuple):
     intent, as `vnuma lint` finds it."""
     use_config: bool = True
     """False: no configuration at all (library callers that want raw diagnostics)."""
+    use_cache: bool = True
+    """Read host snapshots through the user's cache (False: --no-cache)."""
 
 
 class CompileOutcome:
@@ -650,7 +654,7 @@ def _compile_host(
     """The host to check against, and the guests beside the intent on it: --occupied, or
     (without --host or `host:`) the other files the configuration maps to the same host,
     exactly as `vnuma lint` seats them."""
-    snapshots = HostSnapshots()
+    snapshots = HostSnapshots(options.use_cache)
     mates: list[GuestFile] = []
     mapped = config.host_for(file.path) if config is not None else None
     if options.host_path is not None:

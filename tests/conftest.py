@@ -19,6 +19,16 @@ INTENTS = SAMPLES / "intents"
 SHARED_CORPUS = REPO.parent / "shared" / "corpus" / "libvirt"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_cache_home(tmp_path_factory):
+    """vnuma caches parsed host snapshots under $XDG_CACHE_HOME/vnuma: the suite (and the
+    CLI subprocesses it starts, which inherit os.environ) never touches the real one."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        patch.delenv("VNUMA_NO_CACHE", raising=False)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def no_local_host(monkeypatch, tmp_path_factory):
     """`vnuma compile --local-host` reads this machine's sysfs; tests must not depend on

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import subprocess
@@ -41,8 +40,8 @@ def needs_libvirt_python(test):
 
 def comparable(host: HostTopology) -> HostTopology:
     """The model without where it was read from."""
-    cells = tuple(dataclasses.replace(cell, span=None) for cell in host.cells)
-    return dataclasses.replace(host, source="", cells=cells, captured_at=None, captured_from=None)
+    cells = tuple(cell._replace(span=None) for cell in host.cells)
+    return host._replace(source="", cells=cells, captured_at=None, captured_from=None)
 
 
 def xeon_root():

@@ -3,7 +3,6 @@ and `vnuma capture --sysfs` read Linux sysfs (fake trees here, the real /sys onc
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -44,22 +43,19 @@ def xeon_sysfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def comparable(host: HostTopology) -> HostTopology:
-    cells = tuple(dataclasses.replace(c, span=None) for c in host.cells)
-    return dataclasses.replace(
-        host, source="", arch=None, cells=cells, captured_at=None, captured_from=None
-    )
+    cells = tuple(c._replace(span=None) for c in host.cells)
+    return host._replace(source="", arch=None, cells=cells, captured_at=None, captured_from=None)
 
 
 def without_free(host: HostTopology) -> HostTopology:
     cells = tuple(
-        dataclasses.replace(
-            c,
+        c._replace(
             free_memory_kib=None,
-            pages=tuple(dataclasses.replace(p, free=None) for p in c.pages),
+            pages=tuple(p._replace(free=None) for p in c.pages),
         )
         for c in comparable(host).cells
     )
-    return dataclasses.replace(comparable(host), cells=cells)
+    return comparable(host)._replace(cells=cells)
 
 
 def test_compile_local_host_checks_against_this_machine(run_cli, write, xeon_sysfs) -> None:

@@ -40,18 +40,19 @@ def snapshot_paths(given: Sequence[Path]) -> list[Path]:
     return paths
 
 
-def fit_hosts(intent: GuestFile, hosts: Iterable[Path]) -> list[HostFit]:
-    """Try the loaded intent on each host alone (the runner's place -> check)."""
-    return [_fit_one(intent, path) for path in hosts]
+def fit_hosts(intent: GuestFile, hosts: Iterable[Path], use_cache: bool = True) -> list[HostFit]:
+    """Try the loaded intent on each host alone (the runner's place -> check); the
+    snapshots are read through the user's cache unless ``use_cache`` is False."""
+    return [_fit_one(intent, path, use_cache) for path in hosts]
 
 
-def _fit_one(intent: GuestFile, path: Path) -> HostFit:
+def _fit_one(intent: GuestFile, path: Path, use_cache: bool) -> HostFit:
     from vnuma.cpusets import format_cpuset
-    from vnuma.libvirt.capabilities import load_host
+    from vnuma.load.hostcache import load_snapshot
     from vnuma.runner import place_and_check, report_file
 
     shown = display_path(path)
-    host, problems = load_host(path, shown)
+    host, problems = load_snapshot(path, shown, use_cache)
     if host is None or not host.cells:
         return HostFit(shown, False, problems=tuple(problems))
     file = intent.fresh()

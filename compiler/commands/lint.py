@@ -46,6 +46,8 @@ class LintOptions:
     keep_models: bool = False
     """Keep each file's guest model in the report (for tests and tools); by default it is
     dropped once its host is done, so memory does not grow with the fleet."""
+    use_cache: bool = True
+    """Read host snapshots through the user's cache (False: --no-cache)."""
 
 
 @dataclass
@@ -104,6 +106,7 @@ class _Task:
     """The snapshot all of ``entries`` are placed on (None: a chunk of files on no host)."""
     option_host: bool
     keep_models: bool
+    use_cache: bool
 
 
 @dataclass
@@ -163,11 +166,12 @@ def _tasks(entries: list[_Entry], options: LintOptions, configs: ConfigResolver)
     if not option:
         _add_unasked(by_host, entries, options, configs)
     tasks = [
-        _Task(tuple(group), host, option, options.keep_models) for host, group in by_host.items()
+        _Task(tuple(group), host, option, options.keep_models, options.use_cache)
+        for host, group in by_host.items()
     ]
     size = max(1, min(_CHUNK, len(loose) // max(options.jobs * 4, 1)))
     tasks.extend(
-        _Task(tuple(loose[i : i + size]), None, option, options.keep_models)
+        _Task(tuple(loose[i : i + size]), None, option, options.keep_models, options.use_cache)
         for i in range(0, len(loose), size)
     )
     return tasks
@@ -199,7 +203,7 @@ def _add_unasked(
 
 
 def _run_task(task: _Task) -> _TaskResult:
-    snapshots = HostSnapshots()
+    snapshots = HostSnapshots(task.use_cache)
     files = [
         load_guest_file(entry.path, entry.shown, real=entry.real, discovering=True)
         for entry in task.entries

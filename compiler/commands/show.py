@@ -30,7 +30,7 @@ class NoHost(Exception):
 
 
 def load_view(
-    host_path: Path | None, guest_paths: Sequence[Path]
+    host_path: Path | None, guest_paths: Sequence[Path], use_cache: bool = True
 ) -> tuple[HostView, list[Diagnostic]]:
     """Raises UnreadableInput for unreadable files, NoHost when there is no one host to
     draw, ShowError for unusable files (and ConfigError for an unusable configuration).
@@ -39,8 +39,9 @@ def load_view(
     `host:`, else the configuration's [[hosts]] mapping, as `compile` and `lint` choose it.
     The guests are seated as `vnuma lint` seats the guests of one host (fixed guests
     first, then auto intents by guest name, each beside those before it) and admitted
-    together; the view draws what that computed, guests in the order given."""
-    from vnuma.libvirt.capabilities import load_host
+    together; the view draws what that computed, guests in the order given. The snapshot
+    is read through the user's cache unless ``use_cache`` is False."""
+    from vnuma.load.hostcache import load_snapshot
 
     files = _distinct([load_guest_file(path) for path in guest_paths])
     for file in files:
@@ -48,7 +49,7 @@ def load_view(
             raise ShowError(f"{file.shown}: cannot be shown", report_file(file))
     if host_path is None:
         host_path = named_host(files)
-    host, problems = load_host(host_path, display_path(host_path))
+    host, problems = load_snapshot(host_path, display_path(host_path), use_cache)
     if host is None or not host.cells:
         raise ShowError(f"{display_path(host_path)}: no usable NUMA topology", problems)
     outcome = run_host(host, files, want_load=True)

@@ -349,6 +349,7 @@ class _Loader:
             id=0,
             memory_kib=total,
             free_memory_kib=free,
+            distances={},
             cpus=tuple(self._cpu(cpu) for cpu in cpu_ids),
         )
 

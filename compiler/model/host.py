@@ -1,17 +1,20 @@
-"""The host's NUMA topology, as read from `virsh capabilities` or from Linux sysfs."""
+"""The host's NUMA topology, as read from `virsh capabilities` or from Linux sysfs.
+
+The records are NamedTuples: a snapshot has thousands of CPUs, and a tuple is built in a
+fraction of a frozen dataclass's time (vnuma.load.hostcache rebuilds them on every cache
+hit). Being tuples, they hold no per-instance cache: the derived values are recomputed,
+and the few that callers ask for in loops are cheap for the size of a host."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
+from typing import NamedTuple
 
 from vnuma.diagnostics import Span
 
 MAX_BASE_PAGE_KIB = 64  # 4 KiB on x86, 4/16/64 KiB on arm64, 64 KiB on ppc64
 
 
-@dataclass(frozen=True)
-class HostCPU:
+class HostCPU(NamedTuple):
     id: int
     socket_id: int | None = None
     die_id: int | None = None
@@ -27,10 +30,9 @@ class HostCPU:
         return (self.socket_id, self.die_id, self.cluster_id, self.core_id)
 
 
-@dataclass(frozen=True)
-class PagePool:
+class PagePool(NamedTuple):
     size_kib: int
-    count: int
+    count: int  # type: ignore[assignment]  # hides tuple.count(), which no one asks a pool
     free: int | None = None
 
     @property
@@ -38,53 +40,52 @@ class PagePool:
         return self.size_kib * self.count
 
 
-@dataclass(frozen=True)
-class HostCell:
+class HostCell(NamedTuple):
     id: int
     memory_kib: int | None
+    distances: dict[int, int]
+    """Node id -> distance (a tuple cannot default to a fresh dict: always given)."""
     pages: tuple[PagePool, ...] = ()
-    distances: dict[int, int] = field(default_factory=dict)
     cpus: tuple[HostCPU, ...] = ()
     free_memory_kib: int | None = None
     span: Span | None = None
 
-    @cached_property
+    @property
     def cpu_ids(self) -> frozenset[int]:
         return frozenset(cpu.id for cpu in self.cpus)
 
-    @cached_property
+    @property
     def cores(self) -> int:
         return len({cpu.core_key for cpu in self.cpus})
 
-    @cached_property
+    @property
     def sockets(self) -> frozenset[int]:
         return frozenset(cpu.socket_id for cpu in self.cpus if cpu.socket_id is not None)
 
     def pool(self, size_kib: int) -> PagePool | None:
         return next((pool for pool in self.pages if pool.size_kib == size_kib), None)
 
-    @cached_property
+    @property
     def base_page_kib(self) -> int:
         """The node's ordinary page size: its smallest pool, unless the snapshot lists only
         huge page pools (a sysfs tree without meminfo); no base page exceeds 64 KiB."""
         smallest = min((pool.size_kib for pool in self.pages), default=4)
         return smallest if smallest <= MAX_BASE_PAGE_KIB else 4
 
-    @cached_property
+    @property
     def hugepage_reserved_kib(self) -> int:
         """Memory set aside in huge page pools: not available to ordinary (small-page) guests."""
         base = self.base_page_kib
         return sum(pool.total_kib for pool in self.pages if pool.size_kib != base)
 
-    @cached_property
+    @property
     def small_page_kib(self) -> int | None:
         if self.memory_kib is None:
             return None
         return max(self.memory_kib - self.hugepage_reserved_kib, 0)
 
 
-@dataclass(frozen=True)
-class HostTopology:
+class HostTopology(NamedTuple):
     source: str
     arch: str | None
     cells: tuple[HostCell, ...]
@@ -99,22 +100,19 @@ class HostTopology:
     captured_from: str | None = None
     """Where it was captured: a libvirt URI or a sysfs directory."""
 
-    @cached_property
+    @property
     def node_ids(self) -> frozenset[int]:
         return frozenset(cell.id for cell in self.cells)
 
-    @cached_property
-    def _by_id(self) -> dict[int, HostCell]:
-        return {cell.id: cell for cell in self.cells}
-
     def cell(self, node_id: int) -> HostCell | None:
-        return self._by_id.get(node_id)
+        # a linear scan: a host has a handful of nodes, fewer than a dict is worth building
+        return next((cell for cell in self.cells if cell.id == node_id), None)
 
-    @cached_property
+    @property
     def cpu_ids(self) -> frozenset[int]:
-        return frozenset().union(*(cell.cpu_ids for cell in self.cells))
+        return frozenset(cpu.id for cell in self.cells for cpu in cell.cpus)
 
-    @cached_property
+    @property
     def node_of_cpu(self) -> dict[int, int]:
         """Host CPU id -> the node it is on."""
         return {cpu.id: cell.id for cell in self.cells for cpu in cell.cpus}
