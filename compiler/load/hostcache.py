@@ -33,10 +33,15 @@ from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool
 if TYPE_CHECKING:
     from hashlib import sha256
 else:
-    try:  # CPython 3.11's own sha256 imports in ~0.5 ms; hashlib loads OpenSSL, ~5 ms
-        from _sha256 import sha256
-    except ImportError:  # other interpreters, and 3.12+ (where it is _sha2)
-        from hashlib import sha256
+    # CPython's built-in sha256 imports in ~0.5 ms; hashlib loads OpenSSL first, ~5 ms
+    # (a pre-commit run's budget is tens of ms). Same digest either way.
+    try:
+        from _sha2 import sha256  # CPython 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256  # CPython 3.11
+        except ImportError:  # other interpreters
+            from hashlib import sha256
 
 FORMAT_VERSION = 1
 """Bumped whenever an entry's layout or the meaning of a field changes."""
