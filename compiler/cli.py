@@ -65,21 +65,34 @@ def _command(
     commands: Any, name: str, summary: str, example: str, details: str = ""
 ) -> argparse.ArgumentParser:
     """A subcommand whose --help starts with a one-line description (``summary``, also its
-    line in `vnuma -h`) and ends with an example. ``details`` is wrapped here because the
-    raw formatter, which keeps the example's line breaks, does not wrap descriptions."""
-    import textwrap
-
+    line in `vnuma -h`) and ends with an example; ``details`` is a paragraph between them."""
     description = summary[0].upper() + summary[1:] + "."
     if details:
-        description += "\n\n" + textwrap.fill(details, width=78)
+        description += "\n\n" + details
     parser: argparse.ArgumentParser = commands.add_parser(
         name,
         help=summary,
         description=description,
         epilog=f"example:\n  {example}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_ParagraphFormatter,
     )
     return parser
+
+
+class _ParagraphFormatter(argparse.RawDescriptionHelpFormatter):
+    """Wraps each one-line paragraph of a description to the help's width, and keeps a
+    paragraph laid out by hand (the example) as written. Wrapping happens only when help
+    is shown, so a run that shows none never imports textwrap."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        return "\n\n".join(
+            paragraph
+            if "\n" in paragraph
+            else textwrap.fill(paragraph, width, initial_indent=indent, subsequent_indent=indent)
+            for paragraph in text.split("\n\n")
+        )
 
 
 def _add_compile_parser(commands: Any) -> None:
