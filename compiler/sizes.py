@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 UNIT_BYTES: dict[str, int] = {
     "KiB": 1024,
@@ -43,6 +42,14 @@ def is_bare_number(value: object) -> bool:
     return isinstance(value, str) and re.fullmatch(r"\s*[0-9]+(\.[0-9]+)?\s*", value) is not None
 
 
+def _decimal_text(numerator: int, scale: int) -> str:
+    """``numerator / scale`` (a power of ten) written exactly, as the size was: 1500.5."""
+    whole, rest = divmod(numerator, scale)
+    if scale == 1:
+        return str(whole)
+    return f"{whole}.{rest:0{len(str(scale)) - 1}d}"
+
+
 def parse_size_kib(value: object) -> int:
     """Return the size in KiB; raise SizeError with a fix hint when it is not a valid size."""
     if is_bare_number(value):
@@ -57,20 +64,19 @@ def parse_size_kib(value: object) -> int:
     unit = match["unit"]
     if unit not in UNIT_BYTES:
         raise SizeError(f"unknown size unit {unit!r} in {value!r}", unknown_unit_hint(value))
-    try:
-        total_bytes = Decimal(match["num"]) * UNIT_BYTES[unit]
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only decimals
-        raise SizeError(f"invalid size {value!r}") from exc
-    kib = total_bytes / 1024
-    if kib != kib.to_integral_value():
+    number: str = match["num"]
+    whole, _, fraction = number.partition(".")
+    scale = 10 ** len(fraction)  # exact, in integers: bytes = scaled_bytes / scale
+    scaled_bytes = int(whole + fraction) * UNIT_BYTES[unit]
+    if scaled_bytes % (scale * 1024):
         raise SizeError(
-            f"size {value!r} is not a whole number of KiB ({total_bytes} bytes)",
+            f"size {value!r} is not a whole number of KiB ({_decimal_text(scaled_bytes, scale)} bytes)",
             "libvirt sizes are whole KiB; use a binary unit (KiB, MiB, GiB) or a multiple of 1024 bytes",
         )
-    result = int(kib)
-    if result > MAX_KIB:
+    kib = scaled_bytes // (scale * 1024)
+    if kib > MAX_KIB:
         raise SizeError(f"size {value!r} is larger than libvirt can represent")
-    return result
+    return kib
 
 
 def format_kib(kib: int) -> str:
@@ -102,6 +108,8 @@ _PAGE_UNITS = (("KiB", 1), ("MiB", 1024), ("GiB", 1024**2))
 
 def bare_number_hint(value: object, *, page_size: bool = False) -> str:
     """The hint for a size written without a unit (``memory: 16``)."""
+    from decimal import Decimal  # only a file with this mistake pays for the import
+
     number = _plain_number(value)
     if number is None:  # nan, inf: nothing to suggest
         return f"sizes need a unit, e.g. 4GiB (units: {UNITS_TEXT})"
@@ -132,6 +140,8 @@ def unknown_unit_hint(value: object) -> str | None:
 def _plain_number(value: object) -> str | None:
     """``value`` as the user would write it before a unit (1e3 as 1000), or None when it
     is not a finite number."""
+    from decimal import Decimal
+
     try:
         number = Decimal(str(value).strip())
     except ArithmeticError:
@@ -143,6 +153,8 @@ def _plain_number(value: object) -> str | None:
 
 
 def _page_unit(number: str) -> str:
+    from decimal import Decimal
+
     amount = Decimal(number)
     for unit, kib in _PAGE_UNITS:
         if amount * kib in PAGE_SIZES_KIB:
