@@ -66,7 +66,7 @@ def parse_size_kib(value: object) -> int:
         raise SizeError(f"unknown size unit {unit!r} in {value!r}", unknown_unit_hint(value))
     number: str = match["num"]
     whole, _, fraction = number.partition(".")
-    scale = 10 ** len(fraction)  # exact, in integers: bytes = scaled_bytes / scale
+    scale: int = 10 ** len(fraction)  # exact, in integers: bytes = scaled_bytes / scale
     scaled_bytes = int(whole + fraction) * UNIT_BYTES[unit]
     if scaled_bytes % (scale * 1024):
         raise SizeError(
