@@ -16,8 +16,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from vnuma.cpusets import CpusetError, format_cpuset, parse_cpuset
-from vnuma.sizes import MAX_KIB, SizeError, format_kib, parse_size_kib
+from vnuma.sizes import MAX_KIB, UNIT_BYTES, SizeError, format_kib, parse_size_kib
 
 GIB = 1024 * 1024
 MIB = 1024
@@ -720,3 +722,27 @@ def test_preferred_guests_pages_may_come_from_other_nodes_together(run_cli, writ
         write("vms/b.yaml", text.format(name="b", mode=mode))
         result = run_cli("lint", write("vms/.keep", "").parent, "--host", host)
         assert codes(result) == expected, result.out
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    whole=st.integers(0, 10**22),
+    fraction=st.text("0123456789", max_size=8),
+    unit=st.sampled_from(sorted(UNIT_BYTES)),
+)
+def test_sizes_are_parsed_as_exactly_as_rational_arithmetic(
+    whole: int, fraction: str, unit: str
+) -> None:
+    """The integer parse agrees with exact rational arithmetic on every number and unit."""
+    from fractions import Fraction
+
+    text = f"{whole}.{fraction}{unit}" if fraction else f"{whole}{unit}"
+    kib = Fraction(text.removesuffix(unit)) * UNIT_BYTES[unit] / 1024
+    if kib.denominator != 1:
+        with pytest.raises(SizeError, match="whole number of KiB"):
+            parse_size_kib(text)
+    elif kib > MAX_KIB:
+        with pytest.raises(SizeError, match="larger than libvirt"):
+            parse_size_kib(text)
+    else:
+        assert parse_size_kib(text) == int(kib)
