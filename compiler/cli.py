@@ -29,7 +29,7 @@ def _parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vnuma",
         description="Compile and lint guest NUMA placement for libvirt/KVM.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
         epilog="example:\n  vnuma compile samples/intents/db-strict.yaml "
         "--host samples/hosts/2s-xeon.xml\n\n`vnuma COMMAND --help` describes each command.",
     )
@@ -79,7 +79,25 @@ def _command(
     return parser
 
 
-class _ParagraphFormatter(argparse.RawDescriptionHelpFormatter):
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's raw-description formatter, sized to the terminal as argparse sizes it
+    (its columns less 2) without the shutil import argparse makes for every argument."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        from vnuma.view.terminal import terminal_columns
+
+        if width is None:
+            width = terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+class _ParagraphFormatter(_Formatter):
     """Wraps each one-line paragraph of a description to the help's width, and keeps a
     paragraph laid out by hand (the example) as written. Wrapping happens only when help
     is shown, so a run that shows none never imports textwrap."""

@@ -8,8 +8,9 @@ indented; ANSI colour codes take no columns.
 
 from __future__ import annotations
 
+import os
 import re
-import shutil
+import sys
 from collections.abc import Collection, Sequence
 
 _ANSI = re.compile(r"\033\[[0-9;]*m")
@@ -22,7 +23,22 @@ MIN_WIDTH = 20
 
 def terminal_width() -> int:
     """The terminal's columns ($COLUMNS first), 80 when the output is not a terminal."""
-    return max(shutil.get_terminal_size((80, 24)).columns, MIN_WIDTH)
+    return max(terminal_columns(), MIN_WIDTH)
+
+
+def terminal_columns(fallback: int = 80) -> int:
+    """What ``shutil.get_terminal_size().columns`` answers, without importing shutil: it
+    loads zlib, bz2 and lzma for its archive functions, a few ms of every run."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or fallback
 
 
 def visible_len(text: str) -> int:
