@@ -36,10 +36,10 @@ else:
     # CPython's built-in sha256 imports in ~0.5 ms; hashlib loads OpenSSL first, ~5 ms
     # (a pre-commit run's budget is tens of ms). Same digest either way.
     try:
-        from _sha2 import sha256  # CPython 3.12+
+        from _sha256 import sha256  # CPython 3.11
     except ImportError:
         try:
-            from _sha256 import sha256  # CPython 3.11
+            from _sha2 import sha256  # CPython 3.12+
         except ImportError:  # other interpreters
             from hashlib import sha256
 
