@@ -838,7 +838,7 @@ def _emit_and_verify(
         outcome.diagnostics.extend(verified.diagnostics)
         outcome.notes.extend(verified.notes)
     if not outcome.has_errors:
-        outcome.xml = xml
+        outcome.xml = "\ufeff" + xml if base is not None and base.bom else xml
 
 
 __all__ = [

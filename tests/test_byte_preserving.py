@@ -565,3 +565,14 @@ def test_a_base_whose_elements_cannot_be_located_is_written_out_anew(tmp_path: P
     )
     assert doc.root is not None and doc.root.find("numatune") is None  # the base is left alone
     assert merge_into_document(doc, make_plan(file.guest)).notes == ()
+
+
+def test_a_byte_order_mark_is_kept(run_cli, tmp_path: Path) -> None:
+    plain = SAMPLES / "domains" / "base-vm.xml"
+    marked = tmp_path / "bom.xml"
+    marked.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes())
+    intent = INTENTS / "db-strict.yaml"
+    from_plain = compile_into(run_cli, intent, plain, tmp_path / "plain.out")
+    from_marked = compile_into(run_cli, intent, marked, tmp_path / "marked.out")
+    assert from_marked == b"\xef\xbb\xbf" + from_plain
+    assert not from_plain.startswith(b"\xef\xbb\xbf")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import Diagnostic, Span
-from vnuma.load.text import decode_text, read_bytes
+from vnuma.load.text import UTF8_BOM, decode_text, read_bytes
 from vnuma.load.xmlpos import XmlLocator
 from vnuma.load.xmlsafe import parse_xml
 
@@ -37,6 +37,8 @@ class XmlDocument(NamedTuple):
     encoding: str = "utf-8"
     """The encoding the declaration names (utf-8 without one): how the file is decoded
     and how a rewrite of it is encoded."""
+    bom: bool = False
+    """The file starts with a UTF-8 byte-order mark (kept when vnuma rewrites the file)."""
 
     @property
     def root_tag(self) -> str | None:
@@ -62,8 +64,15 @@ def load_xml_document(path: Path, shown: str) -> XmlDocument:
     if xml_problem is not None:
         diag = make_diagnostic("VN001", xml_problem.message, shown, xml_problem.span)
         return XmlDocument(shown, text, diagnostics=(diag,), declaration=declaration)
+    bom = data.startswith(UTF8_BOM) and codecs.lookup(encoding).name == "utf-8"
     return XmlDocument(
-        shown, text, root, XmlLocator(text, root), declaration=declaration, encoding=encoding
+        shown,
+        text,
+        root,
+        XmlLocator(text, root),
+        declaration=declaration,
+        encoding=encoding,
+        bom=bom,
     )
 
 

@@ -72,11 +72,14 @@ def decode_utf8(data: bytes) -> tuple[str, DecodeProblem | None]:
     return decode_text(data, "utf-8")
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
 def decode_text(data: bytes, encoding: str) -> tuple[str, DecodeProblem | None]:
     """Decode ``data`` in ``encoding`` (a UTF-8 BOM is dropped); report the line/column of
     the first byte that is not valid in it."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    if data.startswith(UTF8_BOM):
+        data = data[len(UTF8_BOM) :]
     try:
         return data.decode(encoding), None
     except UnicodeDecodeError as exc:
