@@ -104,7 +104,11 @@ def _node_state(
     cpus = sorted(ids if unusable.isdisjoint(ids) else (i for i in ids if i not in unusable))
     cores: dict[tuple[int | None, ...], list[int]] = {}
     for cpu in cell.cpus:
-        cores.setdefault(cpu.core_key, []).append(cpu.id)
+        threads = cores.get(key := cpu.core_key)
+        if threads is None:
+            cores[key] = [cpu.id]
+        else:
+            threads.append(cpu.id)
     # cores share no CPU, so ordering the sorted cores as lists orders them by first CPU
     whole = sorted(map(sorted, cores.values()))
     if len(cpus) < len(ids):

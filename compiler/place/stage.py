@@ -388,17 +388,18 @@ class _Placement(CpuPlacement):
     def compatible(self, needs: list[CellNeed], candidates: list[int]) -> dict[int, list[int]]:
         """The candidates each need fits on. Whether a need fits a node depends only on the
         need's size and the node's signature, so each distinct pair is judged once."""
-        verdicts: dict[tuple[int, int | None, int, int], bool] = {}
+        by_size: dict[tuple[int, int | None, int], list[int]] = {}
         compatible: dict[int, list[int]] = {}
         for need in needs:
-            fits = compatible[need.index] = []
-            for node in candidates:
-                key = (need.vcpus, need.page_kib, need.memory_kib, self.signature_id(node))
-                verdict = verdicts.get(key)
-                if verdict is None:
-                    verdict = verdicts[key] = self.misfit(need, node) is None
-                if verdict:
-                    fits.append(node)
+            size = (need.vcpus, need.page_kib, need.memory_kib)
+            if size not in by_size:
+                verdicts: dict[int, bool] = {}
+                for node in candidates:
+                    signature = self.signature_id(node)
+                    if signature not in verdicts:
+                        verdicts[signature] = self.misfit(need, node) is None
+                by_size[size] = [n for n in candidates if verdicts[self.signature_id(n)]]
+            compatible[need.index] = list(by_size[size])
         return compatible
 
     def signature_id(self, node: int) -> int:
