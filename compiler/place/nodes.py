@@ -3,7 +3,7 @@ and why a cell does not fit a node (the message VN602 quotes)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from vnuma.cpusets import format_cpuset
@@ -52,7 +52,7 @@ def node_states(
     are taken too (a dedicated vCPU must not share its CPU with another guest's QEMU).
     An occupied guest's held CPUs (the idle siblings of its isolated cores) are taken
     like its dedicated pins: an isolated core is held whole."""
-    from vnuma.model.capacity import held_on_nodes
+    from vnuma.model.capacity import held_on_nodes, placeable_kib, placeable_pages
 
     taken_cpus = {cpu for guest in occupied for cpu in guest.kept_cpus}
     if dedicated:
@@ -62,7 +62,13 @@ def node_states(
             if guest.domain.emulator_pin
             for cpu in guest.domain.emulator_pin
         }
-    states = {cell.id: _node_state(cell, reserved | taken_cpus, reserve_kib) for cell in host.cells}
+    unusable = reserved | taken_cpus
+    states = {
+        cell.id: _node_state(
+            cell, unusable, placeable_kib(cell, reserve_kib), placeable_pages(cell)
+        )
+        for cell in host.cells
+    }
     if occupied:
         memory = {node: state.memory_kib for node, state in states.items()}
         pages = {node: dict(state.pages) for node, state in states.items()}
@@ -91,22 +97,26 @@ def isolated_siblings(host: HostTopology, cpus: Iterable[int]) -> frozenset[int]
     )
 
 
-def _node_state(cell: HostCell, unusable: frozenset[int] | set[int], reserve_kib: int) -> NodeState:
-    from vnuma.model.capacity import placeable_kib, placeable_pages
-
-    pages = placeable_pages(cell)
-    cpus = sorted(cpu.id for cpu in cell.cpus if cpu.id not in unusable)
-    usable = set(cpus)
+def _node_state(
+    cell: HostCell, unusable: frozenset[int] | set[int], memory_kib: int, pages: dict[int, int]
+) -> NodeState:
+    ids = [cpu.id for cpu in cell.cpus]
+    cpus = sorted(ids if unusable.isdisjoint(ids) else (i for i in ids if i not in unusable))
     cores: dict[tuple[int | None, ...], list[int]] = {}
     for cpu in cell.cpus:
-        cores.setdefault(cpu.core_key, []).append(cpu.id)
-    whole = sorted(
-        (sorted(threads) for threads in cores.values() if set(threads) <= usable),
-        key=lambda threads: threads[0],
-    )
+        threads = cores.get(key := cpu.core_key)
+        if threads is None:
+            cores[key] = [cpu.id]
+        else:
+            threads.append(cpu.id)
+    # cores share no CPU, so ordering the sorted cores as lists orders them by first CPU
+    whole = sorted(map(sorted, cores.values()))
+    if len(cpus) < len(ids):
+        usable = set(cpus)
+        whole = [threads for threads in whole if usable.issuperset(threads)]
     return NodeState(
         id=cell.id,
-        memory_kib=placeable_kib(cell, reserve_kib),
+        memory_kib=memory_kib,
         pages=pages,
         cpus=cpus,
         cores=whole,
@@ -191,11 +201,15 @@ def grouped_reasons(reasons: dict[int, str | None]) -> str:
 
 
 def match_cells(
-    needs: Sequence[CellNeed], nodes: Iterable[int], compatible: dict[int, list[int]]
+    needs: Sequence[CellNeed], nodes: Iterable[int], compatible: Mapping[int, Collection[int]]
 ) -> dict[int, int]:
     """Cells onto distinct nodes: each cell, in order, on the lowest-id node that still lets
     every later cell be matched (so the result is deterministic); {} when impossible."""
     nodes = sorted(nodes)
+    if len(nodes) >= len(needs) and all(
+        all(node in compatible[need.index] for node in nodes) for need in needs
+    ):
+        return {need.index: node for need, node in zip(needs, nodes, strict=False)}
     if not perfect_matching(list(needs), nodes, compatible):
         return {}
     mapping: dict[int, int] = {}
@@ -211,15 +225,25 @@ def match_cells(
     return mapping
 
 
+def fits_together(
+    needs: Sequence[CellNeed], nodes: Sequence[int], compatible: Mapping[int, Collection[int]]
+) -> bool:
+    """Can every need get its own node of ``nodes`` (what `match_cells` finds non-empty)?"""
+    if len(nodes) >= len(needs) and all(
+        all(node in compatible[need.index] for node in nodes) for need in needs
+    ):
+        return True
+    return perfect_matching(list(needs), list(nodes), compatible)
+
+
 def perfect_matching(
-    needs: list[CellNeed], nodes: list[int], compatible: dict[int, list[int]]
+    needs: list[CellNeed], nodes: list[int], compatible: Mapping[int, Collection[int]]
 ) -> bool:
     """Can every need get its own node? (Kuhn's augmenting paths; sizes are small.)"""
     if len(needs) > len(nodes):
         return False
     owner: dict[int, int] = {}
-    free = set(nodes)
-    allowed = {need.index: [n for n in compatible[need.index] if n in free] for need in needs}
+    allowed = {need.index: [n for n in nodes if n in compatible[need.index]] for need in needs}
 
     def augment(index: int, seen: set[int]) -> bool:
         for node in allowed[index]:

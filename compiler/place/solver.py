@@ -17,10 +17,13 @@ a partial choice that could not become feasible even with every remaining node.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 Counts = tuple[int, ...]
+Distances = Mapping[int, Mapping[int, int]]
+"""distances[a][b]: the host distance from a to b, for every candidate and fixed node."""
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class Problem:
     candidates: Sequence[int]
     k: int
     fixed: Sequence[int]
-    distance: Callable[[int, int], int]
+    distances: Distances
     weight: Callable[[int], int]
     signature: Callable[[int], Hashable]
     feasible: Callable[[list[tuple[list[int], int]]], bool]
@@ -47,39 +50,53 @@ class Problem:
     """Could the partial choice still become feasible (counts are upper bounds)?"""
 
 
-def pair_cost(distance: Callable[[int, int], int], a: int, b: int) -> int:
+def pair_cost(distances: Distances, a: int, b: int) -> int:
     """Distance between two nodes, counted both ways (equal for a symmetric matrix)."""
-    return distance(a, b) + distance(b, a)
+    return distances[a][b] + distances[b][a]
 
 
 def interchangeable_classes(problem: Problem) -> list[list[int]]:
-    """Group candidates that can replace each other: same signature and distance profile."""
+    """Group candidates that can replace each other: same signature and the same distance
+    to every other node. Each node joins the first class (in the order
+    classes were opened) whose first member matches it, else opens a class."""
     nodes = sorted(problem.candidates)
     everyone = sorted(set(nodes) | set(problem.fixed))
+    columns = itemgetter(*everyone)
+    rows = {a: _as_tuple(columns(problem.distances[a])) for a in everyone}
+    ordered = [rows[a] for a in everyone]
+    if list(zip(*ordered, strict=True)) != ordered:  # asymmetric: every node on its own
+        return [[node] for node in nodes]
     position = {node: i for i, node in enumerate(everyone)}
-    rows = {a: [problem.distance(a, b) for b in everyone] for a in everyone}
-    symmetric = all(
-        rows[a][position[b]] == rows[b][position[a]] for a in everyone for b in everyone
-    )
-    signatures = {node: problem.signature(node) for node in nodes}
+    opened: dict[Hashable, list[list[int]]] = {}  # profile key -> classes whose first has it
     classes: list[list[int]] = []
     for node in nodes:
-        for members in classes if symmetric else []:
-            rep = members[0]
-            if signatures[rep] == signatures[node] and _same_profile(rows, position, node, rep):
-                members.append(node)
-                break
-        else:
-            classes.append([node])
+        keys = _profile_keys(problem.signature(node), rows[node], position[node])
+        matches = [members for key in keys for members in opened.get(key, ())]
+        if matches:
+            min(matches, key=lambda members: members[0]).append(node)
+            continue
+        classes.append([node])
+        for key in keys:
+            opened.setdefault(key, []).append(classes[-1])
     return classes
 
 
-def _same_profile(rows: dict[int, list[int]], position: dict[int, int], a: int, b: int) -> bool:
-    """Same distance to every node other than the two themselves."""
-    row_a, row_b = list(rows[a]), list(rows[b])
-    for i in (position[a], position[b]):
-        row_a[i] = row_b[i] = 0
-    return row_a == row_b
+def _as_tuple(found: int | tuple[int, ...]) -> tuple[int, ...]:
+    """`itemgetter` of one column gives the value itself."""
+    return found if isinstance(found, tuple) else (found,)
+
+
+def _profile_keys(signature: Hashable, row: tuple[int, ...], own: int) -> list[Hashable]:
+    """Keys such that two nodes a, b (symmetric matrix) share one exactly when they have
+    the same signature and the same distance to every node other than themselves: the
+    row with its own entry replaced by v, for each distance v to another node. If a and
+    b match, the key with v = d(a, b) is the same for both; if a key is shared, position
+    b of a's key is d(a, b) and of b's key is v, so v = d(a, b) and the rows agree
+    everywhere else."""
+    before, after = row[:own], row[own + 1 :]
+    values = set(before)
+    values.update(after)
+    return [(signature, value, (*before, value, *after)) for value in sorted(values)]
 
 
 def choose(problem: Problem) -> Choice | None:
@@ -90,7 +107,7 @@ def choose(problem: Problem) -> Choice | None:
 class _Search:
     def __init__(self, problem: Problem, classes: list[list[int]]) -> None:
         self.problem = problem
-        d = problem.distance
+        d = problem.distances
         fixed = list(problem.fixed)
 
         # Cheapest classes first: a good first leaf makes the bound bite early.

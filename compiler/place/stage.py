@@ -32,6 +32,7 @@ from vnuma.model.resolve import resolve
 from vnuma.place.cpus import CpuPlacement
 from vnuma.place.nodes import (
     CellNeed,
+    fits_together,
     grouped_reasons,
     hall_violator,
     isolated_siblings,
@@ -39,7 +40,7 @@ from vnuma.place.nodes import (
     node_states,
     shortfall,
 )
-from vnuma.place.solver import Choice, Problem, choose
+from vnuma.place.solver import Choice, Distances, Problem, choose
 from vnuma.sizes import format_kib
 
 MIB = 1024
@@ -99,7 +100,9 @@ class _Placement(CpuPlacement):
         self.bound_by_placement = False
         """A dedicated guest without cells or nodeset: placement chose and bound its nodes."""
         self._preferred_fits: bool | None = None
-        self._distances: dict[tuple[int, int], int] = {}
+        self._distances: dict[int, dict[int, int]] = {}
+        self._signatures: dict[tuple[object, ...], int] = {}
+        self._signature_ids: dict[int, int] = {}
 
     # reporting
 
@@ -289,14 +292,11 @@ class _Placement(CpuPlacement):
         fixed = sorted({n for c in cells if c not in auto and c.host_nodes for n in c.host_nodes})
         needs = [self.need(c) for c in auto]
         candidates = [n for n in sorted(self.states) if n not in fixed]
-        compatible = {
-            need.index: [n for n in candidates if not self.misfit(need, n)] for need in needs
-        }
+        compatible = self.compatible(needs, candidates)
+        fits_on = {index: frozenset(nodes) for index, nodes in compatible.items()}
         rejections: dict[str, list[int]] = {}
         for need in needs:
-            rejected = {
-                n: self.misfit(need, n) for n in candidates if n not in compatible[need.index]
-            }
+            rejected = {n: self.misfit(need, n) for n in candidates if n not in fits_on[need.index]}
             if rejected:
                 rejections.setdefault(grouped_reasons(rejected), []).append(need.cell_id)
         for reasons, cell_ids in rejections.items():
@@ -325,7 +325,7 @@ class _Placement(CpuPlacement):
                 hint=self.alternative_hint(len(usable)),
             )
             return None
-        choice = self.solve(needs, usable, fixed, compatible)
+        choice = self.solve(needs, usable, fixed, compatible, fits_on)
         if choice is None:
             self.fail(
                 "VN604",
@@ -335,7 +335,7 @@ class _Placement(CpuPlacement):
                 hint=self.alternative_hint(len(needs) - 1),
             )
             return None
-        mapping = match_cells(needs, choice.nodes, compatible)
+        mapping = match_cells(needs, choice.nodes, fits_on)
         self.result.distance = choice.cost // 2
         self.note(
             f"host nodes {format_cpuset(frozenset(choice.nodes) | set(fixed))}: summed distance "
@@ -384,6 +384,33 @@ class _Placement(CpuPlacement):
 
     def misfit(self, need: CellNeed, node: int) -> str | None:
         return shortfall(need, self.states[node], self.intent, self.binds)
+
+    def compatible(self, needs: list[CellNeed], candidates: list[int]) -> dict[int, list[int]]:
+        """The candidates each need fits on. Whether a need fits a node depends only on the
+        need's size and the node's signature, so each distinct pair is judged once."""
+        by_size: dict[tuple[int, int | None, int], list[int]] = {}
+        compatible: dict[int, list[int]] = {}
+        for need in needs:
+            size = (need.vcpus, need.page_kib, need.memory_kib)
+            if size not in by_size:
+                verdicts: dict[int, bool] = {}
+                for node in candidates:
+                    signature = self.signature_id(node)
+                    if signature not in verdicts:
+                        verdicts[signature] = self.misfit(need, node) is None
+                by_size[size] = [n for n in candidates if verdicts[self.signature_id(n)]]
+            compatible[need.index] = list(by_size[size])
+        return compatible
+
+    def signature_id(self, node: int) -> int:
+        """A small number per distinct `NodeState.signature` (equal ids, equal signatures)."""
+        found = self._signature_ids.get(node)
+        if found is None:
+            signature = self.states[node].signature()
+            found = self._signature_ids[node] = self._signatures.setdefault(
+                signature, len(self._signatures)
+            )
+        return found
 
     def why_not(self, needs: Sequence[CellNeed], nodes: Sequence[int]) -> str:
         """What each of ``needs`` lacks on each of ``nodes``, one group per distinct text."""
@@ -482,31 +509,25 @@ class _Placement(CpuPlacement):
         usable: list[int],
         fixed: list[int],
         compatible: dict[int, list[int]],
+        fits_on: dict[int, frozenset[int]],
     ) -> Choice | None:
-        fits_on = {need.index: frozenset(compatible[need.index]) for need in needs}
-
-        def compat_signature(node: int) -> tuple[object, ...]:
-            fits = tuple(node in fits_on[need.index] for need in needs)
-            return (self.states[node].signature(), fits)
-
         def chosen_nodes(chosen: list[tuple[list[int], int]]) -> list[int]:
             return [n for members, count in chosen for n in members[:count]]
 
         def feasible(chosen: list[tuple[list[int], int]]) -> bool:
-            nodes = chosen_nodes(chosen)
-            return len(match_cells(needs, tuple(nodes), compatible)) == len(needs)
+            return fits_together(needs, chosen_nodes(chosen), fits_on)
 
         def possible(chosen: list[tuple[list[int], int]]) -> bool:
-            nodes = set(chosen_nodes(chosen))
-            return len(match_cells(needs, tuple(sorted(nodes)), compatible)) == len(needs)
+            return fits_together(needs, sorted(set(chosen_nodes(chosen))), fits_on)
 
         problem = Problem(
             candidates=usable,
             k=len(needs),
             fixed=fixed,
-            distance=self.distance,
+            distances=self.distances(fixed),
             weight=self.memory_left,
-            signature=compat_signature,
+            # which needs a node fits follows from its signature (see `compatible`)
+            signature=self.signature_id,
             feasible=feasible,
             possible=None if all(compatible[n.index] == usable for n in needs) else possible,
         )
@@ -521,13 +542,18 @@ class _Placement(CpuPlacement):
         return state.pages.get(page, 0) * page if page else state.memory_kib
 
     def distance(self, a: int, b: int) -> int:
-        key = (a, b)
-        if key not in self._distances:
-            value = self.host.distance(a, b)
-            if value is None:
-                value = LOCAL_DISTANCE if a == b else DEFAULT_REMOTE_DISTANCE
-            self._distances[key] = value
-        return self._distances[key]
+        row = self._distances.get(a)
+        if row is not None and b in row:
+            return row[b]
+        return self.distances((a, b))[a][b]
+
+    def distances(self, nodes: Iterable[int] = ()) -> Distances:
+        """The host distance between every two of the host's nodes and ``nodes`` (10 local,
+        20 remote where the snapshot has none), built once per placement."""
+        wanted = set(self.states).union(nodes)
+        if not wanted <= self._distances.keys():
+            self._distances = _distance_rows(self.host, sorted(wanted))
+        return self._distances
 
     def with_host_distances(self, cells: tuple[GuestCell, ...]) -> tuple[GuestCell, ...]:
         """Mirror the host's distances in the guest, unless the intent gave its own."""
@@ -560,9 +586,9 @@ class _Placement(CpuPlacement):
                     candidates=candidates,
                     k=k,
                     fixed=(),
-                    distance=self.distance,
+                    distances=self.distances(),
                     weight=self.memory_left,
-                    signature=lambda n: self.states[n].signature(),
+                    signature=self.signature_id,
                     feasible=lambda chosen: self.aggregate_fits(whole, chosen),
                 )
             )
@@ -762,6 +788,21 @@ class _Placement(CpuPlacement):
         if chosen is None:
             chosen = frozenset(n for c in cells if c.host_nodes for n in c.host_nodes)
         return numatune._replace(nodeset=chosen, nodeset_auto=False)
+
+
+def _distance_rows(host: HostTopology, nodes: list[int]) -> dict[int, dict[int, int]]:
+    everyone = set(nodes)
+    rows = {}
+    for a in nodes:
+        cell = host.cell(a)
+        known = cell.distances if cell is not None else {}
+        if known.keys() == everyone:  # the usual full matrix: the host's own row, read only
+            rows[a] = known
+            continue
+        rows[a] = {
+            b: known.get(b, LOCAL_DISTANCE if a == b else DEFAULT_REMOTE_DISTANCE) for b in nodes
+        }
+    return rows
 
 
 def _cells_label(ids: Sequence[int]) -> str:
