@@ -9,19 +9,21 @@ docs/rules.md is generated from.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from vnuma.diagnostics import Diagnostic, JsonPath, Severity, Span, format_json_path
+from vnuma.records import Record
 
 
-class Code(NamedTuple):
+class Code(Record):
     """One diagnostic code. ``doc`` is Markdown: a one-line summary, then the
     ``## What it checks``, ``## Why``, ``## Example`` and ``## Fix`` sections."""
 
-    code: str
-    name: str
-    severity: Severity
-    doc: str
+    __slots__ = ("code", "doc", "name", "severity")
+
+    def __init__(self, code: str, name: str, severity: Severity, doc: str) -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.doc = doc
 
     @property
     def summary(self) -> str:

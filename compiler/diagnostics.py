@@ -6,6 +6,8 @@ import enum
 from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any, NamedTuple
 
+from vnuma.records import Record
+
 JsonPath = tuple[str | int, ...]
 
 
@@ -28,15 +30,28 @@ class Span(NamedTuple):
     end_column: int
 
 
-class Diagnostic(NamedTuple):
-    code: str
-    name: str
-    severity: Severity
-    message: str
-    path: str
-    span: Span | None = None
-    hint: str | None = None
-    json_path: str | None = None
+class Diagnostic(Record):
+    __slots__ = ("code", "hint", "json_path", "message", "name", "path", "severity", "span")
+
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        severity: Severity,
+        message: str,
+        path: str,
+        span: Span | None = None,
+        hint: str | None = None,
+        json_path: str | None = None,
+    ) -> None:
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.message = message
+        self.path = path
+        self.span = span
+        self.hint = hint
+        self.json_path = json_path
 
     @property
     def line(self) -> int:

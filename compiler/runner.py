@@ -24,13 +24,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from vnuma import codes
 from vnuma.diagnostics import Diagnostic, Severity
 from vnuma.load.discover import DOMAIN_SUFFIXES, INTENT_SUFFIXES
 from vnuma.load.text import UnreadableInput
 from vnuma.model.host import HostTopology
+from vnuma.records import Record
 
 if TYPE_CHECKING:
     from vnuma.load.document import XmlDocument
@@ -473,11 +474,14 @@ def admit(
     return load
 
 
-class HostOutcome(NamedTuple):
-    order: list[GuestFile]
-    """The files in seating order."""
-    load: HostLoad | None
-    """The capacity model's layout of the guests (see :func:`admit`)."""
+class HostOutcome(Record):
+    __slots__ = ("load", "order")
+
+    def __init__(self, order: list[GuestFile], load: HostLoad | None) -> None:
+        self.order = order
+        """The files in seating order."""
+        self.load = load
+        """The capacity model's layout of the guests (see :func:`admit`)."""
 
 
 def run_host(
@@ -546,30 +550,60 @@ def _selected(
 # --- compile: one intent through every stage, emit and verify --------------------------------
 
 
-class CompileOptions(NamedTuple):
-    intent_path: Path
-    intent_shown: str | None = None
-    """`compile -`: the name diagnostics give the intent ("<stdin>"); intent_path is then
-    a copy of it, and a relative `host:`, the configuration and the [[hosts]] mapping are
-    found from the working directory, as for a file there."""
-    host_path: Path | None = None
-    domain_path: Path | None = None
-    schema_dir: Path | None = None
-    output_name: str = "<stdout>"
-    local_host: bool = False
-    """Without --host or `host:`, check against the machine vnuma runs on (sysfs)."""
-    sysfs_root: Path | None = None
-    """The sysfs tree for the local host (default /sys/devices/system); implies local_host."""
-    occupied: tuple[Path, ...] = ()
-    """Guests already on the host (domain XML or intents): placement avoids their
-    dedicated CPUs and bound memory, and the host admits them together."""
-    config: LintConfig | None = None
-    """The configuration (select, severity, [[hosts]]); None: the closest one to the
-    intent, as `vnuma lint` finds it."""
-    use_config: bool = True
-    """False: no configuration at all (library callers that want raw diagnostics)."""
-    use_cache: bool = True
-    """Read host snapshots through the user's cache (False: --no-cache)."""
+class CompileOptions(Record):
+    __slots__ = (
+        "config",
+        "domain_path",
+        "host_path",
+        "intent_path",
+        "intent_shown",
+        "local_host",
+        "occupied",
+        "output_name",
+        "schema_dir",
+        "sysfs_root",
+        "use_cache",
+        "use_config",
+    )
+
+    def __init__(
+        self,
+        intent_path: Path,
+        intent_shown: str | None = None,
+        host_path: Path | None = None,
+        domain_path: Path | None = None,
+        schema_dir: Path | None = None,
+        output_name: str = "<stdout>",
+        local_host: bool = False,
+        sysfs_root: Path | None = None,
+        occupied: tuple[Path, ...] = (),
+        config: LintConfig | None = None,
+        use_config: bool = True,
+        use_cache: bool = True,
+    ) -> None:
+        self.intent_path = intent_path
+        self.intent_shown = intent_shown
+        """`compile -`: the name diagnostics give the intent ("<stdin>"); intent_path is then
+        a copy of it, and a relative `host:`, the configuration and the [[hosts]] mapping are
+        found from the working directory, as for a file there."""
+        self.host_path = host_path
+        self.domain_path = domain_path
+        self.schema_dir = schema_dir
+        self.output_name = output_name
+        self.local_host = local_host
+        """Without --host or `host:`, check against the machine vnuma runs on (sysfs)."""
+        self.sysfs_root = sysfs_root
+        """The sysfs tree for the local host (default /sys/devices/system); implies local_host."""
+        self.occupied = occupied
+        """Guests already on the host (domain XML or intents): placement avoids their
+        dedicated CPUs and bound memory, and the host admits them together."""
+        self.config = config
+        """The configuration (select, severity, [[hosts]]); None: the closest one to the
+        intent, as `vnuma lint` finds it."""
+        self.use_config = use_config
+        """False: no configuration at all (library callers that want raw diagnostics)."""
+        self.use_cache = use_cache
+        """Read host snapshots through the user's cache (False: --no-cache)."""
 
 
 class CompileOutcome:

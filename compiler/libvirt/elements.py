@@ -21,20 +21,24 @@ Only the compile and XML-lint paths import this module: linting an intent never 
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from vnuma.model.guest import MemMode, Placement
+from vnuma.records import Record
 
 
-class Value(NamedTuple):
+class Value(Record):
     """How a value is spelled in libvirt's XML."""
 
-    kind: str
-    """uint (unsigned decimal), kib (a size with a `unit`), cpuset (libvirt set syntax
-    "0-3,^2"), enum (one of ``choices``) or string."""
-    choices: tuple[str, ...] = ()
-    unit: str = ""
-    """kib: the attribute of the same element that holds the unit (absent: KiB)."""
+    __slots__ = ("choices", "kind", "unit")
+
+    def __init__(self, kind: str, choices: tuple[str, ...] = (), unit: str = "") -> None:
+        self.kind = kind
+        """uint (unsigned decimal), kib (a size with a `unit`), cpuset (libvirt set syntax
+        "0-3,^2"), enum (one of ``choices``) or string."""
+        self.choices = choices
+        self.unit = unit
+        """kib: the attribute of the same element that holds the unit (absent: KiB)."""
 
     def format(self, value: Any) -> str:
         if self.kind == "enum" and value not in self.choices:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import Diagnostic, Span
 from vnuma.load.text import UTF8_BOM, decode_text, read_bytes
 from vnuma.load.xmlpos import XmlLocator
 from vnuma.load.xmlsafe import parse_xml
+from vnuma.records import Record
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -26,19 +27,32 @@ _DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(<\?xml\s[^>]*\?>)")
 _ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
 
-class XmlDocument(NamedTuple):
-    path: str
-    text: str
-    root: etree._Element | None = None
-    locator: XmlLocator | None = None
-    diagnostics: tuple[Diagnostic, ...] = ()
-    declaration: str | None = None
-    """The document's `<?xml ...?>` line as written (kept when vnuma rewrites the file)."""
-    encoding: str = "utf-8"
-    """The encoding the declaration names (utf-8 without one): how the file is decoded
-    and how a rewrite of it is encoded."""
-    bom: bool = False
-    """The file starts with a UTF-8 byte-order mark (kept when vnuma rewrites the file)."""
+class XmlDocument(Record):
+    __slots__ = ("bom", "declaration", "diagnostics", "encoding", "locator", "path", "root", "text")
+
+    def __init__(
+        self,
+        path: str,
+        text: str,
+        root: etree._Element | None = None,
+        locator: XmlLocator | None = None,
+        diagnostics: tuple[Diagnostic, ...] = (),
+        declaration: str | None = None,
+        encoding: str = "utf-8",
+        bom: bool = False,
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.root = root
+        self.locator = locator
+        self.diagnostics = diagnostics
+        self.declaration = declaration
+        """The document's `<?xml ...?>` line as written (kept when vnuma rewrites the file)."""
+        self.encoding = encoding
+        """The encoding the declaration names (utf-8 without one): how the file is decoded
+        and how a rewrite of it is encoded."""
+        self.bom = bom
+        """The file starts with a UTF-8 byte-order mark (kept when vnuma rewrites the file)."""
 
     @property
     def root_tag(self) -> str | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
 from vnuma.load.text import decode_utf8, read_bytes
+from vnuma.records import Record
 
 INTENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 MAX_YAML_NODES = 100_000
@@ -16,15 +17,27 @@ MAX_DEPTH = 64
 PYTHON_TAG = "tag:yaml.org,2002:python/"
 
 
-class RawDocument(NamedTuple):
-    path: str
-    base_dir: Path
-    format: str
-    data: Any
-    positions: PositionMap = PositionMap()  # a document that parsed to nothing
-    diagnostics: tuple[Diagnostic, ...] = ()
-    text: str = ""
-    """The source text (undecodable bytes replaced), for comment scanning."""
+class RawDocument(Record):
+    __slots__ = ("base_dir", "data", "diagnostics", "format", "path", "positions", "text")
+
+    def __init__(
+        self,
+        path: str,
+        base_dir: Path,
+        format: str,
+        data: Any,
+        positions: PositionMap | None = None,
+        diagnostics: tuple[Diagnostic, ...] = (),
+        text: str = "",
+    ) -> None:
+        self.path = path
+        self.base_dir = base_dir
+        self.format = format
+        self.data = data
+        self.positions = PositionMap() if positions is None else positions
+        self.diagnostics = diagnostics
+        self.text = text
+        """The source text (undecodable bytes replaced), for comment scanning."""
 
     @property
     def ok(self) -> bool:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import BinaryIO
 
 from vnuma.libvirt.values import parse_uint
+from vnuma.records import Record
 
 # A 1,024-CPU host's `virsh capabilities` is about 0.3 MiB; 16 MiB leaves ample room and
 # still bounds what a hostile file can make vnuma read. VNUMA_MAX_INPUT_BYTES overrides it.
@@ -24,10 +25,13 @@ class UnreadableInput(Exception):
     """The file cannot be read at all (missing, a directory, permissions): a usage error."""
 
 
-class DecodeProblem(NamedTuple):
-    message: str
-    line: int
-    column: int
+class DecodeProblem(Record):
+    __slots__ = ("column", "line", "message")
+
+    def __init__(self, message: str, line: int, column: int) -> None:
+        self.message = message
+        self.line = line
+        self.column = column
 
 
 def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from vnuma.diagnostics import Span
+from vnuma.records import Record
 
 if TYPE_CHECKING:
     from lxml import etree
@@ -15,9 +16,12 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _PROLOG_SCAN = 1 << 20  # a DOCTYPE can only precede the root element
 
 
-class XmlProblem(NamedTuple):
-    message: str
-    span: Span | None
+class XmlProblem(Record):
+    __slots__ = ("message", "span")
+
+    def __init__(self, message: str, span: Span | None) -> None:
+        self.message = message
+        self.span = span
 
 
 def parse_xml(data: bytes) -> tuple[etree._Element | None, XmlProblem | None]:

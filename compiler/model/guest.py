@@ -14,28 +14,34 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from vnuma.diagnostics import JsonPath, PositionMap, Severity
+from vnuma.records import Record
 
 
-class Language(NamedTuple):
+class Language(Record):
     """How the file a guest was read from spells it, and what it makes of a definition
     libvirt would rewrite. Rules use it for wording and severity, never to change what
     they check."""
 
-    name: str
-    """"intent" or "domain"."""
-    keyed: bool
-    """YAML or TOML: every value has a JSON path (reported, for SARIF and --format json)
-    and a key, and a block value is pointed at by its key. XML values are located
-    exactly, by element and attribute."""
-    rewrite_severity: Severity | None
-    """A definition libvirt accepts but silently rewrites (VN105, VN106, VN116): None (the
-    rule's own severity) for an intent, since vnuma will not emit what libvirt would
-    change; a warning for a domain XML, which libvirt defines as rewritten."""
-    memory_setting: str
-    """How the file sets the guest's memory: ``{size}`` human-readable, ``{kib}`` exact."""
+    __slots__ = ("keyed", "memory_setting", "name", "rewrite_severity")
+
+    def __init__(
+        self, name: str, keyed: bool, rewrite_severity: Severity | None, memory_setting: str
+    ) -> None:
+        self.name = name
+        """"intent" or "domain"."""
+        self.keyed = keyed
+        """YAML or TOML: every value has a JSON path (reported, for SARIF and --format json)
+        and a key, and a block value is pointed at by its key. XML values are located
+        exactly, by element and attribute."""
+        self.rewrite_severity = rewrite_severity
+        """A definition libvirt accepts but silently rewrites (VN105, VN106, VN116): None (the
+        rule's own severity) for an intent, since vnuma will not emit what libvirt would
+        change; a warning for a domain XML, which libvirt defines as rewritten."""
+        self.memory_setting = memory_setting
+        """How the file sets the guest's memory: ``{size}`` human-readable, ``{kib}`` exact."""
 
     def set_memory(self, kib: int, size: str) -> str:
         return self.memory_setting.format(kib=kib, size=size)
@@ -74,49 +80,91 @@ class ThreadPolicy(enum.StrEnum):
     REQUIRE = "require"
 
 
-class NumaTune(NamedTuple):
+class NumaTune(Record):
     """The guest's memory policy (`<numatune><memory>`), as the file gives it."""
 
-    mode: MemMode = MemMode.STRICT
-    nodeset: frozenset[int] | None = None
-    placement: Placement = Placement.STATIC
-    guest_wide: bool = True
-    """False for a domain whose <numatune> has only <memnode>s (no <memory> element)."""
+    __slots__ = ("guest_wide", "mode", "nodeset", "placement")
+
+    def __init__(
+        self,
+        mode: MemMode = MemMode.STRICT,
+        nodeset: frozenset[int] | None = None,
+        placement: Placement = Placement.STATIC,
+        guest_wide: bool = True,
+    ) -> None:
+        self.mode = mode
+        self.nodeset = nodeset
+        self.placement = placement
+        self.guest_wide = guest_wide
+        """False for a domain whose <numatune> has only <memnode>s (no <memory> element)."""
 
 
-class GuestCell(NamedTuple):
-    index: int  # type: ignore[assignment]  # shadows tuple.index, which nothing calls on a cell
-    id: int
-    cpus: frozenset[int]
-    memory_kib: int
-    host_nodes: frozenset[int] | None = None
-    mode: MemMode | None = None
-    mem_access: str | None = None
-    distances: dict[int, int] = {}  # noqa: RUF012  # never mutated: records are values
+class GuestCell(Record):
+    __slots__ = (
+        "cpus",
+        "distances",
+        "host_nodes",
+        "id",
+        "index",
+        "mem_access",
+        "memory_kib",
+        "mode",
+    )
+
+    def __init__(
+        self,
+        index: int,
+        id: int,
+        cpus: frozenset[int],
+        memory_kib: int,
+        host_nodes: frozenset[int] | None = None,
+        mode: MemMode | None = None,
+        mem_access: str | None = None,
+        distances: dict[int, int] | None = None,
+    ) -> None:
+        self.index = index
+        self.id = id
+        self.cpus = cpus
+        self.memory_kib = memory_kib
+        self.host_nodes = host_nodes
+        self.mode = mode
+        self.mem_access = mem_access
+        self.distances: dict[int, int] = {} if distances is None else distances
 
     @property
     def path(self) -> JsonPath:
         return ("cells", self.index)
 
 
-class Hugepages(NamedTuple):
+class Hugepages(Record):
     """One huge page size backing guest memory: every cell, or the guest cells in `cells`."""
 
-    size_kib: int
-    cells: frozenset[int] | None = None
-    path: JsonPath = ("hugepages", "size")
+    __slots__ = ("cells", "path", "size_kib")
+
+    def __init__(
+        self,
+        size_kib: int,
+        cells: frozenset[int] | None = None,
+        path: JsonPath = ("hugepages", "size"),
+    ) -> None:
+        self.size_kib = size_kib
+        self.cells = cells
+        self.path = path
 
     @property
     def is_master(self) -> bool:
         return self.cells is None
 
 
-class VcpuPin(NamedTuple):
+class VcpuPin(Record):
     """A `<vcpupin>`: the host CPUs one vCPU may run on."""
 
-    vcpu: int
-    cpuset: frozenset[int]
-    path: JsonPath
+    __slots__ = ("cpuset", "path", "vcpu")
+
+    def __init__(self, vcpu: int, cpuset: frozenset[int], path: JsonPath) -> None:
+        self.vcpu = vcpu
+        self.cpuset = cpuset
+        self.path = path
 
     @property
     def dedicated(self) -> bool:
@@ -124,28 +172,42 @@ class VcpuPin(NamedTuple):
         return len(self.cpuset) == 1
 
 
-class MemNodeRef(NamedTuple):
+class MemNodeRef(Record):
     """A domain `<memnode>` as written, including ones that name no existing cell."""
 
-    cellid: int
-    path: JsonPath
+    __slots__ = ("cellid", "path")
+
+    def __init__(self, cellid: int, path: JsonPath) -> None:
+        self.cellid = cellid
+        self.path = path
 
 
 MEMORY_SLOT_MODELS = ("dimm", "nvdimm")
 """Memory device models that occupy a memory slot."""
 
 
-class MemoryDevice(NamedTuple):
+class MemoryDevice(Record):
     """A `<devices><memory>` (DIMM, NVDIMM, virtio-mem ...) and the guest node it plugs into."""
 
-    model: str
-    size_kib: int | None
-    node: int | None
-    path: JsonPath
-    nodemask: frozenset[int] | None = None
-    """`<source><nodemask>`: the host nodes its memory backend is bound to."""
-    slot: int | None = None
-    """`<address type='dimm' slot='N'>`: the memory slot it is given (0-based)."""
+    __slots__ = ("model", "node", "nodemask", "path", "size_kib", "slot")
+
+    def __init__(
+        self,
+        model: str,
+        size_kib: int | None,
+        node: int | None,
+        path: JsonPath,
+        nodemask: frozenset[int] | None = None,
+        slot: int | None = None,
+    ) -> None:
+        self.model = model
+        self.size_kib = size_kib
+        self.node = node
+        self.path = path
+        self.nodemask = nodemask
+        """`<source><nodemask>`: the host nodes its memory backend is bound to."""
+        self.slot = slot
+        """`<address type='dimm' slot='N'>`: the memory slot it is given (0-based)."""
 
     @property
     def needs_slot(self) -> bool:
@@ -154,21 +216,27 @@ class MemoryDevice(NamedTuple):
         return self.model in MEMORY_SLOT_MODELS
 
 
-class PciNodeRef(NamedTuple):
+class PciNodeRef(Record):
     """A PCI controller (expander bus, pSeries PHB) placed on a guest NUMA node."""
 
-    index: int | None  # type: ignore[assignment]  # shadows tuple.index, never called here
-    model: str
-    node: int
-    path: JsonPath
+    __slots__ = ("index", "model", "node", "path")
+
+    def __init__(self, index: int | None, model: str, node: int, path: JsonPath) -> None:
+        self.index = index
+        self.model = model
+        self.node = node
+        self.path = path
 
 
-class CpuTopology(NamedTuple):
-    sockets: int
-    dies: int
-    clusters: int
-    cores: int
-    threads: int
+class CpuTopology(Record):
+    __slots__ = ("clusters", "cores", "dies", "sockets", "threads")
+
+    def __init__(self, sockets: int, dies: int, clusters: int, cores: int, threads: int) -> None:
+        self.sockets = sockets
+        self.dies = dies
+        self.clusters = clusters
+        self.cores = cores
+        self.threads = threads
 
     @property
     def vcpus(self) -> int:
@@ -182,43 +250,93 @@ class CpuTopology(NamedTuple):
         return " x ".join(parts)
 
 
-class DomainExtras(NamedTuple):
+class DomainExtras(Record):
     """libvirt details beyond the intent language: read from a domain XML, or resolved by
     the placement stage (pins, emulator pin, topology) for an intent."""
 
-    vcpus_current: int | None = None
-    vcpu_cpuset: frozenset[int] | None = None
-    pins: tuple[VcpuPin, ...] = ()
-    emulator_pin: frozenset[int] | None = None
-    memnodes: tuple[MemNodeRef, ...] = ()
-    memory_devices: tuple[MemoryDevice, ...] = ()
-    pci_nodes: tuple[PciNodeRef, ...] = ()
-    max_memory_kib: int | None = None
-    max_memory_slots: int | None = None
-    topology: CpuTopology | None = None
-    numa_without_cells: bool = False
-    memory_given: bool = True
-    arch: str | None = None
-    machine: str | None = None
-    uuid: str | None = None
-    """<uuid>, lower case: with <name>, what makes two files one guest on a host."""
-    memory_allocation: str | None = None
-    """`<memoryBacking><allocation mode>`: "immediate" (QEMU preallocates guest RAM at
-    start) or "ondemand"; None when not written (QEMU allocates lazily)."""
-    unreadable: frozenset[str] = frozenset()
-    """Inputs a domain XML gives in a form libvirt refuses (VN005, VN006, VN016): the
-    parts of the guest (`Check.reads` names) that hold stand-in values. Only checks that
-    read none of them run."""
+    __slots__ = (
+        "arch",
+        "emulator_pin",
+        "machine",
+        "max_memory_kib",
+        "max_memory_slots",
+        "memnodes",
+        "memory_allocation",
+        "memory_devices",
+        "memory_given",
+        "numa_without_cells",
+        "pci_nodes",
+        "pins",
+        "topology",
+        "unreadable",
+        "uuid",
+        "vcpu_cpuset",
+        "vcpus_current",
+    )
+
+    def __init__(
+        self,
+        vcpus_current: int | None = None,
+        vcpu_cpuset: frozenset[int] | None = None,
+        pins: tuple[VcpuPin, ...] = (),
+        emulator_pin: frozenset[int] | None = None,
+        memnodes: tuple[MemNodeRef, ...] = (),
+        memory_devices: tuple[MemoryDevice, ...] = (),
+        pci_nodes: tuple[PciNodeRef, ...] = (),
+        max_memory_kib: int | None = None,
+        max_memory_slots: int | None = None,
+        topology: CpuTopology | None = None,
+        numa_without_cells: bool = False,
+        memory_given: bool = True,
+        arch: str | None = None,
+        machine: str | None = None,
+        uuid: str | None = None,
+        memory_allocation: str | None = None,
+        unreadable: frozenset[str] = frozenset(),
+    ) -> None:
+        self.vcpus_current = vcpus_current
+        self.vcpu_cpuset = vcpu_cpuset
+        self.pins = pins
+        self.emulator_pin = emulator_pin
+        self.memnodes = memnodes
+        self.memory_devices = memory_devices
+        self.pci_nodes = pci_nodes
+        self.max_memory_kib = max_memory_kib
+        self.max_memory_slots = max_memory_slots
+        self.topology = topology
+        self.numa_without_cells = numa_without_cells
+        self.memory_given = memory_given
+        self.arch = arch
+        self.machine = machine
+        self.uuid = uuid
+        """<uuid>, lower case: with <name>, what makes two files one guest on a host."""
+        self.memory_allocation = memory_allocation
+        """`<memoryBacking><allocation mode>`: "immediate" (QEMU preallocates guest RAM at
+        start) or "ondemand"; None when not written (QEMU allocates lazily)."""
+        self.unreadable = unreadable
+        """Inputs a domain XML gives in a form libvirt refuses (VN005, VN006, VN016): the
+        parts of the guest (`Check.reads` names) that hold stand-in values. Only checks that
+        read none of them run."""
 
 
-class Binding(NamedTuple):
+class Binding(Record):
     """Where a part of guest memory may live: host nodes and the mode that enforces it."""
 
-    nodes: frozenset[int]
-    mode: MemMode
-    memory_kib: int
-    path: JsonPath
-    cell: GuestCell | None = None
+    __slots__ = ("cell", "memory_kib", "mode", "nodes", "path")
+
+    def __init__(
+        self,
+        nodes: frozenset[int],
+        mode: MemMode,
+        memory_kib: int,
+        path: JsonPath,
+        cell: GuestCell | None = None,
+    ) -> None:
+        self.nodes = nodes
+        self.mode = mode
+        self.memory_kib = memory_kib
+        self.path = path
+        self.cell = cell
 
     @property
     def label(self) -> str:

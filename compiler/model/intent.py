@@ -8,7 +8,7 @@ type every later stage sees.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
@@ -23,48 +23,100 @@ from vnuma.model.guest import (
     ThreadPolicy,
     page_size_of,
 )
+from vnuma.records import Record
 from vnuma.sizes import SizeError, parse_size_kib
 
 
-class NumaTuneIntent(NamedTuple):
+class NumaTuneIntent(Record):
     """The intent's `numatune:` block."""
 
-    mode: MemMode = MemMode.STRICT
-    nodeset: frozenset[int] | None = None
-    placement: Placement = Placement.STATIC
-    nodeset_auto: bool = False
-    """`nodeset: auto`: the placement stage chooses the host nodes."""
-    reserve_kib: int = 0
-    """Memory placement leaves free on every host node it chooses."""
+    __slots__ = ("mode", "nodeset", "nodeset_auto", "placement", "reserve_kib")
+
+    def __init__(
+        self,
+        mode: MemMode = MemMode.STRICT,
+        nodeset: frozenset[int] | None = None,
+        placement: Placement = Placement.STATIC,
+        nodeset_auto: bool = False,
+        reserve_kib: int = 0,
+    ) -> None:
+        self.mode = mode
+        self.nodeset = nodeset
+        self.placement = placement
+        self.nodeset_auto = nodeset_auto
+        """`nodeset: auto`: the placement stage chooses the host nodes."""
+        self.reserve_kib = reserve_kib
+        """Memory placement leaves free on every host node it chooses."""
 
 
-class CpuPolicy(NamedTuple):
+class CpuPolicy(Record):
     """The intent's `cpu:` block: how placement pins vCPUs and shapes the guest topology."""
 
-    pinning: Pinning = Pinning.NONE
-    threads: ThreadPolicy = ThreadPolicy.PREFER
-    reserved: frozenset[int] = frozenset()
-    emulator: str | frozenset[int] | None = None
-    """"auto", "node", an explicit host CPU set, or None (auto for dedicated pinning)."""
-    topology: CpuTopology | None = None
-    topology_auto: bool = False
+    __slots__ = ("emulator", "pinning", "reserved", "threads", "topology", "topology_auto")
+
+    def __init__(
+        self,
+        pinning: Pinning = Pinning.NONE,
+        threads: ThreadPolicy = ThreadPolicy.PREFER,
+        reserved: frozenset[int] = frozenset(),
+        emulator: str | frozenset[int] | None = None,
+        topology: CpuTopology | None = None,
+        topology_auto: bool = False,
+    ) -> None:
+        self.pinning = pinning
+        self.threads = threads
+        self.reserved = reserved
+        self.emulator = emulator
+        """"auto", "node", an explicit host CPU set, or None (auto for dedicated pinning)."""
+        self.topology = topology
+        self.topology_auto = topology_auto
 
 
-class Intent(NamedTuple):
-    path: str
-    vcpus: int
-    memory_kib: int
-    name: str | None = None
-    host_ref: Path | None = None
-    numatune: NumaTuneIntent | None = None
-    cells: tuple[GuestCell, ...] = ()
-    auto_cells: frozenset[int] = frozenset()
-    """The indices of the cells written with `host_nodes: auto` (placement picks one node)."""
-    hugepages: tuple[Hugepages, ...] = ()
-    cell_count: int | None = None
-    """`cells: N`: the placement stage splits vCPUs and memory into N cells."""
-    cpu: CpuPolicy = CpuPolicy()
-    positions: PositionMap = PositionMap()  # never written to; compares equal
+class Intent(Record):
+    __slots__ = (
+        "auto_cells",
+        "cell_count",
+        "cells",
+        "cpu",
+        "host_ref",
+        "hugepages",
+        "memory_kib",
+        "name",
+        "numatune",
+        "path",
+        "positions",
+        "vcpus",
+    )
+
+    def __init__(
+        self,
+        path: str,
+        vcpus: int,
+        memory_kib: int,
+        name: str | None = None,
+        host_ref: Path | None = None,
+        numatune: NumaTuneIntent | None = None,
+        cells: tuple[GuestCell, ...] = (),
+        auto_cells: frozenset[int] = frozenset(),
+        hugepages: tuple[Hugepages, ...] = (),
+        cell_count: int | None = None,
+        cpu: CpuPolicy | None = None,
+        positions: PositionMap | None = None,
+    ) -> None:
+        self.path = path
+        self.vcpus = vcpus
+        self.memory_kib = memory_kib
+        self.name = name
+        self.host_ref = host_ref
+        self.numatune = numatune
+        self.cells = cells
+        self.auto_cells = auto_cells
+        """The indices of the cells written with `host_nodes: auto` (placement picks one node)."""
+        self.hugepages = hugepages
+        self.cell_count = cell_count
+        """`cells: N`: the placement stage splits vCPUs and memory into N cells."""
+        self.cpu = CpuPolicy() if cpu is None else cpu
+        self.positions = PositionMap() if positions is None else positions
 
     @property
     def uuid(self) -> None:

@@ -17,9 +17,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from vnuma.diagnostics import JsonPath, Severity, Span
+from vnuma.records import Record
 
 CONFIG_FILE = "vnuma.toml"
 PYPROJECT = "pyproject.toml"
@@ -43,12 +44,15 @@ _VNUMA_KEY = rb"""(?m)^\s*["']?vnuma["']?\s*[.=]"""
 _ANY_DIRS = "(?:[^/]+/)*"
 
 
-class ConfigProblem(NamedTuple):
+class ConfigProblem(Record):
     """One problem of a configuration file; ``span`` is None when it has no place."""
 
-    message: str
-    span: Span | None = None
-    hint: str | None = None
+    __slots__ = ("hint", "message", "span")
+
+    def __init__(self, message: str, span: Span | None = None, hint: str | None = None) -> None:
+        self.message = message
+        self.span = span
+        self.hint = hint
 
 
 class ConfigError(Exception):
@@ -83,9 +87,12 @@ class ConfigError(Exception):
         return f"{where}{problem.message}{hint}"
 
 
-class HostMapping(NamedTuple):
-    snapshot: Path
-    files: tuple[str, ...]
+class HostMapping(Record):
+    __slots__ = ("files", "snapshot")
+
+    def __init__(self, snapshot: Path, files: tuple[str, ...]) -> None:
+        self.snapshot = snapshot
+        self.files = files
 
 
 class PathCache:
@@ -320,22 +327,35 @@ def glob_match(pattern: str, relpath: str) -> bool:
     return regex.fullmatch(relpath) is not None
 
 
-class _Problem(NamedTuple):
-    message: str
-    where: JsonPath
-    hint: str | None
-    on_key: bool
+class _Problem(Record):
+    __slots__ = ("hint", "message", "on_key", "where")
+
+    def __init__(self, message: str, where: JsonPath, hint: str | None, on_key: bool) -> None:
+        self.message = message
+        self.where = where
+        self.hint = hint
+        self.on_key = on_key
 
 
-class _Context(NamedTuple):
+class _Context(Record):
     """What validation needs to name and place a key, and the problems found so far:
     validation goes on after a problem, so one run reports them all."""
 
-    root: Path
-    prefix: str
-    base: JsonPath
-    known_codes: tuple[str, ...]
-    problems: list[_Problem]
+    __slots__ = ("base", "known_codes", "prefix", "problems", "root")
+
+    def __init__(
+        self,
+        root: Path,
+        prefix: str,
+        base: JsonPath,
+        known_codes: tuple[str, ...],
+        problems: list[_Problem],
+    ) -> None:
+        self.root = root
+        self.prefix = prefix
+        self.base = base
+        self.known_codes = known_codes
+        self.problems = problems
 
     def key(self, *parts: str | int) -> str:
         out = self.prefix

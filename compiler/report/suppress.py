@@ -11,21 +11,24 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
 
 from vnuma import codes
 from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import Diagnostic, Span
+from vnuma.records import Record
 
 _HASH_COMMENT = re.compile(r"#\s*vnuma:\s*disable\s*=\s*(?P<codes>[A-Za-z0-9_, ]+)")
 _XML_COMMENT = re.compile(r"<!--\s*vnuma:\s*disable\s*=\s*(?P<codes>[A-Za-z0-9_, ]+?)\s*-->")
 _CODE = re.compile(r"VN[0-9]{1,3}")
 
 
-class Suppression(NamedTuple):
-    code: str
-    lines: frozenset[int]
-    span: Span
+class Suppression(Record):
+    __slots__ = ("code", "lines", "span")
+
+    def __init__(self, code: str, lines: frozenset[int], span: Span) -> None:
+        self.code = code
+        self.lines = lines
+        self.span = span
 
     def covers(self, diag: Diagnostic) -> bool:
         return diag.line in self.lines and diag.code.startswith(self.code)

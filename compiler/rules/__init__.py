@@ -12,9 +12,10 @@ and the functions below read those tuples (once; the result is cached).
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from vnuma import codes
+from vnuma.records import Record
 
 if TYPE_CHECKING:
     from vnuma.diagnostics import Severity
@@ -40,12 +41,17 @@ def admissions() -> tuple[Admission, ...]:
     return tuple(sorted(admission.CHECKS, key=lambda c: c.code.code))
 
 
-class Rule(NamedTuple):
+class Rule(Record):
     """A catalogue code and the check that reports it (None: another stage reports it)."""
 
-    entry: codes.Code
-    check: Check | None = None
-    admission: Admission | None = None
+    __slots__ = ("admission", "check", "entry")
+
+    def __init__(
+        self, entry: codes.Code, check: Check | None = None, admission: Admission | None = None
+    ) -> None:
+        self.entry = entry
+        self.check = check
+        self.admission = admission
 
     @property
     def code(self) -> str:

@@ -9,50 +9,71 @@ the catalogue from those tuples.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from vnuma.codes import Code
 from vnuma.diagnostics import JsonPath, Severity
 from vnuma.model.guest import Guest
 from vnuma.model.host import HostTopology
+from vnuma.records import Record
 
 if TYPE_CHECKING:
     from vnuma.model.capacity import HostLoad
 
 
-class CheckContext(NamedTuple):
-    guest: Guest
-    host: HostTopology | None
+class CheckContext(Record):
+    __slots__ = ("guest", "host")
+
+    def __init__(self, guest: Guest, host: HostTopology | None) -> None:
+        self.guest = guest
+        self.host = host
 
     @property
     def has_host_cells(self) -> bool:
         return self.host is not None and bool(self.host.cells)
 
 
-class AdmissionContext(NamedTuple):
+class AdmissionContext(Record):
     """Every guest mapped to one host, checked together, and the capacity model's layout
     of their memory and pages on its nodes (the one the views draw)."""
 
-    host: HostTopology
-    guests: tuple[Guest, ...]
-    load: HostLoad
+    __slots__ = ("guests", "host", "load")
+
+    def __init__(self, host: HostTopology, guests: tuple[Guest, ...], load: HostLoad) -> None:
+        self.host = host
+        self.guests = guests
+        self.load = load
 
 
-class Finding(NamedTuple):
+class Finding(Record):
     """What a check reports; the check stage adds the check's code, the file and position."""
 
-    message: str
-    path: JsonPath = ()
-    hint: str | None = None
-    severity: Severity | None = None
+    __slots__ = ("hint", "message", "path", "severity")
+
+    def __init__(
+        self,
+        message: str,
+        path: JsonPath = (),
+        hint: str | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.hint = hint
+        self.severity = severity
 
 
-class AdmissionFinding(NamedTuple):
+class AdmissionFinding(Record):
     """A finding about several guests on one host: reported in each guest's file."""
 
-    message: str
-    places: tuple[tuple[Guest, JsonPath], ...]
-    hint: str | None = None
+    __slots__ = ("hint", "message", "places")
+
+    def __init__(
+        self, message: str, places: tuple[tuple[Guest, JsonPath], ...], hint: str | None = None
+    ) -> None:
+        self.message = message
+        self.places = places
+        self.hint = hint
 
 
 CheckFn = Callable[[CheckContext], Iterable[Finding]]
@@ -69,16 +90,21 @@ READS = frozenset(
 names the parts it could not read (`DomainExtras.unreadable`)."""
 
 
-class Check(NamedTuple):
+class Check(Record):
     """A check over one guest (and its host, when ``needs_host``), reporting ``code``.
 
     ``reads``: the parts of the guest (`READS`) the check looks at. It runs on a guest
     whose domain XML had unreadable values only when it reads none of those parts."""
 
-    code: Code
-    run: CheckFn
-    needs_host: bool = False
-    reads: frozenset[str] = READS
+    __slots__ = ("code", "needs_host", "reads", "run")
+
+    def __init__(
+        self, code: Code, run: CheckFn, needs_host: bool = False, reads: frozenset[str] = READS
+    ) -> None:
+        self.code = code
+        self.run = run
+        self.needs_host = needs_host
+        self.reads = reads
 
     def can_run(self, guest: Guest) -> bool:
         return not (self.reads & guest.domain.unreadable)
@@ -87,11 +113,14 @@ class Check(NamedTuple):
         return self.run(ctx)
 
 
-class Admission(NamedTuple):
+class Admission(Record):
     """A check over all guests mapped to one host (it always needs the host)."""
 
-    code: Code
-    run: AdmissionFn
+    __slots__ = ("code", "run")
+
+    def __init__(self, code: Code, run: AdmissionFn) -> None:
+        self.code = code
+        self.run = run
 
     def __call__(self, ctx: AdmissionContext) -> Iterable[AdmissionFinding]:
         return self.run(ctx)

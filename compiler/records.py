@@ -1,0 +1,51 @@
+"""The base of vnuma's value records.
+
+A record lists its fields in ``__slots__`` and sets them in an ``__init__`` written out in
+its class; this base only compares, hashes, shows, copies and pickles a record by those
+fields. Nothing is generated: a record class costs what any small class
+costs to create (a frozen dataclass or a NamedTuple builds and compiles methods for each
+class, at every start of a pre-commit hook).
+
+Records are values: nothing changes one once built (``_replace`` makes a changed copy).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+
+class Record:
+    __slots__: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple([getattr(self, name) for name in self.__slots__])
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self._values())
+
+    def _replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` (keyword: field name)."""
+        values = {name: changes.pop(name, getattr(self, name)) for name in self.__slots__}
+        if changes:
+            raise TypeError(f"{type(self).__name__} has no field {', '.join(changes)}")
+        return type(self)(**values)
+
+
+def _rebuild(cls: type[Record], values: tuple[Any, ...]) -> Record:
+    """A pickled record back (its fields as ``_values`` listed them)."""
+    record = object.__new__(cls)
+    for name, value in zip(cls.__slots__, values, strict=True):
+        object.__setattr__(record, name, value)
+    return record
