@@ -1,1 +1,1 @@
-"""Model stage: typed, validated dataclasses for the host and the guest intent."""
+"""Model stage: typed, validated records for the host, the guest intent and the resolved guest."""
