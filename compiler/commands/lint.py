@@ -55,7 +55,7 @@ class LintOptions:
     dropped once its host is done, so memory does not grow with the fleet."""
 
 
-@dataclass
+@dataclass(slots=True)
 class FileResult:
     """One linted file as reported."""
 
@@ -113,10 +113,12 @@ class _Task:
     keep_models: bool
 
 
-_Linted = tuple[int, str, "str | None", bool, bool, list[Diagnostic], "Guest | None"]
+_Linted = tuple[int, str, "str | None", bool, bool, "list[Diagnostic] | None", "Guest | None"]
 """One asked file as a task returns it: (index, kind, note, host_checked, had_guest,
-configured diagnostics, guest model or None). Plain tuples: a worker's results unpickle
-cheaply in the parent, which already knows each file's path and shown name."""
+configured diagnostics or None, guest model or None). Plain tuples, built while the
+models come and go: a worker's results unpickle cheaply in the parent (which knows each
+file's path and shown name), and the few small objects kept per file do not hold a
+host's freed memory pages."""
 
 
 class _TaskResult(NamedTuple):
@@ -146,7 +148,14 @@ def _merged(entries: list[_Entry], done: list[_TaskResult]) -> LintReport:
         for index, kind, note, host_checked, had_guest, diagnostics, guest in result.files:
             entry = entries[index]
             files[index] = FileResult(
-                entry.path, entry.shown, kind, note, diagnostics, host_checked, had_guest, guest
+                entry.path,
+                entry.shown,
+                kind,
+                note,
+                diagnostics or [],
+                host_checked,
+                had_guest,
+                guest,
             )
         for path, reported in result.hosts.items():
             host_diagnostics.setdefault(path, reported)
@@ -273,7 +282,7 @@ def _linted(file: GuestFile, entry: _Entry, keep_model: bool) -> _Linted:
         file.note,
         file.host_checked,
         file.written is not None,
-        configured(file, entry.config),
+        configured(file, entry.config) or None,
         file.guest if keep_model else None,
     )
 
