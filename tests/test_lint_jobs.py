@@ -161,3 +161,48 @@ def test_bad_nested_config_is_the_same_error_with_jobs(
     monkeypatch.chdir(tmp_path)
     one = _same_for_jobs(run_cli, ".")
     assert one.code == 2 and "vnuma.toml" in one.err, one.err
+
+
+def test_split_walk_finds_what_discover_finds(tmp_path: Path, monkeypatch) -> None:
+    # the parts -j workers walk, in order, are the walk of one process: excluded and
+    # hidden directories, nested configurations, symlinks, files given beside folders
+    from vnuma.load.discover import ConfigResolver, discover, split_walk, walk_unit
+
+    _fleet_gen().generate(tmp_path, 60, hosts=2, seed=5)
+    (tmp_path / "vnuma.toml").write_text(
+        (tmp_path / "vnuma.toml")
+        .read_text(encoding="utf-8")
+        .replace("[[hosts]]", 'exclude = ["vms/hv002/vm0001*"]\n\n[[hosts]]', 1),
+        encoding="utf-8",
+    )
+    (tmp_path / "vms" / ".hidden").mkdir()
+    (tmp_path / "vms" / ".hidden" / "a.yaml").write_text("vcpus: 2\n", encoding="utf-8")
+    (tmp_path / "vms" / "hv001" / "vnuma.toml").write_text('exclude = ["*.yaml"]\n')
+    (tmp_path / "linked").symlink_to(tmp_path / "vms" / "hv002")
+    monkeypatch.chdir(tmp_path)
+    given = (Path("."), Path("vms/hv002"), Path("hosts/hv001.xml"))
+    expected = discover(given, ConfigResolver(None))
+    for wanted in (1, 4, 50):
+        configs = ConfigResolver(None)
+        units = split_walk(given, configs, wanted=wanted)
+        walked = [path for unit in units for path in walk_unit(unit, configs)]
+        assert list(dict.fromkeys(walked)) == expected, wanted
+        assert wanted == 1 or len(units) > len(given)
+
+
+def test_config_error_reaches_the_parent_whole(tmp_path: Path) -> None:
+    # a worker's ConfigError keeps every problem (its pickle alone would keep one)
+    import multiprocessing
+
+    from vnuma.commands import lint
+    from vnuma.diagnostics import Span
+    from vnuma.report.config import ConfigError, ConfigProblem
+
+    problems = (ConfigProblem("first", Span(1, 2, 1, 3)), ConfigProblem("second", hint="fix"))
+    error = ConfigError("first", tmp_path / "vnuma.toml", problems=problems)
+    receiving, sending = multiprocessing.Pipe()
+    lint._send(sending, lint._Share({}, (3, error)), 5)
+    share = lint._received(receiving, 5)
+    assert share.error is not None and share.error[0] == 3
+    assert isinstance(share.error[1], ConfigError)
+    assert str(share.error[1]) == str(error) and "second" in str(error)

@@ -16,15 +16,16 @@ the guest runs); else a ``[[hosts]]`` mapping of the closest configuration.
 from __future__ import annotations
 
 import gc
+import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vnuma.diagnostics import Diagnostic, Severity
-from vnuma.load.discover import ConfigResolver, discover, mapped_under
+from vnuma.load.discover import ConfigResolver, Unit, discover, mapped_under, split_walk, walk_unit
 from vnuma.model.guest import Guest
 from vnuma.report.config import ConfigError, LintConfig
 from vnuma.runner import (
@@ -130,14 +131,14 @@ def lint(options: LintOptions) -> LintReport:
     """Raises UnreadableInput (missing path, unreadable --host) and ConfigError (exit 2)."""
     with _few_collections():
         configs = ConfigResolver(options.config)
+        if options.jobs > 1 and _can_fork():
+            units = split_walk(options.paths, configs, wanted=_PARTS_PER_JOB * options.jobs)
+            if len(units) > 1:
+                return _in_processes(options, configs, units)
         found = discover(options.paths, configs, force_exclude=options.force_exclude)
         entries = [_entry(i, path, configs, options) for i, path in enumerate(found)]
         tasks = _tasks(entries, options, configs)
-        if options.jobs > 1 and len(tasks) > 1 and _can_fork():
-            done = _in_processes(tasks, options.jobs)
-        else:
-            done = [_run_task(task) for task in tasks]
-        return _merged(entries, done)
+        return _merged(entries, [_run_task(task) for task in tasks])
 
 
 def _merged(entries: list[_Entry], done: list[_TaskResult]) -> LintReport:
@@ -183,12 +184,14 @@ def _few_collections() -> Iterator[None]:
 def _entry(index: int, path: Path, configs: ConfigResolver, options: LintOptions) -> _Entry:
     config = configs.for_file(path)
     real = configs.paths.resolve(path)
+    return _Entry(index, path, display_path(path), real, config, _placed_on(path, config, options))
+
+
+def _placed_on(path: Path, config: LintConfig, options: LintOptions) -> Path | None:
     if options.host_path is not None:
-        placed_on: Path | None = configs.paths.resolve(options.host_path)
-    else:
-        mapped = config.host_for(path)
-        placed_on = configs.paths.resolve(mapped) if mapped is not None else None
-    return _Entry(index, path, display_path(path), real, config, placed_on)
+        return config.paths.resolve(options.host_path)
+    mapped = config.host_for(path)
+    return config.paths.resolve(mapped) if mapped is not None else None
 
 
 # --- tasks: one per host, chunks of files on no host ---------------------------------------
@@ -296,78 +299,227 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _in_processes(tasks: list[_Task], jobs: int) -> list[_TaskResult]:
-    """The results of every task, in task order. The parent is one of the ``jobs``
-    workers (a third process would compete for the CPUs); children are forked after
-    everything is imported and the tasks are built, so nothing is pickled to them, and
-    each sends its finished results once, when the tasks run out."""
+_PARTS_PER_JOB = 8  # parts of the walk per process, so that walking them balances
+
+
+def _in_processes(options: LintOptions, configs: ConfigResolver, units: list[Unit]) -> LintReport:
+    """-j N: the parent and N-1 forked children walk the parts of the tree and map their
+    files to hosts, then each builds the same tasks from all the files and they take
+    the tasks (whole hosts, largest first) from a shared counter; each child sends its
+    finished results once. The parent is one of the N (a third process would compete
+    for the CPUs), and children are forked once the configuration code is imported and
+    the top of the tree is read, so nothing is pickled to them."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    # Largest tasks first, so that one big host does not start last.
-    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].entries))
-    counter = context.Value("i", 0)
+    walked, taken = context.Value("i", 0), context.Value("i", 0)
     sys.stdout.flush()  # a child must not write out what the parent buffered before the fork
     sys.stderr.flush()
     gc.freeze()  # the children do not touch (so do not copy) the parent's objects
     children = []
-    for _ in range(min(jobs, len(tasks)) - 1):
-        receiver, sender = context.Pipe(duplex=False)
-        child = context.Process(target=_child, args=(tasks, order, counter, sender), daemon=True)
+    for _ in range(min(options.jobs, len(units)) - 1):
+        parent_end, child_end = context.Pipe()
+        child = context.Process(
+            target=_child, args=(options, configs, units, walked, taken, child_end), daemon=True
+        )
         child.start()
-        sender.close()
-        children.append((child, receiver))
-    ran = [_run_share(tasks, order, counter)]
-    for child, receiver in children:
-        try:
-            ran.append(receiver.recv())
-        except EOFError:
-            ran.append(_Share({}, (len(tasks), RuntimeError("a lint worker process died"))))
+        child_end.close()
+        children.append((child, parent_end))
+    walks = [_walk_share(units, walked, configs, options)]
+    walks += [_received(end, len(units)) for _, end in children]
+    try:
+        rows = _rows(walks, len(units))
+    except BaseException:
+        for child, end in children:
+            end.send(None)
+            child.join()
+        raise
+    for _, end in children:
+        end.send(rows)
+    entries, tasks = _planned(rows, options, configs)
+    shares = [_task_share(tasks, taken)]
+    shares += [_received(end, len(tasks)) for _, end in children]
+    for child, _ in children:
         child.join()
-    return _ordered(ran, len(tasks))
+    return _merged(entries, _ordered(shares, len(tasks)))
+
+
+_Row = tuple[str, str, str, "str | None"]
+"""A file found by a worker: (path, shown, resolved path, resolved snapshot it is on)."""
 
 
 class _Share(NamedTuple):
-    """What one process ran: results by task number, and the first error (by task number)."""
+    """What one process did: results by part or task number, and its first error (by
+    number; a file that could not be mapped after its part was walked counts after
+    every part)."""
 
-    results: dict[int, _TaskResult]
+    results: dict[int, Any]
     error: tuple[int, BaseException] | None
 
 
-def _child(tasks: list[_Task], order: list[int], counter: Any, sender: Connection) -> None:
+def _child(
+    options: LintOptions,
+    configs: ConfigResolver,
+    units: list[Unit],
+    walked: Any,
+    taken: Any,
+    end: Connection,
+) -> None:
     gc.disable()  # a short-lived process: it exits before garbage would matter
-    share = _run_share(tasks, order, counter)
-    try:
-        sender.send(share)
-    except Exception as exc:  # an exception that does not pickle
-        error = RuntimeError(f"{type(exc).__name__}: {exc}")
-        sender.send(_Share({}, (share.error[0] if share.error else len(tasks), error)))
-    sender.close()
+    _send(end, _walk_share(units, walked, configs, options), len(units))
+    rows = end.recv()
+    if rows is None:
+        return  # discovery failed: the parent reports it
+    _entries, tasks = _planned(rows, options, configs)
+    _send(end, _task_share(tasks, taken), len(tasks))
+    end.close()
 
 
-def _run_share(tasks: list[_Task], order: list[int], counter: Any) -> _Share:
-    results: dict[int, _TaskResult] = {}
+def _walk_share(
+    units: list[Unit], counter: Any, configs: ConfigResolver, options: LintOptions
+) -> _Share:
+    def walk(number: int) -> list[_Row]:
+        found = list(walk_unit(units[number], configs, force_exclude=options.force_exclude))
+        try:
+            return [_row(path, configs, options) for path in found]
+        except Exception as exc:
+            raise _Unmapped(exc) from exc
+
+    return _share(len(units), list(range(len(units))), counter, walk)
+
+
+class _Unmapped(Exception):
+    """A found file's configuration could not be read: raised after every walk error."""
+
+
+def _row(path: Path, configs: ConfigResolver, options: LintOptions) -> _Row:
+    config = configs.for_file(path)
+    placed_on = _placed_on(path, config, options)
+    real = str(configs.paths.resolve(path))
+    return str(path), display_path(path), real, None if placed_on is None else str(placed_on)
+
+
+def _rows(walks: list[_Share], count: int) -> list[_Row]:
+    """Every file found, in walk order, each once; the first error is raised."""
+    parts: list[list[_Row]] = _ordered(walks, count)
+    found: dict[str, _Row] = {}
+    for part in parts:
+        for row in part:
+            found.setdefault(row[0], row)
+    return list(found.values())
+
+
+def _planned(
+    rows: list[_Row], options: LintOptions, configs: ConfigResolver
+) -> tuple[list[_Entry], list[_Task]]:
+    """The entries and tasks of ``lint``'s one process, from the rows (the same in
+    every process)."""
+    # A fleet's files share a few directories: each file's paths are made as children of
+    # its directories' (parsing each whole path string costs twice as much), and its
+    # configuration is its resolved directory's.
+    directories = _Directories(configs)
+    snapshots: dict[str, Path] = {}
+    entries = []
+    for index, (text, shown, real_text, placed_text) in enumerate(rows):
+        placed_on = None
+        if placed_text is not None:
+            placed_on = snapshots.get(placed_text)
+            if placed_on is None:
+                placed_on = snapshots[placed_text] = Path(placed_text)
+        real_directory, real = directories.child(real_text)
+        config = directories.config(real_directory)
+        entries.append(_Entry(index, directories.child(text)[1], shown, real, config, placed_on))
+    return entries, _tasks(entries, options, configs)
+
+
+class _Directories:
+    """Paths of files made from their directories' paths, and each directory's configuration."""
+
+    def __init__(self, configs: ConfigResolver) -> None:
+        self._configs = configs
+        self._paths: dict[str, Path] = {}
+        self._by_path: dict[Path, LintConfig] = {}
+
+    def child(self, text: str) -> tuple[Path, Path]:
+        """(directory, file) of a path string."""
+        head, name = os.path.split(text)
+        directory = self._paths.get(head)
+        if directory is None:
+            directory = self._paths[head] = Path(head)
+        return directory, directory / name
+
+    def config(self, resolved_directory: Path) -> LintConfig:
+        config = self._by_path.get(resolved_directory)
+        if config is None:
+            config = self._configs.for_directory(resolved_directory)
+            self._by_path[resolved_directory] = config
+        return config
+
+
+def _task_share(tasks: list[_Task], counter: Any) -> _Share:
+    # Largest tasks first, so that one big host does not start last.
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].entries))
+    return _share(len(tasks), order, counter, lambda number: _run_task(tasks[number]))
+
+
+def _share(count: int, order: list[int], counter: Any, work: Callable[[int], Any]) -> _Share:
+    """Run ``work`` on the numbers this process takes from the shared counter."""
+    results: dict[int, Any] = {}
     errors: list[tuple[int, BaseException]] = []
     while True:
         with counter.get_lock():
             taken = counter.value
             counter.value = taken + 1
-        if taken >= len(order):
+        if taken >= count:
             break
         number = order[taken]
         try:
-            results[number] = _run_task(tasks[number])
-        except Exception as exc:  # raised in task order below, as one process would
+            results[number] = work(number)
+        except _Unmapped as exc:
+            errors.append((count + number, exc.__cause__ or exc))
+        except Exception as exc:  # raised in order below, as one process would
             errors.append((number, exc))
     return _Share(results, min(errors, key=lambda item: item[0]) if errors else None)
 
 
-def _ordered(shares: list[_Share], count: int) -> list[_TaskResult]:
-    """The task results in task order; the error of the first failing task is raised."""
+def _send(end: Connection, share: _Share, count: int) -> None:
+    error = share.error
+    if error is not None and isinstance(error[1], ConfigError):
+        failed = error[1]  # its pickle would keep only the first message
+        error = (error[0], _PortableConfigError(failed.message, failed.path, failed.problems))
+    try:
+        end.send(_Share(share.results, error))
+    except Exception as exc:  # an exception that does not pickle
+        number = error[0] if error is not None else count
+        end.send(_Share({}, (number, RuntimeError(f"{type(exc).__name__}: {exc}"))))
+
+
+class _PortableConfigError(Exception):
+    """A ConfigError on its way to the parent (pickled, an exception keeps only its args)."""
+
+    def __init__(self, message: str, path: Path | None, problems: tuple[Any, ...]) -> None:
+        super().__init__(message, path, problems)
+        self.message, self.path, self.problems = message, path, problems
+
+
+def _received(end: Connection, count: int) -> _Share:
+    try:
+        share: _Share = end.recv()
+    except EOFError:
+        return _Share({}, (2 * count, RuntimeError("a lint worker process died")))
+    if share.error is not None and isinstance(share.error[1], _PortableConfigError):
+        failed = share.error[1]
+        error = ConfigError(failed.message, failed.path, problems=failed.problems)
+        return _Share(share.results, (share.error[0], error))
+    return share
+
+
+def _ordered(shares: list[_Share], count: int) -> list[Any]:
+    """The results in number order; the error with the lowest number is raised."""
     errors = [share.error for share in shares if share.error is not None]
     if errors:
         raise min(errors, key=lambda item: item[0])[1]
-    merged: dict[int, _TaskResult] = {}
+    merged: dict[int, Any] = {}
     for share in shares:
         merged.update(share.results)
     return [merged[number] for number in range(count)]
