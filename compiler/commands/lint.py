@@ -5,8 +5,10 @@ one task per host (every file on it, including files of that host that were not 
 for, so that a pre-commit run of one staged file still admits the whole host) plus
 chunks of files on no host. The runner seats, checks and admits; the command applies
 each file's configuration and suppressions and reports the files that were asked for.
-With ``-j N`` the same tasks run in worker processes and come back as finished
-diagnostics: the report is byte-identical for any N.
+With ``-j N`` the parent reads only the top of the tree and forks; the N processes walk
+its parts and map their files, build the same tasks from all of them, take whole hosts
+from a shared counter, and send back finished diagnostics: the report is byte-identical
+for any N.
 
 Where a file lands: ``--host`` puts every given file on that snapshot; else an intent's
 own `host:` names the hardware it is checked against (alone: it says nothing of where
