@@ -20,7 +20,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +42,7 @@ from vnuma.runner import (
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 
 @dataclass(frozen=True)
@@ -329,8 +330,21 @@ def _in_processes(options: LintOptions, configs: ConfigResolver, units: list[Uni
         children.append((child, parent_end))
     walks = [_walk_share(units, walked, configs, options)]
     walks += [_received(end, len(units)) for _, end in children]
+    # the rows are not kept: each file's paths are made again from them, once
+    entries, tasks = _planned(_shared_rows(walks, len(units), children), options, configs)
+    shares = [_task_share(tasks, taken)]
+    shares += [_received(end, len(tasks)) for _, end in children]
+    for child, _ in children:
+        child.join()
+    return _merged(entries, _ordered(shares, len(tasks)))
+
+
+def _shared_rows(
+    walks: list[_Share], count: int, children: Sequence[tuple[BaseProcess, Connection]]
+) -> list[_Row]:
+    """Every file found, sent to each child; on an error the children are told to stop."""
     try:
-        rows = _rows(walks, len(units))
+        rows = _rows(walks, count)
     except BaseException:
         for child, end in children:
             end.send(None)
@@ -338,12 +352,7 @@ def _in_processes(options: LintOptions, configs: ConfigResolver, units: list[Uni
         raise
     for _, end in children:
         end.send(rows)
-    entries, tasks = _planned(rows, options, configs)
-    shares = [_task_share(tasks, taken)]
-    shares += [_received(end, len(tasks)) for _, end in children]
-    for child, _ in children:
-        child.join()
-    return _merged(entries, _ordered(shares, len(tasks)))
+    return rows
 
 
 _Row = tuple[str, str, str, "str | None"]
@@ -369,12 +378,19 @@ def _child(
 ) -> None:
     gc.disable()  # a short-lived process: it exits before garbage would matter
     _send(end, _walk_share(units, walked, configs, options), len(units))
-    rows = end.recv()
-    if rows is None:
+    planned = _planned_from(end, options, configs)
+    if planned is None:
         return  # discovery failed: the parent reports it
-    _entries, tasks = _planned(rows, options, configs)
+    _entries, tasks = planned
     _send(end, _task_share(tasks, taken), len(tasks))
     end.close()
+
+
+def _planned_from(
+    end: Connection, options: LintOptions, configs: ConfigResolver
+) -> tuple[list[_Entry], list[_Task]] | None:
+    rows = end.recv()
+    return None if rows is None else _planned(rows, options, configs)
 
 
 def _walk_share(
