@@ -73,6 +73,9 @@ class FleetRow:
     validate: ValidateRun
     hosts: int = 0
     parallel: VnumaRun | None = None  # -j JOBS
+    halves: list[float] = field(default_factory=list)
+    """Wall times of the control: two `-j 1` processes at once, each linting half the
+    host folders (what -j 2 would take if splitting the work cost nothing)."""
 
     @property
     def speedup(self) -> float | None:
@@ -80,6 +83,12 @@ class FleetRow:
         if p is None or p.seconds is None or self.vnuma.seconds is None or p.seconds <= 0:
             return None
         return self.vnuma.seconds / p.seconds
+
+    @property
+    def halves_speedup(self) -> float | None:
+        if not self.halves or self.vnuma.seconds is None:
+            return None
+        return self.vnuma.seconds / statistics.median(self.halves)
 
     @property
     def identical(self) -> bool | None:
@@ -140,6 +149,27 @@ def run_vnuma(root: Path, jobs: int = 1) -> VnumaRun:
     return run
 
 
+def run_halves(root: Path, folders: list[Path]) -> float | None:
+    """Wall time of two `vnuma lint` processes started together, one on every other host
+    folder each; None when either fails."""
+    halves = [folders[0::2], folders[1::2]]
+    start = time.perf_counter()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "vnuma", "lint", *map(str, half), "--format", "json"],
+            cwd=root,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=checkout_env(),
+        )
+        for half in halves
+        if half
+    ]
+    codes = [proc.wait() for proc in procs]
+    elapsed = time.perf_counter() - start
+    return elapsed if all(code in (0, 1) for code in codes) else None
+
+
 def validate_times(tool: str, paths: list[Path]) -> tuple[list[float], int, str]:
     """(wall time per file, how many were invalid, error) for `virt-xml-validate FILE domain`."""
     times = []
@@ -198,12 +228,17 @@ def run_fleet(
         chosen = random.Random(size).sample(fleet.domains, min(sample, len(fleet.domains)))
         serial: list[VnumaRun] = []
         parallel: list[VnumaRun] = []
+        halves: list[float] = []
+        folders = sorted({path.parent for path in fleet.domains + fleet.intents})
         times: list[float] = []
         validate = ValidateRun(unavailable=version if tool is None else "")
         for i in range(runs):
             # interleaved, so a slow spell of the machine hits every tool alike
             serial.append(run_vnuma(root))
             parallel.append(run_vnuma(root, JOBS))
+            half = run_halves(root, folders)
+            if half is not None:
+                halves.append(half)
             if tool is not None and not validate.error:
                 chunk_times, invalid, error = validate_times(tool, chosen[i::runs])
                 times += chunk_times
@@ -224,11 +259,13 @@ def run_fleet(
             validate,
             len(fleet.hosts),
             j_run,
+            halves,
         )
         rows.append(row)
         log(
             f"fleet {size}: vnuma {_fmt_time(vnuma)} ({vnuma.max_rss_kib} KiB),"
-            f" -j {JOBS} {_fmt_time(j_run)}"
+            f" -j {JOBS} {_fmt_time(j_run)}, two halves at once"
+            f" {_fmt_seconds(statistics.median(halves)) if halves else '—'}"
             f" | virt-xml-validate {_fmt_validate(validate)}"
         )
         shutil.rmtree(root, ignore_errors=True)
@@ -289,17 +326,21 @@ def render_markdown(rows: list[FleetRow], validate_status: str) -> str:
         " that a slow spell of the machine hits both tools alike. Ratio: per-file"
         f" time of virt-xml-validate / per-file time of vnuma (`-j 1`); goal ≥ {GOAL:g}×."
         f" `-j {JOBS}`: the same command with {JOBS} processes; *same output*: its stdout is"
-        " byte-identical to `-j 1`'s. The files' total includes reading the host snapshots."
+        " byte-identical to `-j 1`'s. *two halves*: the control for the speedup, two"
+        " `-j 1` processes started together, each on every other host folder (wall time"
+        " until both end, median), as `-j 1` time / that time. The files' total includes"
+        " reading the host snapshots."
     )
     a("")
     a(
         "| files | domains | intents | hosts | vnuma total | vnuma / file | peak RSS | findings"
         " | virt-xml-validate / file | sampled | invalid | est. total | ratio | goal"
         f" | `-j {JOBS}` total | `-j {JOBS}` / file | peak RSS `-j {JOBS}` (parent) | speedup"
-        " | same output |"
+        " | two halves | same output |"
     )
     a(
-        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|"
+        "|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:"
+        "|---|"
     )
     for r in rows:
         per = r.vnuma_per_file
@@ -322,12 +363,13 @@ def render_markdown(rows: list[FleetRow], validate_status: str) -> str:
         p_rss = f"{p.max_rss_kib / 1024:.0f} MiB" if p is not None and p.max_rss_kib else "—"
         speedup = _fmt_ratio(r.speedup) if r.speedup is not None else "—"
         same = {True: "yes", False: "**no**", None: "—"}[r.identical]
+        halves = _fmt_ratio(r.halves_speedup) if r.halves_speedup is not None else "—"
         a(
             f"| {r.files:,} | {r.domains:,} | {r.intents:,} | {r.hosts:,} | {_fmt_time(r.vnuma)}"
             f" | {_fmt_seconds(per) if per is not None else '—'} | {rss} | {findings}"
             f" | {_fmt_validate(v)} | {v.sampled or '—'} | {v.invalid if v.sampled else '—'}"
             f" | {est} | {_fmt_ratio(ratio) if ratio is not None else '—'} | {verdict}"
-            f" | {p_time} | {p_per} | {p_rss} | {speedup} | {same} |"
+            f" | {p_time} | {p_per} | {p_rss} | {speedup} | {halves} | {same} |"
         )
     timed = [r for r in rows if r.vnuma_per_file is not None]
     if len(timed) > 1:

@@ -414,15 +414,12 @@ def seat_guests(host: HostTopology, files: Sequence[GuestFile]) -> list[GuestFil
     seated before it (not beside its own twin); returns the seating order."""
     identify_guests(files)
     order = seating_order(files)
-    seated: list[GuestFile] = []
+    standing: list[tuple[str, Guest]] = []  # (shown, guest) of the seated that are no twin
     for file in order:
-        beside = [
-            other.guest
-            for other in seated
-            if other.guest is not None and other.shown != file.same_as and other.same_as is None
-        ]
+        beside = [guest for shown, guest in standing if shown != file.same_as]
         place_and_check(file, host, beside)
-        seated.append(file)
+        if file.guest is not None and file.same_as is None:
+            standing.append((file.shown, file.guest))
     return order
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import importlib
+import json
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import REPO, SAMPLES, CliResult
 
 BENCH = REPO / "bench"
 
@@ -65,3 +66,143 @@ def test_bad_jobs_is_a_usage_error(run_cli, value: str) -> None:
     with pytest.raises(SystemExit) as exit_info:
         run_cli("lint", SAMPLES, "-j", value)
     assert exit_info.value.code == 2
+
+
+def _split_fleet(root: Path, *, shared_snapshot: bool = False) -> None:
+    """Half of each host's files moved to ``other/``: one host, two folders, two globs;
+    with ``shared_snapshot`` the second host's mapping names the first host's snapshot."""
+    config = root / "vnuma.toml"
+    text = config.read_text(encoding="utf-8")
+    for folder in sorted((root / "vms").iterdir()):
+        moved = root / "other" / folder.name
+        moved.mkdir(parents=True)
+        for file in sorted(folder.iterdir())[::2]:
+            file.rename(moved / file.name)
+        text = text.replace(
+            f'files = ["vms/{folder.name}/**"]',
+            f'files = ["vms/{folder.name}/**", "other/{folder.name}/*.*"]',
+        )
+    if shared_snapshot:
+        text = text.replace('snapshot = "hosts/hv002.xml"', 'snapshot = "hosts/hv001.xml"')
+    config.write_text(text, encoding="utf-8")
+
+
+def _same_for_jobs(run_cli, *args: str) -> CliResult:  # type: ignore[no-untyped-def]
+    one = run_cli("lint", *args, "--format", "json", "-j", "1")
+    for jobs in ("2", "3"):
+        other = run_cli("lint", *args, "--format", "json", "-j", jobs)
+        assert (other.code, other.out, other.err) == (one.code, one.out, one.err), jobs
+    return one
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_host_in_several_folders_same_output_with_jobs(
+    run_cli, tmp_path: Path, monkeypatch, shared: bool
+) -> None:
+    _fleet_gen().generate(tmp_path, 120, hosts=3, seed=3, problem_every=10)
+    _split_fleet(tmp_path, shared_snapshot=shared)
+    monkeypatch.chdir(tmp_path)
+    whole = _same_for_jobs(run_cli, ".")
+    findings = json.loads(whole.out)
+    admitted = [d for d in findings if d["code"].startswith("VN50")]
+    assert admitted, whole.out
+    # files of both folders are on one host: admission names guests of both
+    assert {d["path"].split("/")[0] for d in admitted} == {"vms", "other"}
+
+
+def test_unasked_files_are_admitted_with_jobs(run_cli, tmp_path: Path, monkeypatch) -> None:
+    # a pre-commit run passes only staged files: their hosts are still admitted whole,
+    # from files in the other folder of the host too
+    _fleet_gen().generate(tmp_path, 120, hosts=3, seed=3, problem_every=10)
+    _split_fleet(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    whole = json.loads(run_cli("lint", ".", "--format", "json").out)
+    flagged = sorted({d["path"] for d in whole if d["code"].startswith("VN50")})
+    staged = [flagged[0], flagged[-1], "vms/hv001", "other/hv003"]
+    one = _same_for_jobs(run_cli, *staged[:2])
+    found = json.loads(one.out)
+    assert {d["path"] for d in found} <= set(staged[:2])
+    assert [d for d in found if d["code"].startswith("VN50")], one.out
+    _same_for_jobs(run_cli, *staged[2:])
+
+
+def test_nested_configs_same_output_with_jobs(run_cli, tmp_path: Path, monkeypatch) -> None:
+    _fleet_gen().generate(tmp_path, 120, hosts=3, seed=5, problem_every=10)
+    nested = tmp_path / "vms" / "hv002"
+    (nested / "vnuma.toml").write_text(
+        'ignore = ["VN502"]\n\n[[hosts]]\nsnapshot = "../../hosts/hv001.xml"\nfiles = ["*.xml"]\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    one = _same_for_jobs(run_cli, ".")
+    assert one.code in (0, 1), one.err
+    found = [(d["path"], d["code"]) for d in json.loads(one.out)]
+    assert ("vms/hv002", "VN502") not in {(path.rsplit("/", 1)[0], code) for path, code in found}
+
+
+def test_unreadable_files_are_the_same_error_with_jobs(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:
+    # files that vanish after discovery, on two hosts: the first in the report's order
+    # is the error, whichever worker met it
+    _fleet_gen().generate(tmp_path, 120, hosts=3, seed=5)
+    for host in ("hv003", "hv001"):
+        (tmp_path / "vms" / host / "zz-gone.yaml").symlink_to(tmp_path / "missing.yaml")
+    monkeypatch.chdir(tmp_path)
+    one = _same_for_jobs(run_cli, ".")
+    assert one.code == 2 and "zz-gone.yaml" in one.err and not one.out, one.err
+
+
+def test_bad_nested_config_is_the_same_error_with_jobs(
+    run_cli, tmp_path: Path, monkeypatch
+) -> None:
+    _fleet_gen().generate(tmp_path, 60, hosts=2, seed=5)
+    (tmp_path / "vms" / "hv002" / "vnuma.toml").write_text("[lint\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    one = _same_for_jobs(run_cli, ".")
+    assert one.code == 2 and "vnuma.toml" in one.err, one.err
+
+
+def test_split_walk_finds_what_discover_finds(tmp_path: Path, monkeypatch) -> None:
+    # the parts -j workers walk, in order, are the walk of one process: excluded and
+    # hidden directories, nested configurations, symlinks, files given beside folders
+    from vnuma.load.discover import ConfigResolver, discover, split_walk, walk_unit
+
+    _fleet_gen().generate(tmp_path, 60, hosts=2, seed=5)
+    (tmp_path / "vnuma.toml").write_text(
+        (tmp_path / "vnuma.toml")
+        .read_text(encoding="utf-8")
+        .replace("[[hosts]]", 'exclude = ["vms/hv002/vm0001*"]\n\n[[hosts]]', 1),
+        encoding="utf-8",
+    )
+    (tmp_path / "vms" / ".hidden").mkdir()
+    (tmp_path / "vms" / ".hidden" / "a.yaml").write_text("vcpus: 2\n", encoding="utf-8")
+    (tmp_path / "vms" / "hv001" / "vnuma.toml").write_text('exclude = ["*.yaml"]\n')
+    (tmp_path / "linked").symlink_to(tmp_path / "vms" / "hv002")
+    monkeypatch.chdir(tmp_path)
+    given = (Path("."), Path("vms/hv002"), Path("hosts/hv001.xml"))
+    expected = discover(given, ConfigResolver(None))
+    for wanted in (1, 4, 50):
+        configs = ConfigResolver(None)
+        units = split_walk(given, configs, wanted=wanted)
+        walked = [path for unit in units for path in walk_unit(unit, configs)]
+        assert list(dict.fromkeys(walked)) == expected, wanted
+        assert wanted == 1 or len(units) > len(given)
+
+
+def test_config_error_reaches_the_parent_whole(tmp_path: Path) -> None:
+    # a worker's ConfigError keeps every problem (its pickle alone would keep one)
+    import multiprocessing
+
+    from vnuma.commands import lint
+    from vnuma.diagnostics import Span
+    from vnuma.report.config import ConfigError, ConfigProblem
+
+    problems = (ConfigProblem("first", Span(1, 2, 1, 3)), ConfigProblem("second", hint="fix"))
+    error = ConfigError("first", tmp_path / "vnuma.toml", problems=problems)
+    receiving, sending = multiprocessing.Pipe()
+    lint._send(sending, lint._Share({}, (3, error)), 5)
+    share = lint._received(receiving, 5)
+    assert share.error is not None and share.error[0] == 3
+    assert isinstance(share.error[1], ConfigError)
+    assert str(share.error[1]) == str(error) and "second" in str(error)

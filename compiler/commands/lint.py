@@ -5,8 +5,10 @@ one task per host (every file on it, including files of that host that were not 
 for, so that a pre-commit run of one staged file still admits the whole host) plus
 chunks of files on no host. The runner seats, checks and admits; the command applies
 each file's configuration and suppressions and reports the files that were asked for.
-With ``-j N`` the same tasks run in worker processes and come back as finished
-diagnostics: the report is byte-identical for any N.
+With ``-j N`` the parent reads only the top of the tree and forks; the N processes walk
+its parts and map their files, build the same tasks from all of them, take whole hosts
+from a shared counter, and send back finished diagnostics: the report is byte-identical
+for any N.
 
 Where a file lands: ``--host`` puts every given file on that snapshot; else an intent's
 own `host:` names the hardware it is checked against (alone: it says nothing of where
@@ -15,12 +17,17 @@ the guest runs); else a ``[[hosts]]`` mapping of the closest configuration.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import gc
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from vnuma.diagnostics import Diagnostic, Severity
-from vnuma.load.discover import ConfigResolver, discover, mapped_under
+from vnuma.load.discover import ConfigResolver, Unit, discover, mapped_under, split_walk, walk_unit
 from vnuma.model.guest import Guest
 from vnuma.report.config import ConfigError, LintConfig
 from vnuma.runner import (
@@ -32,6 +39,10 @@ from vnuma.runner import (
     place_and_check,
     run_host,
 )
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 
 @dataclass(frozen=True)
@@ -50,7 +61,7 @@ class LintOptions:
     """Read host snapshots through the user's cache (False: --no-cache)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class FileResult:
     """One linted file as reported."""
 
@@ -86,7 +97,7 @@ class LintReport:
         return sum(1 for d in self.diagnostics if d.severity == severity)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
     """A file of one task: where it is, what configures it, where --host/[[hosts]] put it."""
 
@@ -99,7 +110,7 @@ class _Entry:
     placed_on: Path | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Task:
     entries: tuple[_Entry, ...]
     host: Path | None
@@ -109,27 +120,50 @@ class _Task:
     use_cache: bool
 
 
-@dataclass
-class _TaskResult:
-    files: list[tuple[int, FileResult]]
+_Linted = tuple[int, str, "str | None", bool, bool, "list[Diagnostic] | None", "Guest | None"]
+"""One asked file as a task returns it: (index, kind, note, host_checked, had_guest,
+configured diagnostics or None, guest model or None). Plain tuples, built while the
+models come and go: a worker's results unpickle cheaply in the parent (which knows each
+file's path and shown name), and the few small objects kept per file do not hold a
+host's freed memory pages."""
+
+
+class _TaskResult(NamedTuple):
+    files: list[_Linted]
     hosts: dict[Path, list[Diagnostic]]
 
 
 def lint(options: LintOptions) -> LintReport:
     """Raises UnreadableInput (missing path, unreadable --host) and ConfigError (exit 2)."""
-    configs = ConfigResolver(options.config)
-    found = discover(options.paths, configs, force_exclude=options.force_exclude)
-    entries = [_entry(i, path, configs, options) for i, path in enumerate(found)]
-    tasks = _tasks(entries, options, configs)
-    if options.jobs > 1 and len(tasks) > 1:
-        done: Iterable[_TaskResult] = _in_processes(tasks, options.jobs)
-    else:
-        done = map(_run_task, tasks)
+    with _few_collections():
+        configs = ConfigResolver(options.config)
+        if options.jobs > 1 and _can_fork():
+            units = split_walk(options.paths, configs, wanted=_PARTS_PER_JOB * options.jobs)
+            if len(units) > 1:
+                return _in_processes(options, configs, units)
+        found = discover(options.paths, configs, force_exclude=options.force_exclude)
+        entries = [_entry(i, path, configs, options) for i, path in enumerate(found)]
+        tasks = _tasks(entries, options, configs)
+        return _merged(entries, [_run_task(task) for task in tasks])
+
+
+def _merged(entries: list[_Entry], done: list[_TaskResult]) -> LintReport:
+    """The report from the task results, in task order (the same for any -j)."""
     files: list[FileResult | None] = [None] * len(entries)
     host_diagnostics: dict[Path, list[Diagnostic]] = {}
     for result in done:
-        for index, file in result.files:
-            files[index] = file
+        for index, kind, note, host_checked, had_guest, diagnostics, guest in result.files:
+            entry = entries[index]
+            files[index] = FileResult(
+                entry.path,
+                entry.shown,
+                kind,
+                note,
+                diagnostics or [],
+                host_checked,
+                had_guest,
+                guest,
+            )
         for path, reported in result.hosts.items():
             host_diagnostics.setdefault(path, reported)
     linted = [file for file in files if file is not None]
@@ -138,15 +172,32 @@ def lint(options: LintOptions) -> LintReport:
     return LintReport(linted, sorted(diagnostics, key=Diagnostic.sort_key))
 
 
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """The objects alive before the run are frozen out of the cyclic collector and full
+    passes are rarer while it runs: a fleet's models hold few cycles, and each full pass
+    rescans every result kept so far (+8% of a 5k-file run)."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], 10_000), threshold[1], max(threshold[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 def _entry(index: int, path: Path, configs: ConfigResolver, options: LintOptions) -> _Entry:
     config = configs.for_file(path)
     real = configs.paths.resolve(path)
+    return _Entry(index, path, display_path(path), real, config, _placed_on(path, config, options))
+
+
+def _placed_on(path: Path, config: LintConfig, options: LintOptions) -> Path | None:
     if options.host_path is not None:
-        placed_on: Path | None = configs.paths.resolve(options.host_path)
-    else:
-        mapped = config.host_for(path)
-        placed_on = configs.paths.resolve(mapped) if mapped is not None else None
-    return _Entry(index, path, display_path(path), real, config, placed_on)
+        return config.paths.resolve(options.host_path)
+    mapped = config.host_for(path)
+    return config.paths.resolve(mapped) if mapped is not None else None
 
 
 # --- tasks: one per host, chunks of files on no host ---------------------------------------
@@ -227,45 +278,273 @@ def _run_task(task: _Task) -> _TaskResult:
             for file in together:
                 place_and_check(file, host, [])
     results = [
-        (entry.index, _result(file, entry, task.keep_models))
+        _linted(file, entry, task.keep_models)
         for entry, file in zip(task.entries, files, strict=True)
         if entry.index >= 0
     ]
     return _TaskResult(results, snapshots.reported)
 
 
-def _result(file: GuestFile, entry: _Entry, keep_model: bool) -> FileResult:
-    return FileResult(
-        path=file.path,
-        shown=file.shown,
-        kind=file.kind,
-        note=file.note,
-        diagnostics=configured(file, entry.config),
-        host_checked=file.host_checked,
-        had_guest=file.written is not None,
-        guest=file.guest if keep_model else None,
+def _linted(file: GuestFile, entry: _Entry, keep_model: bool) -> _Linted:
+    return (
+        entry.index,
+        file.kind,
+        file.note,
+        file.host_checked,
+        file.written is not None,
+        configured(file, entry.config) or None,
+        file.guest if keep_model else None,
     )
 
 
-def _in_processes(tasks: list[_Task], jobs: int) -> Iterator[_TaskResult]:
-    import gc
-    import multiprocessing
-    import sys
+# --- -j N: the parent and N-1 forked children take the tasks from one shared counter -------
 
-    # Largest tasks first, so that one big host does not start last.
-    ordered = sorted(tasks, key=lambda task: -len(task.entries))
-    method = "fork" if sys.platform == "linux" else "spawn"
-    context = multiprocessing.get_context(method)
-    with context.Pool(min(jobs, len(tasks))) as pool:
-        # The results hold no garbage cycles; the cyclic collector would rescan the
-        # growing heap again and again while thousands of them are unpickled.
-        collecting = gc.isenabled()
-        gc.disable()
+
+def _can_fork() -> bool:
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+_PARTS_PER_JOB = 8  # parts of the walk per process, so that walking them balances
+
+
+def _in_processes(options: LintOptions, configs: ConfigResolver, units: list[Unit]) -> LintReport:
+    """-j N: the parent and N-1 forked children walk the parts of the tree and map their
+    files to hosts, then each builds the same tasks from all the files and they take
+    the tasks (whole hosts, largest first) from a shared counter; each child sends its
+    finished results once. The parent is one of the N (a third process would compete
+    for the CPUs), and children are forked once the configuration code is imported and
+    the top of the tree is read, so nothing is pickled to them."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    walked, taken = context.Value("i", 0), context.Value("i", 0)
+    sys.stdout.flush()  # a child must not write out what the parent buffered before the fork
+    sys.stderr.flush()
+    gc.freeze()  # the children do not touch (so do not copy) the parent's objects
+    children = []
+    for _ in range(min(options.jobs, len(units)) - 1):
+        parent_end, child_end = context.Pipe()
+        child = context.Process(
+            target=_child, args=(options, configs, units, walked, taken, child_end), daemon=True
+        )
+        child.start()
+        child_end.close()
+        children.append((child, parent_end))
+    walks = [_walk_share(units, walked, configs, options)]
+    walks += [_received(end, len(units)) for _, end in children]
+    # the rows are not kept: each file's paths are made again from them, once
+    entries, tasks = _planned(_shared_rows(walks, len(units), children), options, configs)
+    shares = [_task_share(tasks, taken)]
+    shares += [_received(end, len(tasks)) for _, end in children]
+    for child, _ in children:
+        child.join()
+    return _merged(entries, _ordered(shares, len(tasks)))
+
+
+def _shared_rows(
+    walks: list[_Share], count: int, children: Sequence[tuple[BaseProcess, Connection]]
+) -> list[_Row]:
+    """Every file found, sent to each child; on an error the children are told to stop."""
+    try:
+        rows = _rows(walks, count)
+    except BaseException:
+        for child, end in children:
+            end.send(None)
+            child.join()
+        raise
+    for _, end in children:
+        end.send(rows)
+    return rows
+
+
+_Row = tuple[str, str, str, "str | None"]
+"""A file found by a worker: (path, shown, resolved path, resolved snapshot it is on)."""
+
+
+class _Share(NamedTuple):
+    """What one process did: results by part or task number, and its first error (by
+    number; a file that could not be mapped after its part was walked counts after
+    every part)."""
+
+    results: dict[int, Any]
+    error: tuple[int, BaseException] | None
+
+
+def _child(
+    options: LintOptions,
+    configs: ConfigResolver,
+    units: list[Unit],
+    walked: Any,
+    taken: Any,
+    end: Connection,
+) -> None:
+    gc.disable()  # a short-lived process: it exits before garbage would matter
+    _send(end, _walk_share(units, walked, configs, options), len(units))
+    planned = _planned_from(end, options, configs)
+    if planned is None:
+        return  # discovery failed: the parent reports it
+    _entries, tasks = planned
+    _send(end, _task_share(tasks, taken), len(tasks))
+    end.close()
+
+
+def _planned_from(
+    end: Connection, options: LintOptions, configs: ConfigResolver
+) -> tuple[list[_Entry], list[_Task]] | None:
+    rows = end.recv()
+    return None if rows is None else _planned(rows, options, configs)
+
+
+def _walk_share(
+    units: list[Unit], counter: Any, configs: ConfigResolver, options: LintOptions
+) -> _Share:
+    def walk(number: int) -> list[_Row]:
+        found = list(walk_unit(units[number], configs, force_exclude=options.force_exclude))
         try:
-            yield from pool.imap_unordered(_run_task, ordered)
-        finally:
-            if collecting:
-                gc.enable()
+            return [_row(path, configs, options) for path in found]
+        except Exception as exc:
+            raise _Unmapped(exc) from exc
+
+    return _share(len(units), list(range(len(units))), counter, walk)
+
+
+class _Unmapped(Exception):
+    """A found file's configuration could not be read: raised after every walk error."""
+
+
+def _row(path: Path, configs: ConfigResolver, options: LintOptions) -> _Row:
+    config = configs.for_file(path)
+    placed_on = _placed_on(path, config, options)
+    real = str(configs.paths.resolve(path))
+    return str(path), display_path(path), real, None if placed_on is None else str(placed_on)
+
+
+def _rows(walks: list[_Share], count: int) -> list[_Row]:
+    """Every file found, in walk order, each once; the first error is raised."""
+    parts: list[list[_Row]] = _ordered(walks, count)
+    found: dict[str, _Row] = {}
+    for part in parts:
+        for row in part:
+            found.setdefault(row[0], row)
+    return list(found.values())
+
+
+def _planned(
+    rows: list[_Row], options: LintOptions, configs: ConfigResolver
+) -> tuple[list[_Entry], list[_Task]]:
+    """The entries and tasks of ``lint``'s one process, from the rows (the same in
+    every process)."""
+    # A fleet's files share a few directories: each file's paths are made as children of
+    # its directories' (parsing each whole path string costs twice as much), and its
+    # configuration is its resolved directory's.
+    directories = _Directories(configs)
+    snapshots: dict[str, Path] = {}
+    entries = []
+    for index, (text, shown, real_text, placed_text) in enumerate(rows):
+        placed_on = None
+        if placed_text is not None:
+            placed_on = snapshots.get(placed_text)
+            if placed_on is None:
+                placed_on = snapshots[placed_text] = Path(placed_text)
+        real_directory, real = directories.child(real_text)
+        config = directories.config(real_directory)
+        entries.append(_Entry(index, directories.child(text)[1], shown, real, config, placed_on))
+    return entries, _tasks(entries, options, configs)
+
+
+class _Directories:
+    """Paths of files made from their directories' paths, and each directory's configuration."""
+
+    def __init__(self, configs: ConfigResolver) -> None:
+        self._configs = configs
+        self._paths: dict[str, Path] = {}
+        self._by_path: dict[Path, LintConfig] = {}
+
+    def child(self, text: str) -> tuple[Path, Path]:
+        """(directory, file) of a path string."""
+        head, name = os.path.split(text)
+        directory = self._paths.get(head)
+        if directory is None:
+            directory = self._paths[head] = Path(head)
+        return directory, directory / name
+
+    def config(self, resolved_directory: Path) -> LintConfig:
+        config = self._by_path.get(resolved_directory)
+        if config is None:
+            config = self._configs.for_directory(resolved_directory)
+            self._by_path[resolved_directory] = config
+        return config
+
+
+def _task_share(tasks: list[_Task], counter: Any) -> _Share:
+    # Largest tasks first, so that one big host does not start last.
+    order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].entries))
+    return _share(len(tasks), order, counter, lambda number: _run_task(tasks[number]))
+
+
+def _share(count: int, order: list[int], counter: Any, work: Callable[[int], Any]) -> _Share:
+    """Run ``work`` on the numbers this process takes from the shared counter."""
+    results: dict[int, Any] = {}
+    errors: list[tuple[int, BaseException]] = []
+    while True:
+        with counter.get_lock():
+            taken = counter.value
+            counter.value = taken + 1
+        if taken >= count:
+            break
+        number = order[taken]
+        try:
+            results[number] = work(number)
+        except _Unmapped as exc:
+            errors.append((count + number, exc.__cause__ or exc))
+        except Exception as exc:  # raised in order below, as one process would
+            errors.append((number, exc))
+    return _Share(results, min(errors, key=lambda item: item[0]) if errors else None)
+
+
+def _send(end: Connection, share: _Share, count: int) -> None:
+    error = share.error
+    if error is not None and isinstance(error[1], ConfigError):
+        failed = error[1]  # its pickle would keep only the first message
+        error = (error[0], _PortableConfigError(failed.message, failed.path, failed.problems))
+    try:
+        end.send(_Share(share.results, error))
+    except Exception as exc:  # an exception that does not pickle
+        number = error[0] if error is not None else count
+        end.send(_Share({}, (number, RuntimeError(f"{type(exc).__name__}: {exc}"))))
+
+
+class _PortableConfigError(Exception):
+    """A ConfigError on its way to the parent (pickled, an exception keeps only its args)."""
+
+    def __init__(self, message: str, path: Path | None, problems: tuple[Any, ...]) -> None:
+        super().__init__(message, path, problems)
+        self.message, self.path, self.problems = message, path, problems
+
+
+def _received(end: Connection, count: int) -> _Share:
+    try:
+        share: _Share = end.recv()
+    except EOFError:
+        return _Share({}, (2 * count, RuntimeError("a lint worker process died")))
+    if share.error is not None and isinstance(share.error[1], _PortableConfigError):
+        failed = share.error[1]
+        error = ConfigError(failed.message, failed.path, problems=failed.problems)
+        return _Share(share.results, (share.error[0], error))
+    return share
+
+
+def _ordered(shares: list[_Share], count: int) -> list[Any]:
+    """The results in number order; the error with the lowest number is raised."""
+    errors = [share.error for share in shares if share.error is not None]
+    if errors:
+        raise min(errors, key=lambda item: item[0])[1]
+    merged: dict[int, Any] = {}
+    for share in shares:
+        merged.update(share.results)
+    return [merged[number] for number in range(count)]
 
 
 # --- report text ---------------------------------------------------------------------------
