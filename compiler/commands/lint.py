@@ -22,13 +22,13 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from vnuma.diagnostics import Diagnostic, Severity
 from vnuma.load.discover import ConfigResolver, Unit, discover, mapped_under, split_walk, walk_unit
 from vnuma.model.guest import Guest
+from vnuma.records import Record
 from vnuma.report.config import ConfigError, LintConfig
 from vnuma.runner import (
     GuestFile,
@@ -45,41 +45,83 @@ if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
 
-@dataclass(frozen=True)
-class LintOptions:
-    paths: tuple[Path, ...]
-    config: LintConfig | None = None
-    """An explicit configuration (--config, --isolated); None: the closest one to each file."""
-    host_path: Path | None = None
-    force_exclude: bool = False
-    jobs: int = 1
-    """Processes that lint files (`-j`); the report is the same for any number."""
-    keep_models: bool = False
-    """Keep each file's guest model in the report (for tests and tools); by default it is
-    dropped once its host is done, so memory does not grow with the fleet."""
-    use_cache: bool = True
-    """Read host snapshots through the user's cache (False: --no-cache)."""
+class LintOptions(Record):
+    __slots__ = (
+        "config",
+        "force_exclude",
+        "host_path",
+        "jobs",
+        "keep_models",
+        "paths",
+        "use_cache",
+    )
+
+    def __init__(
+        self,
+        paths: tuple[Path, ...],
+        config: LintConfig | None = None,
+        host_path: Path | None = None,
+        force_exclude: bool = False,
+        jobs: int = 1,
+        keep_models: bool = False,
+        use_cache: bool = True,
+    ) -> None:
+        self.paths = paths
+        self.config = config
+        """An explicit configuration (--config, --isolated); None: the closest one to each file."""
+        self.host_path = host_path
+        self.force_exclude = force_exclude
+        self.jobs = jobs
+        """Processes that lint files (`-j`); the report is the same for any number."""
+        self.keep_models = keep_models
+        """Keep each file's guest model in the report (for tests and tools); by default it is
+        dropped once its host is done, so memory does not grow with the fleet."""
+        self.use_cache = use_cache
+        """Read host snapshots through the user's cache (False: --no-cache)."""
 
 
-@dataclass(slots=True)
-class FileResult:
+class FileResult(Record):
     """One linted file as reported."""
 
-    path: Path
-    shown: str
-    kind: str = "skipped"
-    note: str | None = None
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    host_checked: bool = False
-    had_guest: bool = False
-    """A guest model was built (it is not kept unless LintOptions.keep_models)."""
-    guest: Guest | None = None
+    __slots__ = (
+        "diagnostics",
+        "guest",
+        "had_guest",
+        "host_checked",
+        "kind",
+        "note",
+        "path",
+        "shown",
+    )
+
+    def __init__(
+        self,
+        path: Path,
+        shown: str,
+        kind: str = "skipped",
+        note: str | None = None,
+        diagnostics: list[Diagnostic] | None = None,
+        host_checked: bool = False,
+        had_guest: bool = False,
+        guest: Guest | None = None,
+    ) -> None:
+        self.path = path
+        self.shown = shown
+        self.kind = kind
+        self.note = note
+        self.diagnostics: list[Diagnostic] = [] if diagnostics is None else diagnostics
+        self.host_checked = host_checked
+        self.had_guest = had_guest
+        """A guest model was built (it is not kept unless LintOptions.keep_models)."""
+        self.guest = guest
 
 
-@dataclass
-class LintReport:
-    files: list[FileResult]
-    diagnostics: list[Diagnostic]
+class LintReport(Record):
+    __slots__ = ("diagnostics", "files")
+
+    def __init__(self, files: list[FileResult], diagnostics: list[Diagnostic]) -> None:
+        self.files = files
+        self.diagnostics = diagnostics
 
     @property
     def checked(self) -> list[FileResult]:
@@ -97,27 +139,46 @@ class LintReport:
         return sum(1 for d in self.diagnostics if d.severity == severity)
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(Record):
     """A file of one task: where it is, what configures it, where --host/[[hosts]] put it."""
 
-    index: int
-    """Its place in the report; -1 for a file of the host that was not asked for."""
-    path: Path
-    shown: str
-    real: Path
-    config: LintConfig
-    placed_on: Path | None
+    __slots__ = ("config", "index", "path", "placed_on", "real", "shown")
+
+    def __init__(
+        self,
+        index: int,
+        path: Path,
+        shown: str,
+        real: Path,
+        config: LintConfig,
+        placed_on: Path | None,
+    ) -> None:
+        self.index = index
+        """Its place in the report; -1 for a file of the host that was not asked for."""
+        self.path = path
+        self.shown = shown
+        self.real = real
+        self.config = config
+        self.placed_on = placed_on
 
 
-@dataclass(frozen=True, slots=True)
-class _Task:
-    entries: tuple[_Entry, ...]
-    host: Path | None
-    """The snapshot all of ``entries`` are placed on (None: a chunk of files on no host)."""
-    option_host: bool
-    keep_models: bool
-    use_cache: bool
+class _Task(Record):
+    __slots__ = ("entries", "host", "keep_models", "option_host", "use_cache")
+
+    def __init__(
+        self,
+        entries: tuple[_Entry, ...],
+        host: Path | None,
+        option_host: bool,
+        keep_models: bool,
+        use_cache: bool,
+    ) -> None:
+        self.entries = entries
+        self.host = host
+        """The snapshot all of ``entries`` are placed on (None: a chunk of files on no host)."""
+        self.option_host = option_host
+        self.keep_models = keep_models
+        self.use_cache = use_cache
 
 
 _Linted = tuple[int, str, "str | None", bool, bool, "list[Diagnostic] | None", "Guest | None"]
@@ -128,9 +189,12 @@ file's path and shown name), and the few small objects kept per file do not hold
 host's freed memory pages."""
 
 
-class _TaskResult(NamedTuple):
-    files: list[_Linted]
-    hosts: dict[Path, list[Diagnostic]]
+class _TaskResult(Record):
+    __slots__ = ("files", "hosts")
+
+    def __init__(self, files: list[_Linted], hosts: dict[Path, list[Diagnostic]]) -> None:
+        self.files = files
+        self.hosts = hosts
 
 
 def lint(options: LintOptions) -> LintReport:
@@ -363,13 +427,16 @@ _Row = tuple[str, str, str, "str | None"]
 """A file found by a worker: (path, shown, resolved path, resolved snapshot it is on)."""
 
 
-class _Share(NamedTuple):
+class _Share(Record):
     """What one process did: results by part or task number, and its first error (by
     number; a file that could not be mapped after its part was walked counts after
     every part)."""
 
-    results: dict[int, Any]
-    error: tuple[int, BaseException] | None
+    __slots__ = ("error", "results")
+
+    def __init__(self, results: dict[int, Any], error: tuple[int, BaseException] | None) -> None:
+        self.results = results
+        self.error = error
 
 
 def _child(
