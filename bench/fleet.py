@@ -38,7 +38,9 @@ FULL_SAMPLE = 200
 QUICK_SAMPLE = 20
 FULL_RUNS = 3  # vnuma runs per size and mode (median); the sample is split among them
 QUICK_RUNS = 1
-GOAL = 50.0  # vnuma at least this many times faster per file
+GOAL = 40.0  # vnuma at least this many times faster per file (`-j 1`)
+SPEEDUP_GOAL = 1.8  # `-j 2` at least this many times faster than `-j 1`
+RSS_GROWTH_GOAL_KIB = 0.5  # peak RSS growth per file, smallest to largest repository
 JOBS = 2  # the -j run beside -j 1
 REPO = Path(__file__).resolve().parent.parent
 
@@ -383,4 +385,33 @@ def render_markdown(rows: list[FleetRow], validate_status: str) -> str:
             )
             + "."
         )
+    o.extend(_goal_lines(timed))
     return "\n".join(o) + "\n"
+
+
+def _goal_lines(rows: list[FleetRow]) -> list[str]:
+    """The `-j` speedup and memory goals, one verdict each."""
+    lines = [
+        "",
+        f"Goals besides the ratio: `-j {JOBS}` ≥ {SPEEDUP_GOAL:g}× `-j 1`, output identical;",
+    ]
+    lines[-1] += (
+        f" peak RSS growth ≤ {RSS_GROWTH_GOAL_KIB:g} KB per file from the smallest to the largest repository."
+    )
+    lines.append("")
+    for r in rows:
+        if r.speedup is None:
+            continue
+        met = r.speedup >= SPEEDUP_GOAL and r.identical is True
+        verdict = "met" if met else "**not met**"
+        lines.append(f"- {r.files:,} files: `-j {JOBS}` {_fmt_ratio(r.speedup)}: {verdict}")
+    sized = [r for r in rows if r.vnuma.max_rss_kib]
+    if len(sized) > 1 and sized[-1].files > sized[0].files:
+        growth = (sized[-1].vnuma.max_rss_kib - sized[0].vnuma.max_rss_kib) * 1024 / 1000
+        per_file = growth / (sized[-1].files - sized[0].files)
+        verdict = "met" if per_file <= RSS_GROWTH_GOAL_KIB else "**not met**"
+        lines.append(
+            f"- peak RSS (`-j 1`) {sized[0].files:,} → {sized[-1].files:,} files:"
+            f" {per_file:.2f} KB more per file: {verdict}"
+        )
+    return lines
