@@ -127,8 +127,13 @@ def _add_compile_parser(commands: Any) -> None:
     compile_cmd.add_argument(
         "intent",
         type=Path,
-        help="intent file (.yaml, .yml or .toml), or - to read a YAML intent from stdin "
+        help="intent file (.yaml, .yml or .toml), or - to read the intent from stdin "
         "(shown as <stdin>; a relative `host:` is relative to the working directory)",
+    )
+    compile_cmd.add_argument(
+        "--stdin-format",
+        choices=("yaml", "toml"),
+        help="the language of an intent read from stdin (`compile -`; default yaml)",
     )
     compile_cmd.add_argument(
         "--host",
@@ -556,6 +561,8 @@ def _compile_usage_problem(args: argparse.Namespace) -> str | None:
         )
     if str(intent) != STDIN and intent.suffix.lower() not in (".yaml", ".yml", ".toml"):
         return f"{intent}: the intent must be a .yaml, .yml or .toml file"
+    if args.stdin_format is not None and str(intent) != STDIN:
+        return f"--stdin-format is for an intent read from stdin (`compile -`), not {intent}"
     if args.in_place and (args.domain is None or args.output is not None):
         return "--in-place rewrites the --domain file: give --domain, and no -o"
     if args.explain and args.format == "json":
@@ -577,7 +584,7 @@ def _compile_stdin(args: argparse.Namespace) -> int:
             f"<stdin>: larger than the {limit} byte limit (set {MAX_BYTES_VARIABLE} to change it)"
         )
     with tempfile.TemporaryDirectory(prefix="vnuma-stdin-") as folder:
-        copy = Path(folder) / "stdin.yaml"
+        copy = Path(folder) / f"stdin.{args.stdin_format or 'yaml'}"
         copy.write_bytes(data)
         return _compile(args, copy, shown="<stdin>")
 

@@ -255,6 +255,26 @@ def test_compile_reads_the_intent_from_stdin(run_cli, monkeypatch) -> None:
     assert _located(result.err) == ["<stdin>:3:9: VN004"]
 
 
+def test_compile_reads_a_toml_intent_from_stdin_when_told(run_cli, monkeypatch) -> None:
+    toml = next(INTENTS.glob("*.toml"))
+    from_file = run_cli("compile", str(toml), "--host", str(HOSTS / "2s-xeon.xml"))
+    assert from_file.code == 0, from_file.err
+    _stdin(monkeypatch, toml.read_text("utf-8"))
+    as_toml = run_cli(
+        "compile", "-", "--stdin-format", "toml", "--host", str(HOSTS / "2s-xeon.xml")
+    )
+    assert (as_toml.code, as_toml.out) == (0, from_file.out), as_toml.err
+    _stdin(monkeypatch, toml.read_text("utf-8"))
+    as_yaml = run_cli("compile", "-", "--host", str(HOSTS / "2s-xeon.xml"))
+    assert as_yaml.code == 1 and "<stdin>:" in as_yaml.err  # TOML is no YAML intent
+
+
+def test_stdin_format_is_for_stdin_only(run_cli) -> None:
+    result = run_cli("compile", str(INTENTS / "db-strict.yaml"), "--stdin-format", "toml")
+    assert result.code == 2
+    assert "--stdin-format is for an intent read from stdin" in result.err
+
+
 def test_stdin_host_is_relative_to_the_working_directory(
     run_cli, monkeypatch, tmp_path: Path
 ) -> None:
