@@ -23,8 +23,8 @@ class NodeState:
     memory_kib: int
     pages: dict[int, int]
     cpus: list[int]
-    cores: list[list[int]]
-    """Cores whose threads are all usable (sibling CPU ids, sorted)."""
+    cores: tuple[tuple[int, ...], ...]
+    """Cores whose threads are all usable (sibling CPU ids, sorted), by first CPU."""
     has_cpus: bool
 
     def signature(self) -> tuple[object, ...]:
@@ -85,13 +85,13 @@ def isolated_siblings(host: HostTopology, cpus: Iterable[int]) -> frozenset[int]
     """The other threads of the cores of ``cpus``: what a guest given those cores whole
     (`threads: isolate`) holds beyond its pins."""
     pinned = frozenset(cpus)
-    by_core: dict[tuple[object, ...], set[int]] = {}
-    for cell in host.cells:  # grouped per node, as `_node_state` groups a node's cores
-        for cpu in cell.cpus:
-            by_core.setdefault((cell.id, *cpu.core_key), set()).add(cpu.id)
     return (
         frozenset(
-            sibling for threads in by_core.values() if threads & pinned for sibling in threads
+            sibling
+            for cell in host.cells  # grouped per node, as `_node_state` groups a node's cores
+            for threads in cell.core_cpus
+            if not pinned.isdisjoint(threads)
+            for sibling in threads
         )
         - pinned
     )
@@ -102,18 +102,10 @@ def _node_state(
 ) -> NodeState:
     ids = [cpu.id for cpu in cell.cpus]
     cpus = sorted(ids if unusable.isdisjoint(ids) else (i for i in ids if i not in unusable))
-    cores: dict[tuple[int | None, ...], list[int]] = {}
-    for cpu in cell.cpus:
-        threads = cores.get(key := cpu.core_key)
-        if threads is None:
-            cores[key] = [cpu.id]
-        else:
-            threads.append(cpu.id)
-    # cores share no CPU, so ordering the sorted cores as lists orders them by first CPU
-    whole = sorted(map(sorted, cores.values()))
+    whole = cell.core_cpus
     if len(cpus) < len(ids):
         usable = set(cpus)
-        whole = [threads for threads in whole if usable.issuperset(threads)]
+        whole = tuple(threads for threads in whole if usable.issuperset(threads))
     return NodeState(
         id=cell.id,
         memory_kib=memory_kib,
