@@ -10,6 +10,7 @@ nodes with fixed cells beside candidates, partially occupied hosts, CPU-less nod
 - `_Placement.compatible` judges each (need size, node signature) pair once.
 - `_distance_rows` fills the matrix the way `HostTopology.distance` plus the 10/20
   defaults does.
+- `nodes._placeable` asks the capacity model once per distinct memory layout.
 - `HostCell.core_groups`, stored by every loader (and rebuilt by the host cache), is the
   cell's CPUs grouped by `HostCPU.core_key`.
 """
@@ -25,9 +26,10 @@ from vnuma.libvirt.capabilities import load_host
 from vnuma.load import hostcache
 from vnuma.load.intent import load_intent
 from vnuma.load.sysfs import load_sysfs
+from vnuma.model.capacity import placeable_kib, placeable_pages
 from vnuma.model.host import HostCell, HostTopology
 from vnuma.model.intent import Intent
-from vnuma.place.nodes import CellNeed, fits_together, match_cells, perfect_matching
+from vnuma.place.nodes import CellNeed, _placeable, fits_together, match_cells, perfect_matching
 from vnuma.place.solver import Problem, interchangeable_classes
 from vnuma.place.stage import (
     DEFAULT_REMOTE_DISTANCE,
@@ -268,3 +270,18 @@ def test_a_cell_built_by_hand_derives_its_cores() -> None:
     for cell in host.cells:
         by_hand = cell._replace(core_groups=None, cpus=cell.cpus[::-1])  # CPUs in any order
         assert by_hand.core_cpus == reference_cores(cell) == cell.core_cpus
+
+
+@SETTINGS
+@given(hosts(max_nodes=6), st.sampled_from([0, 1024, 4 * 1024 * 1024]))
+def test_placeable_per_layout_is_the_capacity_model_per_cell(spec, reserve_kib) -> None:
+    with tempfile.TemporaryDirectory(prefix="vnuma-layout-") as name:
+        caps = Path(name) / "host.xml"
+        caps.write_text(spec.caps_xml(), encoding="utf-8")
+        host, problems = load_host(caps, caps.name)
+    assert host is not None, problems
+    found = list(_placeable(host.cells, reserve_kib))
+    expected = [(placeable_kib(c, reserve_kib), placeable_pages(c)) for c in host.cells]
+    assert found == expected
+    pools = [pages for _, pages in found]
+    assert len({id(pages) for pages in pools}) == len(pools)  # each node's own, to take from
