@@ -10,6 +10,9 @@ nodes with fixed cells beside candidates, partially occupied hosts, CPU-less nod
 - `_Placement.compatible` judges each (need size, node signature) pair once.
 - `_distance_rows` fills the matrix the way `HostTopology.distance` plus the 10/20
   defaults does.
+- `nodes._placeable` asks the capacity model once per distinct memory layout.
+- `HostCell.core_groups`, stored by every loader (and rebuilt by the host cache), is the
+  cell's CPUs grouped by `HostCPU.core_key`.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vnuma.libvirt.capabilities import load_host
+from vnuma.load import hostcache
 from vnuma.load.intent import load_intent
-from vnuma.model.host import HostTopology
+from vnuma.load.sysfs import load_sysfs
+from vnuma.model.capacity import placeable_kib, placeable_pages
+from vnuma.model.host import HostCell, HostTopology
 from vnuma.model.intent import Intent
-from vnuma.place.nodes import CellNeed, fits_together, match_cells, perfect_matching
+from vnuma.place.nodes import CellNeed, _placeable, fits_together, match_cells, perfect_matching
 from vnuma.place.solver import Problem, interchangeable_classes
 from vnuma.place.stage import (
     DEFAULT_REMOTE_DISTANCE,
@@ -34,7 +40,9 @@ from vnuma.place.stage import (
 )
 from vnuma.runner import intent_from_raw
 
-from tests.strategies import HostSpec, IntentSpec, scenarios
+from tests.conftest import SAMPLES
+from tests.strategies import HostSpec, IntentSpec, hosts, scenarios
+from tests.sysfs_trees import epyc_nps4, laptop_1n, write_tree, xeon_2s
 
 SETTINGS = settings(
     max_examples=150,
@@ -213,3 +221,67 @@ def test_compatible_and_distances_match_the_plain_computation(scenario, occupy) 
             default = LOCAL_DISTANCE if a == b else DEFAULT_REMOTE_DISTANCE
             assert rows[a][b] == (default if known is None else known)
             assert placement.distance(a, b) == rows[a][b]
+
+
+# --- each node's cores, grouped once when the host is built ---------------------------------
+
+
+def reference_cores(cell: HostCell) -> tuple[tuple[int, ...], ...]:
+    """The definition: CPUs with one `core_key` are one core; sorted ids, by first CPU."""
+    keys = {cpu.core_key for cpu in cell.cpus}
+    cores = [tuple(sorted(c.id for c in cell.cpus if c.core_key == key)) for key in keys]
+    return tuple(sorted(cores, key=lambda core: core[0]))
+
+
+def assert_cores_stored(host: HostTopology) -> None:
+    for cell in host.cells:
+        assert cell.core_groups is not None
+        assert cell.core_groups == reference_cores(cell)
+        assert cell.cores == len(reference_cores(cell))
+
+
+@SETTINGS
+@given(hosts(max_nodes=6))
+def test_loaded_cells_carry_their_core_grouping(spec) -> None:
+    with tempfile.TemporaryDirectory(prefix="vnuma-cores-") as name:
+        caps = Path(name) / "host.xml"
+        caps.write_text(spec.caps_xml(reverse=True), encoding="utf-8")
+        host, problems = load_host(caps, caps.name)
+    assert host is not None, problems
+    assert_cores_stored(host)
+    for cell in host.cells:
+        assert list(cell.core_groups or ()) == spec.node(cell.id).cores()
+    # the cache stores no grouping: decoding rebuilds it, equal to the loader's
+    rebuilt = hostcache._decode_host(hostcache._encode_host(host), host.source)
+    assert rebuilt == host
+    assert_cores_stored(rebuilt)
+
+
+def test_sysfs_cells_carry_their_core_grouping(tmp_path) -> None:
+    for index, tree in enumerate([laptop_1n(), xeon_2s(), epyc_nps4()]):
+        host, problems = load_sysfs(write_tree(tmp_path / str(index), tree))
+        assert host is not None, problems
+        assert_cores_stored(host)
+
+
+def test_a_cell_built_by_hand_derives_its_cores() -> None:
+    host, _ = load_host(SAMPLES / "hosts" / "2s-xeon.xml", "2s-xeon.xml")
+    assert host is not None
+    for cell in host.cells:
+        by_hand = cell._replace(core_groups=None, cpus=cell.cpus[::-1])  # CPUs in any order
+        assert by_hand.core_cpus == reference_cores(cell) == cell.core_cpus
+
+
+@SETTINGS
+@given(hosts(max_nodes=6), st.sampled_from([0, 1024, 4 * 1024 * 1024]))
+def test_placeable_per_layout_is_the_capacity_model_per_cell(spec, reserve_kib) -> None:
+    with tempfile.TemporaryDirectory(prefix="vnuma-layout-") as name:
+        caps = Path(name) / "host.xml"
+        caps.write_text(spec.caps_xml(), encoding="utf-8")
+        host, problems = load_host(caps, caps.name)
+    assert host is not None, problems
+    found = list(_placeable(host.cells, reserve_kib))
+    expected = [(placeable_kib(c, reserve_kib), placeable_pages(c)) for c in host.cells]
+    assert found == expected
+    pools = [pages for _, pages in found]
+    assert len({id(pages) for pages in pools}) == len(pools)  # each node's own, to take from

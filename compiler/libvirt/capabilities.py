@@ -18,7 +18,7 @@ from vnuma.libvirt.hoststate import (
 from vnuma.libvirt.values import parse_uint, scaled_kib
 from vnuma.load.text import read_bytes
 from vnuma.load.xmlsafe import element_span, parse_xml
-from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool
+from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool, group_cores
 
 
 class _BadSnapshot(Exception):
@@ -136,15 +136,18 @@ def _parse_cell(cell: Any) -> HostCell:
     )
     distances = {_req_int(s, "id"): _req_int(s, "value") for s in cell.findall("distances/sibling")}
     siblings: dict[str, frozenset[int]] = {}  # the threads of a core share one string
-    cpus = tuple(_parse_cpu(c, siblings) for c in cell.findall("cpus/cpu"))
+    cpus = tuple(
+        sorted((_parse_cpu(c, siblings) for c in cell.findall("cpus/cpu")), key=lambda c: c.id)
+    )
     return HostCell(
         id=_req_int(cell, "id"),
         memory_kib=_memory_kib(memory) if memory is not None else None,
         free_memory_kib=free,
         pages=tuple(sorted(pages, key=lambda p: p.size_kib)),
         distances=distances,
-        cpus=tuple(sorted(cpus, key=lambda c: c.id)),
+        cpus=cpus,
         span=element_span(cell),
+        core_groups=group_cores(cpus),
     )
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from vnuma import __version__
 from vnuma.diagnostics import Diagnostic, Severity, Span
 from vnuma.load.text import read_bytes
-from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool
+from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool, group_cores
 
 if TYPE_CHECKING:
     from hashlib import sha256
@@ -172,16 +172,22 @@ def _decode_host(raw: Any, shown: str) -> HostTopology:
 _HOST_FIELDS = tuple(name for name in HostTopology._fields if name != "source")
 
 
+_CELL_FIELDS = tuple(name for name in HostCell._fields if name != "core_groups")
+"""`core_groups` is derived from the CPUs: recomputed on load, as the loaders compute it."""
+
+
 def _decode_cell(raw: Any) -> HostCell:
-    fields = _mapping(raw, HostCell._fields)
+    fields = _mapping(raw, _CELL_FIELDS)
+    cpus = tuple(_decode_cpu(cpu) for cpu in _list(fields["cpus"]))
     return HostCell(
         id=_uint(fields["id"]),
         memory_kib=_optional(fields["memory_kib"], _uint),
         distances={_uint(node): _uint(value) for node, value in _pairs(fields["distances"])},
         pages=tuple(_decode_pool(pool) for pool in _list(fields["pages"])),
-        cpus=tuple(_decode_cpu(cpu) for cpu in _list(fields["cpus"])),
+        cpus=cpus,
         free_memory_kib=_optional(fields["free_memory_kib"], _uint),
         span=_optional(fields["span"], _span),
+        core_groups=group_cores(cpus),
     )
 
 

@@ -35,7 +35,7 @@ from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
 from vnuma.diagnostics import Diagnostic
 from vnuma.load.text import UnreadableInput
-from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool
+from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool, group_cores
 
 SYSFS_ROOT = Path("/sys/devices/system")
 PROC_MEMINFO = Path("/proc/meminfo")
@@ -330,7 +330,8 @@ class _Loader:
             free_memory_kib=meminfo.free_kib if meminfo is not None else None,
             pages=tuple(sorted(pools, key=lambda p: p.size_kib)),
             distances=self._distances(node, order),
-            cpus=tuple(self._cpu(cpu) for cpu in sorted(cpu_ids)),
+            cpus=(cpus := tuple(self._cpu(cpu) for cpu in sorted(cpu_ids))),
+            core_groups=group_cores(cpus),
         )
 
     def _fake_cell(self) -> HostCell:
@@ -350,7 +351,8 @@ class _Loader:
             memory_kib=total,
             free_memory_kib=free,
             distances={},
-            cpus=tuple(self._cpu(cpu) for cpu in cpu_ids),
+            cpus=(cpus := tuple(self._cpu(cpu) for cpu in cpu_ids)),
+            core_groups=group_cores(cpus),
         )
 
     # ---------------------------------------------------------------- the host

@@ -3,10 +3,14 @@
 The records are NamedTuples: a snapshot has thousands of CPUs, and a tuple is built in a
 fraction of a frozen dataclass's time (vnuma.load.hostcache rebuilds them on every cache
 hit). Being tuples, they hold no per-instance cache: the derived values are recomputed,
-and the few that callers ask for in loops are cheap for the size of a host."""
+and the few that callers ask for in loops are cheap for the size of a host. The one
+exception is a node's grouping of its CPUs into cores, which placement reads on every
+call: the loaders store it in `HostCell.core_groups` (from `group_cores`) when they
+build the cell, as a field like any other."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from vnuma.diagnostics import Span
@@ -30,6 +34,19 @@ class HostCPU(NamedTuple):
         return (self.socket_id, self.die_id, self.cluster_id, self.core_id)
 
 
+def group_cores(cpus: Iterable[HostCPU]) -> tuple[tuple[int, ...], ...]:
+    """Each physical core's CPU ids (sorted), the cores ordered by their first CPU."""
+    cores: dict[tuple[int | None, ...], list[int]] = {}
+    for cpu in cpus:
+        threads = cores.get(key := cpu.core_key)
+        if threads is None:
+            cores[key] = [cpu.id]
+        else:
+            threads.append(cpu.id)
+    # cores share no CPU, so ordering the sorted cores as tuples orders them by first CPU
+    return tuple(sorted(tuple(sorted(threads)) for threads in cores.values()))
+
+
 class PagePool(NamedTuple):
     size_kib: int
     count: int  # type: ignore[assignment]  # hides tuple.count(), which no one asks a pool
@@ -49,6 +66,14 @@ class HostCell(NamedTuple):
     cpus: tuple[HostCPU, ...] = ()
     free_memory_kib: int | None = None
     span: Span | None = None
+    core_groups: tuple[tuple[int, ...], ...] | None = None
+    """`group_cores(cpus)`, stored by the loaders; None (a cell built by hand): derived on
+    each ask of `core_cpus`. Not a fact of the snapshot, so the host cache omits it."""
+
+    @property
+    def core_cpus(self) -> tuple[tuple[int, ...], ...]:
+        """Each physical core's CPU ids (sorted), the cores ordered by their first CPU."""
+        return self.core_groups if self.core_groups is not None else group_cores(self.cpus)
 
     @property
     def cpu_ids(self) -> frozenset[int]:
@@ -56,7 +81,7 @@ class HostCell(NamedTuple):
 
     @property
     def cores(self) -> int:
-        return len({cpu.core_key for cpu in self.cpus})
+        return len(self.core_cpus)
 
     @property
     def sockets(self) -> frozenset[int]:

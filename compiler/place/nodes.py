@@ -3,7 +3,7 @@ and why a cell does not fit a node (the message VN602 quotes)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from vnuma.cpusets import format_cpuset
@@ -23,8 +23,8 @@ class NodeState:
     memory_kib: int
     pages: dict[int, int]
     cpus: list[int]
-    cores: list[list[int]]
-    """Cores whose threads are all usable (sibling CPU ids, sorted)."""
+    cores: tuple[tuple[int, ...], ...]
+    """Cores whose threads are all usable (sibling CPU ids, sorted), by first CPU."""
     has_cpus: bool
 
     def signature(self) -> tuple[object, ...]:
@@ -32,7 +32,7 @@ class NodeState:
             self.memory_kib,
             tuple(sorted(self.pages.items())),
             len(self.cpus),
-            tuple(len(core) for core in self.cores),
+            tuple(map(len, self.cores)),
             self.has_cpus,
         )
 
@@ -52,7 +52,7 @@ def node_states(
     are taken too (a dedicated vCPU must not share its CPU with another guest's QEMU).
     An occupied guest's held CPUs (the idle siblings of its isolated cores) are taken
     like its dedicated pins: an isolated core is held whole."""
-    from vnuma.model.capacity import held_on_nodes, placeable_kib, placeable_pages
+    from vnuma.model.capacity import held_on_nodes
 
     taken_cpus = {cpu for guest in occupied for cpu in guest.kept_cpus}
     if dedicated:
@@ -64,10 +64,10 @@ def node_states(
         }
     unusable = reserved | taken_cpus
     states = {
-        cell.id: _node_state(
-            cell, unusable, placeable_kib(cell, reserve_kib), placeable_pages(cell)
+        cell.id: _node_state(cell, unusable, memory_kib, pages)
+        for cell, (memory_kib, pages) in zip(
+            host.cells, _placeable(host.cells, reserve_kib), strict=True
         )
-        for cell in host.cells
     }
     if occupied:
         memory = {node: state.memory_kib for node, state in states.items()}
@@ -81,17 +81,32 @@ def node_states(
     return states
 
 
+def _placeable(cells: Sequence[HostCell], reserve_kib: int) -> Iterator[tuple[int, dict[int, int]]]:
+    """The capacity model's placeable memory and pools of each cell, asked once per
+    distinct memory layout (a host's nodes are mostly alike); each cell gets its own
+    pools dict, which the occupied guests' holdings are taken from."""
+    from vnuma.model.capacity import placeable_kib, placeable_pages
+
+    by_layout: dict[tuple[object, ...], tuple[int, dict[int, int]]] = {}
+    for cell in cells:
+        layout = (cell.memory_kib, cell.free_memory_kib, cell.pages)
+        found = by_layout.get(layout)
+        if found is None:
+            found = by_layout[layout] = (placeable_kib(cell, reserve_kib), placeable_pages(cell))
+        yield found[0], dict(found[1])
+
+
 def isolated_siblings(host: HostTopology, cpus: Iterable[int]) -> frozenset[int]:
     """The other threads of the cores of ``cpus``: what a guest given those cores whole
     (`threads: isolate`) holds beyond its pins."""
     pinned = frozenset(cpus)
-    by_core: dict[tuple[object, ...], set[int]] = {}
-    for cell in host.cells:  # grouped per node, as `_node_state` groups a node's cores
-        for cpu in cell.cpus:
-            by_core.setdefault((cell.id, *cpu.core_key), set()).add(cpu.id)
     return (
         frozenset(
-            sibling for threads in by_core.values() if threads & pinned for sibling in threads
+            sibling
+            for cell in host.cells  # grouped per node, as `_node_state` groups a node's cores
+            for threads in cell.core_cpus
+            if not pinned.isdisjoint(threads)
+            for sibling in threads
         )
         - pinned
     )
@@ -102,18 +117,10 @@ def _node_state(
 ) -> NodeState:
     ids = [cpu.id for cpu in cell.cpus]
     cpus = sorted(ids if unusable.isdisjoint(ids) else (i for i in ids if i not in unusable))
-    cores: dict[tuple[int | None, ...], list[int]] = {}
-    for cpu in cell.cpus:
-        threads = cores.get(key := cpu.core_key)
-        if threads is None:
-            cores[key] = [cpu.id]
-        else:
-            threads.append(cpu.id)
-    # cores share no CPU, so ordering the sorted cores as lists orders them by first CPU
-    whole = sorted(map(sorted, cores.values()))
+    whole = cell.core_cpus
     if len(cpus) < len(ids):
         usable = set(cpus)
-        whole = [threads for threads in whole if usable.issuperset(threads)]
+        whole = tuple(threads for threads in whole if usable.issuperset(threads))
     return NodeState(
         id=cell.id,
         memory_kib=memory_kib,

@@ -792,10 +792,10 @@ class _Placement(CpuPlacement):
 
 def _distance_rows(host: HostTopology, nodes: list[int]) -> dict[int, dict[int, int]]:
     everyone = set(nodes)
+    by_id = {cell.id: cell.distances for cell in host.cells}  # not host.cell(): O(N) each
     rows = {}
     for a in nodes:
-        cell = host.cell(a)
-        known = cell.distances if cell is not None else {}
+        known = by_id.get(a, {})
         if known.keys() == everyone:  # the usual full matrix: the host's own row, read only
             rows[a] = known
             continue
