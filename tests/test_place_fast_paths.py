@@ -27,7 +27,7 @@ from vnuma.load import hostcache
 from vnuma.load.intent import load_intent
 from vnuma.load.sysfs import load_sysfs
 from vnuma.model.capacity import placeable_kib, placeable_pages
-from vnuma.model.host import HostCell, HostTopology
+from vnuma.model.host import HostCell, HostTopology, distance_twins
 from vnuma.model.intent import Intent
 from vnuma.place.nodes import CellNeed, _placeable, fits_together, match_cells, perfect_matching
 from vnuma.place.solver import Problem, interchangeable_classes
@@ -121,6 +121,43 @@ def test_classes_match_the_definition(case) -> None:
         feasible=lambda chosen: True,
     )
     assert interchangeable_classes(problem) == reference_classes(candidates, fixed, rows, signature)
+
+
+@SETTINGS
+@given(matrices())
+def test_the_hosts_own_twins_give_the_classes_of_the_definition(case) -> None:
+    """The loaders store `distance_twins`; split by signature they are the classes."""
+    candidates, fixed, rows, signature = case
+    cells = tuple(HostCell(id=a, memory_kib=None, distances=rows[a]) for a in sorted(rows))
+    twins = distance_twins(cells)
+    assert twins is not None and sorted(n for members in twins for n in members) == sorted(rows)
+    problem = Problem(
+        candidates=candidates,
+        k=1,
+        fixed=fixed,
+        distances=rows,
+        weight=lambda n: 0,
+        signature=signature.__getitem__,
+        feasible=lambda chosen: True,
+        host_twins=twins,
+    )
+    assert interchangeable_classes(problem) == reference_classes(candidates, fixed, rows, signature)
+
+
+def test_twins_are_none_without_a_full_distance_matrix() -> None:
+    full = {0: {0: 10, 1: 21}, 1: {0: 21, 1: 10}}
+    cells = [HostCell(id=a, memory_kib=None, distances=row) for a, row in full.items()]
+    assert distance_twins(cells) == ((0, 1),)
+    partial = [cells[0], HostCell(id=1, memory_kib=None, distances={1: 10})]
+    assert distance_twins(partial) is None
+
+
+def test_loaded_hosts_carry_their_twins() -> None:
+    for snapshot in sorted((SAMPLES / "hosts").glob("*.xml")):
+        host, _ = load_host(snapshot, snapshot.name)
+        if host is None or not host.cells:
+            continue
+        assert host.twins == distance_twins(host.cells), snapshot.name
 
 
 def test_a_socket_of_one_off_node_is_split() -> None:

@@ -18,7 +18,14 @@ from vnuma.libvirt.hoststate import (
 from vnuma.libvirt.values import parse_uint, scaled_kib
 from vnuma.load.text import read_bytes
 from vnuma.load.xmlsafe import element_span, parse_xml
-from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool, group_cores
+from vnuma.model.host import (
+    HostCell,
+    HostCPU,
+    HostTopology,
+    PagePool,
+    distance_twins,
+    group_cores,
+)
 
 
 class _BadSnapshot(Exception):
@@ -80,10 +87,11 @@ def _parse_capabilities(root: Any, shown: str) -> HostTopology:
     ids = [cell.id for cell in cells]
     if len(set(ids)) != len(ids):
         raise _BadSnapshot(f"duplicate NUMA cell ids {sorted(ids)}", host.find("topology/cells"))
+    cells = tuple(sorted(cells, key=lambda c: c.id))
     return HostTopology(
         source=shown,
         arch=_text(cpu.find("arch")) if cpu is not None else None,
-        cells=tuple(sorted(cells, key=lambda c: c.id)),
+        cells=cells,
         page_sizes_kib=tuple(
             sorted(
                 {_size_kib(p, "size") for p in (cpu.findall("pages") if cpu is not None else [])}
@@ -96,6 +104,7 @@ def _parse_capabilities(root: Any, shown: str) -> HostTopology:
         threads_per_core=_opt_int(topology, "threads"),
         captured_at=_pseudo_attribute(state, "captured"),
         captured_from=_pseudo_attribute(state, "source"),
+        twins=distance_twins(cells),
     )
 
 

@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from vnuma import __version__
 from vnuma.diagnostics import Diagnostic, Severity, Span
 from vnuma.load.text import read_bytes
-from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool, group_cores
+from vnuma.model.host import (
+    HostCell,
+    HostCPU,
+    HostTopology,
+    PagePool,
+    distance_twins,
+    group_cores,
+)
 
 if TYPE_CHECKING:
     from hashlib import sha256
@@ -154,10 +161,11 @@ def _decode_entry(document: Any, key: str, shown: str) -> Loaded:
 
 def _decode_host(raw: Any, shown: str) -> HostTopology:
     fields = _mapping(raw, _HOST_FIELDS)
+    cells = tuple(_decode_cell(cell) for cell in _list(fields["cells"]))
     return HostTopology(
         source=shown,
         arch=_optional(fields["arch"], _str),
-        cells=tuple(_decode_cell(cell) for cell in _list(fields["cells"])),
+        cells=cells,
         page_sizes_kib=tuple(_uint(size) for size in _list(fields["page_sizes_kib"])),
         sockets=_optional(fields["sockets"], _uint),
         dies=_optional(fields["dies"], _uint),
@@ -166,10 +174,12 @@ def _decode_host(raw: Any, shown: str) -> HostTopology:
         threads_per_core=_optional(fields["threads_per_core"], _uint),
         captured_at=_optional(fields["captured_at"], _str),
         captured_from=_optional(fields["captured_from"], _str),
+        twins=distance_twins(cells),
     )
 
 
-_HOST_FIELDS = tuple(name for name in HostTopology._fields if name != "source")
+_HOST_FIELDS = tuple(name for name in HostTopology._fields if name not in ("source", "twins"))
+"""`twins` is derived from the cells' distances: recomputed on load, as the loaders do."""
 
 
 _CELL_FIELDS = tuple(name for name in HostCell._fields if name != "core_groups")

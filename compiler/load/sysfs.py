@@ -35,7 +35,14 @@ from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
 from vnuma.diagnostics import Diagnostic
 from vnuma.load.text import UnreadableInput
-from vnuma.model.host import HostCell, HostCPU, HostTopology, PagePool, group_cores
+from vnuma.model.host import (
+    HostCell,
+    HostCPU,
+    HostTopology,
+    PagePool,
+    distance_twins,
+    group_cores,
+)
 
 SYSFS_ROOT = Path("/sys/devices/system")
 PROC_MEMINFO = Path("/proc/meminfo")
@@ -374,16 +381,18 @@ class _Loader:
                 owner[cpu.id] = cell.id
         sockets, cores, threads = _libvirt_topology(cells)
         known = sockets is not None
+        ordered = tuple(sorted(cells, key=lambda c: c.id))
         return HostTopology(
             source=self.shown,
             arch=(platform.machine() or None) if self.real else None,
-            cells=tuple(sorted(cells, key=lambda c: c.id)),
+            cells=ordered,
             page_sizes_kib=self._page_sizes(cells),
             sockets=sockets,
             dies=1 if known else None,
             clusters=1 if known else None,
             cores_per_socket=cores,
             threads_per_core=threads,
+            twins=distance_twins(ordered),
         )
 
     def _page_sizes(self, cells: list[HostCell]) -> tuple[int, ...]:

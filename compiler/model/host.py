@@ -10,7 +10,8 @@ build the cell, as a field like any other."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import NamedTuple
 
 from vnuma.diagnostics import Span
@@ -124,6 +125,10 @@ class HostTopology(NamedTuple):
     """When `vnuma capture` took the snapshot (ISO 8601 UTC), if it says."""
     captured_from: str | None = None
     """Where it was captured: a libvirt URI or a sysfs directory."""
+    twins: tuple[tuple[int, ...], ...] | None = None
+    """`distance_twins(cells)`, stored by the loaders: the nodes at the same distance
+    from every other node, over the whole host. None (a host built by hand, or distances
+    that are not a full symmetric matrix): placement derives what it needs on use."""
 
     @property
     def node_ids(self) -> frozenset[int]:
@@ -166,3 +171,66 @@ class HostTopology(NamedTuple):
         if a == b and not cell.distances:
             return 10
         return cell.distances.get(b)
+
+
+Rows = Mapping[int, Mapping[int, int]]
+"""rows[a][b]: the distance from node a to node b."""
+
+
+def twin_classes(
+    nodes: Sequence[int], everyone: Sequence[int], rows: Rows, signature: Callable[[int], Hashable]
+) -> list[list[int]]:
+    """``nodes`` (sorted) grouped into classes of nodes that can replace each other: the
+    same signature and the same distance to every other node of ``everyone``. Classes are
+    ordered by their first member, members ascending. With asymmetric distances every node
+    is its own class."""
+    columns = itemgetter(*everyone)
+    row_of = {a: _as_tuple(columns(rows[a])) for a in everyone}
+    ordered = [row_of[a] for a in everyone]
+    if list(zip(*ordered, strict=True)) != ordered:  # asymmetric: every node on its own
+        return [[node] for node in nodes]
+    position = {node: i for i, node in enumerate(everyone)}
+    opened: dict[Hashable, list[list[int]]] = {}  # profile key -> classes whose first has it
+    classes: list[list[int]] = []
+    for node in nodes:
+        keys = _profile_keys(signature(node), row_of[node], position[node])
+        matches = [members for key in keys for members in opened.get(key, ())]
+        if matches:
+            min(matches, key=lambda members: members[0]).append(node)
+            continue
+        classes.append([node])
+        for key in keys:
+            opened.setdefault(key, []).append(classes[-1])
+    return classes
+
+
+def distance_twins(cells: Sequence[HostCell]) -> tuple[tuple[int, ...], ...] | None:
+    """`twin_classes` of every node of the host, all of one signature; None unless the
+    cells give a full distance matrix (then placement works out what it needs itself)."""
+    everyone = sorted(cell.id for cell in cells)
+    rows = {cell.id: cell.distances for cell in cells}
+    if not everyone or any(row.keys() != set(everyone) for row in rows.values()):
+        return None
+    return tuple(tuple(members) for members in twin_classes(everyone, everyone, rows, _alike))
+
+
+def _alike(node: int) -> None:
+    """Every node's signature, when only distances tell nodes apart."""
+
+
+def _as_tuple(found: int | tuple[int, ...]) -> tuple[int, ...]:
+    """`itemgetter` of one column gives the value itself."""
+    return found if isinstance(found, tuple) else (found,)
+
+
+def _profile_keys(signature: Hashable, row: tuple[int, ...], own: int) -> list[Hashable]:
+    """Keys such that two nodes a, b (symmetric matrix) share one exactly when they have
+    the same signature and the same distance to every node other than themselves: the
+    row with its own entry replaced by v, for each distance v to another node. If a and
+    b match, the key with v = d(a, b) is the same for both; if a key is shared, position
+    b of a's key is d(a, b) and of b's key is v, so v = d(a, b) and the rows agree
+    everywhere else."""
+    before, after = row[:own], row[own + 1 :]
+    values = set(before)
+    values.update(after)
+    return [(signature, value, (*before, value, *after)) for value in sorted(values)]

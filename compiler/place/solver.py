@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+
+from vnuma.model.host import twin_classes
 
 Counts = tuple[int, ...]
 Distances = Mapping[int, Mapping[int, int]]
@@ -48,6 +49,8 @@ class Problem:
     """Given [(class nodes, count)], is taking the first `count` nodes of each feasible?"""
     possible: Callable[[list[tuple[list[int], int]]], bool] | None = None
     """Could the partial choice still become feasible (counts are upper bounds)?"""
+    host_twins: tuple[tuple[int, ...], ...] | None = None
+    """`HostTopology.twins`: used when the candidates and fixed nodes are the whole host."""
 
 
 def pair_cost(distances: Distances, a: int, b: int) -> int:
@@ -57,46 +60,28 @@ def pair_cost(distances: Distances, a: int, b: int) -> int:
 
 def interchangeable_classes(problem: Problem) -> list[list[int]]:
     """Group candidates that can replace each other: same signature and the same distance
-    to every other node. Each node joins the first class (in the order
-    classes were opened) whose first member matches it, else opens a class."""
+    to every other node (`vnuma.model.host.twin_classes`). When the problem spans every
+    node of the host, the host's own twins (computed once, when it was loaded) split by
+    signature are those classes."""
     nodes = sorted(problem.candidates)
     everyone = sorted(set(nodes) | set(problem.fixed))
-    columns = itemgetter(*everyone)
-    rows = {a: _as_tuple(columns(problem.distances[a])) for a in everyone}
-    ordered = [rows[a] for a in everyone]
-    if list(zip(*ordered, strict=True)) != ordered:  # asymmetric: every node on its own
-        return [[node] for node in nodes]
-    position = {node: i for i, node in enumerate(everyone)}
-    opened: dict[Hashable, list[list[int]]] = {}  # profile key -> classes whose first has it
+    twins = problem.host_twins
+    if twins is not None and set(everyone) == {node for members in twins for node in members}:
+        return _split_by_signature(twins, set(nodes), problem.signature)
+    return twin_classes(nodes, everyone, problem.distances, problem.signature)
+
+
+def _split_by_signature(
+    twins: tuple[tuple[int, ...], ...], nodes: set[int], signature: Callable[[int], Hashable]
+) -> list[list[int]]:
     classes: list[list[int]] = []
-    for node in nodes:
-        keys = _profile_keys(problem.signature(node), rows[node], position[node])
-        matches = [members for key in keys for members in opened.get(key, ())]
-        if matches:
-            min(matches, key=lambda members: members[0]).append(node)
-            continue
-        classes.append([node])
-        for key in keys:
-            opened.setdefault(key, []).append(classes[-1])
-    return classes
-
-
-def _as_tuple(found: int | tuple[int, ...]) -> tuple[int, ...]:
-    """`itemgetter` of one column gives the value itself."""
-    return found if isinstance(found, tuple) else (found,)
-
-
-def _profile_keys(signature: Hashable, row: tuple[int, ...], own: int) -> list[Hashable]:
-    """Keys such that two nodes a, b (symmetric matrix) share one exactly when they have
-    the same signature and the same distance to every node other than themselves: the
-    row with its own entry replaced by v, for each distance v to another node. If a and
-    b match, the key with v = d(a, b) is the same for both; if a key is shared, position
-    b of a's key is d(a, b) and of b's key is v, so v = d(a, b) and the rows agree
-    everywhere else."""
-    before, after = row[:own], row[own + 1 :]
-    values = set(before)
-    values.update(after)
-    return [(signature, value, (*before, value, *after)) for value in sorted(values)]
+    for members in twins:
+        by_signature: dict[Hashable, list[int]] = {}
+        for node in members:
+            if node in nodes:
+                by_signature.setdefault(signature(node), []).append(node)
+        classes.extend(by_signature.values())
+    return sorted(classes, key=lambda members: members[0])
 
 
 def choose(problem: Problem) -> Choice | None:

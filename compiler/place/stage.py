@@ -530,6 +530,7 @@ class _Placement(CpuPlacement):
             signature=self.signature_id,
             feasible=feasible,
             possible=None if all(compatible[n.index] == usable for n in needs) else possible,
+            host_twins=self.host.twins,
         )
         return choose(problem)
 
@@ -590,6 +591,7 @@ class _Placement(CpuPlacement):
                     weight=self.memory_left,
                     signature=self.signature_id,
                     feasible=lambda chosen: self.aggregate_fits(whole, chosen),
+                    host_twins=self.host.twins,
                 )
             )
             if choice is not None:
