@@ -270,3 +270,63 @@ def test_unsupported_keywords_are_refused() -> None:
         Validator({"$ref": "https://example.com/x.json"})
     with pytest.raises(UnsupportedSchema, match="type"):
         Validator({"type": "strnig"})
+
+
+# Every keyword, each way it can be written, in one schema (the intent schema does not use
+# them all): is_valid's compiled predicates must agree with the reference on each.
+EVERY_KEYWORD = {
+    "$defs": {
+        "node": {
+            "type": "object",
+            "properties": {"next": {"$ref": "#/$defs/node"}, "n": {"type": "integer"}},
+            "additionalProperties": False,
+        }
+    },
+    "type": ["object", "array", "string", "number", "null", "boolean"],
+    "properties": {
+        "c": {"const": [1, {"a": True}]},
+        "e": {"enum": ["x", 1, None, False]},
+        "p": {"pattern": "^[a-z]+$", "minLength": 2, "maxLength": 4},
+        "m": {"minimum": 1, "maximum": 5.5},
+        "l": {"items": {"type": "integer"}, "minItems": 1, "maxItems": 2},
+        "o": {"additionalProperties": {"type": "string"}, "propertyNames": {"maxLength": 2}},
+        "open": {"additionalProperties": True, "required": ["k"]},
+        "any": {"anyOf": [{"type": "string"}, {"minimum": 3}]},
+        "node": {"$ref": "#/$defs/node"},
+        "never": False,
+        "always": True,
+    },
+}
+EVERY_OURS = Validator(EVERY_KEYWORD)
+EVERY_REFERENCE = Draft202012Validator(EVERY_KEYWORD)
+every_key = st.sampled_from([*sorted(EVERY_KEYWORD["properties"]), "k", "next", "n", "zz"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(junk(3), st.dictionaries(every_key, junk(2), max_size=4)))
+def test_is_valid_agrees_on_every_keyword(data: Any) -> None:
+    assert EVERY_OURS.is_valid(data) == EVERY_REFERENCE.is_valid(data)
+    assert EVERY_OURS.is_valid(data) == (not list(EVERY_OURS.iter_errors(data)))
+
+
+@pytest.mark.parametrize(
+    ("data", "valid"),
+    [
+        ({"c": [1, {"a": True}], "e": None, "p": "abc", "m": 5.5, "l": [1]}, True),
+        ({"c": [1.0, {"a": 1}]}, False),
+        ({"p": "abcde"}, False),
+        ({"l": [1, 2, 3]}, False),
+        ({"o": {"ab": "x", "abc": "y"}}, False),
+        ({"o": {"ab": 1}}, False),
+        ({"open": {"k": 1, "other": 2}}, True),
+        ({"open": {}}, False),
+        ({"any": 2}, False),
+        ({"node": {"next": {"next": {"n": 1}}}}, True),
+        ({"node": {"next": {"next": {"x": 1}}}}, False),
+        ({"never": 1}, False),
+        ({"always": 1}, True),
+    ],
+)
+def test_is_valid_known_cases(data: Any, valid: bool) -> None:
+    assert EVERY_OURS.is_valid(data) is valid
+    assert EVERY_REFERENCE.is_valid(data) is valid

@@ -52,6 +52,26 @@ def lift_domain(doc: XmlDocument) -> tuple[Guest | None, list[Diagnostic]]:
     return guest, lifter.diagnostics
 
 
+def _select(found: list[Any], tags: list[str]) -> list[Any]:
+    """The elements down ``tags`` from ``found``, in document order: what lxml's
+    ``findall("./a/b")`` returns, at a fraction of its ElementPath engine's cost (several
+    microseconds a call, and `iterchildren(tag)` is not much cheaper than a loop)."""
+    for tag in tags:
+        if not found:
+            break
+        found = [child for parent in found for child in parent if child.tag == tag]
+    return found
+
+
+def _children_by_tag(node: Any) -> dict[str, list[Any]]:
+    """``node``'s child elements by tag (comments and processing instructions have none)."""
+    children: dict[str, list[Any]] = {}
+    for child in node:
+        if isinstance(child.tag, str):
+            children.setdefault(child.tag, []).append(child)
+    return children
+
+
 class _Lifter:
     def __init__(self, doc: XmlDocument) -> None:
         assert doc.root is not None and doc.locator is not None
@@ -66,6 +86,28 @@ class _Lifter:
         self.area = "domain"
         """The part of the guest being read (a `Check.reads` name)."""
         self.unreadable: set[str] = set()
+        self.top = _children_by_tag(self.root)
+        self.found: dict[e.Element, list[Any]] = {}
+        """The elements at a declared path under `<domain>`, once looked up."""
+
+    # --- finding elements -------------------------------------------------------
+
+    def findall(
+        self, declared: e.Element, node: Any = None, base: e.Element | None = None
+    ) -> list[Any]:
+        """As ``declared.findall(node or <domain>, base)``."""
+        if node is not None:
+            return _select([node], declared.relative(base).split("/")[1:])
+        found = self.found.get(declared)
+        if found is None:
+            first, *rest = declared.path.split("/")[1:]
+            found = self.found[declared] = _select(self.top.get(first, []), rest)
+        return found
+
+    def find(self, declared: e.Element, node: Any = None, base: e.Element | None = None) -> Any:
+        """As ``declared.find(node or <domain>, base)``."""
+        found = self.findall(declared, node, base)
+        return found[0] if found else None
 
     # --- positions and reporting ------------------------------------------------
 
@@ -200,7 +242,7 @@ class _Lifter:
     def lift(self) -> Guest:
         root = self.root
         self.at((), root)
-        os_type = e.OS_TYPE.find(root)
+        os_type = self.find(e.OS_TYPE)
         arch = e.OS_ARCH.get(os_type) if os_type is not None else None
         vcpus, current, vcpu_placement, vcpu_cpuset = self.reading("vcpus").vcpu()
         cells = self.reading("cells").cells()
@@ -226,7 +268,7 @@ class _Lifter:
             max_memory_kib=max_memory_kib,
             max_memory_slots=max_memory_slots,
             topology=topology,
-            numa_without_cells=e.NUMA.find(root) is not None and not cells,
+            numa_without_cells=self.find(e.NUMA) is not None and not cells,
             memory_given=memory_given,
             arch=arch,
             machine=e.OS_MACHINE.get(os_type) if os_type is not None else None,
@@ -254,7 +296,7 @@ class _Lifter:
 
     def identity(self, declared: e.Element) -> str | None:
         """<name> or <uuid> as written (None when absent): what makes two files one guest."""
-        element = declared.find(self.root)
+        element = self.find(declared)
         text = (element.text or "").strip() if element is not None else ""
         if not text:
             return None
@@ -262,7 +304,7 @@ class _Lifter:
         return text.lower() if declared is e.UUID else text
 
     def vcpu(self) -> tuple[int, int | None, Placement, frozenset[int] | None]:
-        element = e.VCPU.find(self.root)
+        element = self.find(e.VCPU)
         if element is None:
             return 1, None, Placement.STATIC, None
         self.at_text(("vcpus",), element)
@@ -286,10 +328,10 @@ class _Lifter:
         return count, current, Placement(placement), cpuset
 
     def memory(self, cells: tuple[GuestCell, ...]) -> tuple[int, bool]:
-        element = e.MEMORY.find(self.root)
+        element = self.find(e.MEMORY)
         cell_sum = sum(cell.memory_kib for cell in cells)
         if element is None:
-            numa = e.NUMA.find(self.root)
+            numa = self.find(e.NUMA)
             self.at(("memory",), numa if numa is not None else self.root)
             if not cells:
                 self.report(
@@ -311,14 +353,14 @@ class _Lifter:
         return size or 0, True
 
     def max_memory(self) -> tuple[int | None, int | None]:
-        element = e.MAX_MEMORY.find(self.root)
+        element = self.find(e.MAX_MEMORY)
         if element is None:
             return None, None
         self.at_text(("max_memory",), element)
         return self.text(element, e.MAX_MEMORY), parse_uint(e.MAX_MEMORY_SLOTS.get(element))
 
     def topology(self) -> CpuTopology | None:
-        element = e.TOPOLOGY.find(self.root)
+        element = self.find(e.TOPOLOGY)
         if element is None:
             return None
         self.at(("cpu", "topology"), element)
@@ -334,12 +376,13 @@ class _Lifter:
         )
 
     def cells(self) -> tuple[GuestCell, ...]:
-        numa = e.NUMA.find(self.root)
+        numa = self.find(e.NUMA)
         if numa is None:
             return ()
         self.at(("cells",), numa)
         return tuple(
-            self.cell(index, element) for index, element in enumerate(e.CELL.findall(numa, e.NUMA))
+            self.cell(index, element)
+            for index, element in enumerate(self.findall(e.CELL, numa, e.NUMA))
         )
 
     def cell(self, index: int, element: Any) -> GuestCell:
@@ -365,12 +408,12 @@ class _Lifter:
         )
 
     def distances(self, path: JsonPath, cell: Any) -> dict[int, int]:
-        block = e.DISTANCES.find(cell, e.CELL)
+        block = self.find(e.DISTANCES, cell, e.CELL)
         if block is None:
             return {}
         self.at((*path, "distances"), block)
         result: dict[int, int] = {}
-        for sibling in e.SIBLING.findall(block, e.DISTANCES):
+        for sibling in self.findall(e.SIBLING, block, e.DISTANCES):
             target = self.attr(sibling, e.SIBLING_ID)
             value = self.attr(sibling, e.SIBLING_VALUE)
             if target is None or value is None:
@@ -382,9 +425,9 @@ class _Lifter:
     def numatune(
         self, cells: tuple[GuestCell, ...], vcpu_placement: Placement
     ) -> tuple[NumaTune | None, tuple[MemNodeRef, ...], tuple[GuestCell, ...]]:
-        block = e.NUMATUNE.find(self.root)
-        memory = e.NUMATUNE_MEMORY.find(block, e.NUMATUNE) if block is not None else None
-        memnode_elements = e.MEMNODE.findall(block, e.NUMATUNE) if block is not None else []
+        block = self.find(e.NUMATUNE)
+        memory = self.find(e.NUMATUNE_MEMORY, block, e.NUMATUNE) if block is not None else None
+        memnode_elements = self.findall(e.MEMNODE, block, e.NUMATUNE) if block is not None else []
         numatune = self.guest_wide_numatune(block, memory, vcpu_placement)
         if numatune is None and memnode_elements:
             self.at(("numatune",), block)
@@ -398,7 +441,7 @@ class _Lifter:
         if memory is None:
             if vcpu_placement is Placement.AUTO:
                 # libvirt adds <memory mode='strict' placement='auto'/> (numa_conf.c)
-                self.at(("numatune",), e.VCPU.find(self.root), e.VCPU_PLACEMENT.name)
+                self.at(("numatune",), self.find(e.VCPU), e.VCPU_PLACEMENT.name)
                 return NumaTune(placement=Placement.AUTO)
             return None
         self.at(("numatune",), memory)
@@ -463,10 +506,10 @@ class _Lifter:
         return tuple(out)
 
     def hugepages(self, arch: str | None, *, has_cells: bool) -> tuple[Hugepages, ...]:
-        block = e.HUGEPAGES.find(self.root)
+        block = self.find(e.HUGEPAGES)
         if block is None:
             return ()
-        pages = e.PAGE.findall(block, e.HUGEPAGES)
+        pages = self.findall(e.PAGE, block, e.HUGEPAGES)
         if not pages:
             self.at(("hugepages", 0), block)
             size = DEFAULT_HUGEPAGE_KIB.get(arch or "", 2048)
@@ -498,7 +541,7 @@ class _Lifter:
 
     def allocation(self) -> str | None:
         """`<memoryBacking><allocation mode>` (None when not written)."""
-        element = e.ALLOCATION.find(self.root)
+        element = self.find(e.ALLOCATION)
         if element is None:
             return None
         mode: str | None = self.attr(element, e.ALLOCATION_MODE)
@@ -508,7 +551,7 @@ class _Lifter:
 
     def pins(self) -> tuple[VcpuPin, ...]:
         pins = []
-        for index, element in enumerate(e.VCPUPIN.findall(self.root)):
+        for index, element in enumerate(self.findall(e.VCPUPIN)):
             path: JsonPath = ("pins", index)
             self.at(path, element)
             vcpu = self.attr(element, e.VCPUPIN_VCPU)
@@ -523,7 +566,7 @@ class _Lifter:
         return tuple(pins)
 
     def emulator_pin(self) -> frozenset[int] | None:
-        element = e.EMULATORPIN.find(self.root)
+        element = self.find(e.EMULATORPIN)
         if element is None:
             return None
         self.at(("emulator_pin",), element, e.EMULATORPIN_CPUSET.name)
@@ -532,25 +575,25 @@ class _Lifter:
 
     def memory_devices(self) -> tuple[MemoryDevice, ...]:
         devices = []
-        for index, element in enumerate(e.MEMORY_DEVICE.findall(self.root)):
+        for index, element in enumerate(self.findall(e.MEMORY_DEVICE)):
             path: JsonPath = ("memory_devices", index)
             self.at(path, element)
-            size_element = e.MEMORY_DEVICE_SIZE.find(element, e.MEMORY_DEVICE)
+            size_element = self.find(e.MEMORY_DEVICE_SIZE, element, e.MEMORY_DEVICE)
             size = (
                 self.text(size_element, e.MEMORY_DEVICE_SIZE) if size_element is not None else None
             )
-            node_element = e.MEMORY_DEVICE_NODE.find(element, e.MEMORY_DEVICE)
+            node_element = self.find(e.MEMORY_DEVICE_NODE, element, e.MEMORY_DEVICE)
             node = None
             if node_element is not None:
                 node = self.text(node_element, e.MEMORY_DEVICE_NODE)
                 self.at_text((*path, "node"), node_element)
             model = e.MEMORY_DEVICE_MODEL.get(element, "") or ""
-            nodemask_element = e.MEMORY_DEVICE_NODEMASK.find(element, e.MEMORY_DEVICE)
+            nodemask_element = self.find(e.MEMORY_DEVICE_NODEMASK, element, e.MEMORY_DEVICE)
             nodemask = None
             if nodemask_element is not None:
                 nodemask = self.text(nodemask_element, e.MEMORY_DEVICE_NODEMASK)
                 self.at_text((*path, "nodemask"), nodemask_element)
-            address = e.MEMORY_DEVICE_ADDRESS.find(element, e.MEMORY_DEVICE)
+            address = self.find(e.MEMORY_DEVICE_ADDRESS, element, e.MEMORY_DEVICE)
             slot = None
             if address is not None and e.MEMORY_DEVICE_ADDRESS_TYPE.get(address) == "dimm":
                 slot = self.attr(address, e.MEMORY_DEVICE_ADDRESS_SLOT)
@@ -560,8 +603,8 @@ class _Lifter:
 
     def pci_nodes(self) -> tuple[PciNodeRef, ...]:
         refs = []
-        for index, element in enumerate(e.CONTROLLER.findall(self.root)):
-            node_element = e.CONTROLLER_NODE.find(element, e.CONTROLLER)
+        for index, element in enumerate(self.findall(e.CONTROLLER)):
+            node_element = self.find(e.CONTROLLER_NODE, element, e.CONTROLLER)
             if e.CONTROLLER_TYPE.get(element) != "pci" or node_element is None:
                 continue
             path: JsonPath = ("pci_controllers", index)

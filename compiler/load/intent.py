@@ -15,6 +15,9 @@ INTENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 MAX_YAML_NODES = 100_000
 MAX_DEPTH = 64
 PYTHON_TAG = "tag:yaml.org,2002:python/"
+STR_TAG = "tag:yaml.org,2002:str"
+INT_TAG = "tag:yaml.org,2002:int"
+_PLAIN_DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 
 class RawDocument(Record):
@@ -155,6 +158,10 @@ class _YamlBuilder:
                 return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
             finally:
                 self.open_nodes.discard(id(node))
+        if node.tag == STR_TAG:
+            return node.value  # what SafeConstructor.construct_yaml_str returns
+        if node.tag == INT_TAG and _PLAIN_DECIMAL.fullmatch(node.value):
+            return int(node.value)  # construct_yaml_int's plain case, without its dispatch
         try:
             return self.loader.construct_object(node, deep=True)
         except self.yaml_error as exc:
@@ -166,7 +173,9 @@ class _YamlBuilder:
         result: dict[str, Any] = {}
         first_seen: dict[str, Any] = {}  # key -> its first key node
         for key_node, value_node in node.value:
-            if isinstance(key_node, self.scalar_node):
+            if isinstance(key_node, self.scalar_node) and key_node.tag == STR_TAG:
+                key = key_node.value
+            elif isinstance(key_node, self.scalar_node):
                 try:
                     key = str(self.loader.construct_object(key_node))
                 except self.yaml_error as exc:

@@ -85,6 +85,8 @@ def vcpu_pinned_off_cell_nodes(ctx: CheckContext) -> Iterator[Finding]:
     """A vCPU is pinned to host CPUs outside the host nodes that hold its cell's memory."""
     host, guest = ctx.host, ctx.guest
     assert host is not None
+    if not guest.domain.pins:
+        return  # most guests pin nothing: the host's CPU map is not worth building for them
     node_of = host.node_of_cpu
     for pin in guest.domain.pins:
         cell = _cell_of_vcpu(guest, pin.vcpu)
@@ -112,9 +114,6 @@ def pin_to_missing_host_cpu(ctx: CheckContext) -> Iterator[Finding]:
     """A vCPU, emulator or `<vcpu cpuset>` pin names host CPUs the host does not have."""
     host, guest = ctx.host, ctx.guest
     assert host is not None
-    present = host.cpu_ids
-    if not present:
-        return
     targets = [
         (f"vcpupin for vCPU {p.vcpu}", p.cpuset, (*p.path, "cpuset")) for p in guest.domain.pins
     ]
@@ -122,6 +121,9 @@ def pin_to_missing_host_cpu(ctx: CheckContext) -> Iterator[Finding]:
         targets.append(("emulatorpin", guest.domain.emulator_pin, ("emulator_pin",)))
     if guest.domain.vcpu_cpuset:
         targets.append(("<vcpu cpuset>", guest.domain.vcpu_cpuset, ("vcpu_cpuset",)))
+    present = host.cpu_ids if targets else frozenset()  # the set of every host CPU: only if needed
+    if not present:
+        return
     for label, cpus, path in targets:
         missing = cpus - present
         if missing:

@@ -29,8 +29,9 @@ def _named_nodes(guest: Guest) -> Iterator[tuple[frozenset[int], JsonPath]]:
             yield cell.host_nodes, (*cell.path, "host_nodes")
 
 
-def _known(host: HostTopology, binding: Binding) -> bool:
-    return binding.nodes <= host.node_ids
+def _known(host_nodes: frozenset[int], binding: Binding) -> bool:
+    """``host_nodes``: the host's `node_ids` (a new set each time the property is read)."""
+    return binding.nodes <= host_nodes
 
 
 def _groups(bindings: list[Binding]) -> Iterator[tuple[Binding, list[Binding]]]:
@@ -65,11 +66,11 @@ def host_node_missing(ctx: CheckContext) -> Iterator[Finding]:
         for device in ctx.guest.domain.memory_devices
         if device.nodemask is not None
     ]
+    present = host.node_ids
     for nodes, path in named:
-        for node in sorted(nodes - host.node_ids):
+        for node in sorted(nodes - present):
             yield Finding(
-                f"NUMA node {node} is unavailable: the host has node(s) "
-                f"{format_cpuset(host.node_ids)}",
+                f"NUMA node {node} is unavailable: the host has node(s) {format_cpuset(present)}",
                 path,
                 hint="libvirt accepts this and fails only at `virsh start`; use existing host nodes",
             )
@@ -80,9 +81,10 @@ def cell_on_cpuless_node(ctx: CheckContext) -> Iterator[Finding]:
     """Memory of vCPUs is bound only to host nodes without CPUs."""
     host = ctx.host
     assert host is not None
+    present = host.node_ids
     guest = ctx.guest
     for binding in guest.bindings():
-        if not _known(host, binding) or (binding.cell is not None and not binding.cell.cpus):
+        if not _known(present, binding) or (binding.cell is not None and not binding.cell.cpus):
             continue
         if all(not cell.cpus for cell in host.cells_of(binding.nodes)):
             yield Finding(
@@ -122,12 +124,13 @@ def cell_exceeds_node_memory(ctx: CheckContext) -> Iterator[Finding]:
     """Strictly bound guest cells need more memory than their host nodes have."""
     host, guest = ctx.host, ctx.guest
     assert host is not None
+    present = host.node_ids
     if not guest.cells:
         return
     bindings = [
         b
         for b in guest.bindings()
-        if b.mode.binds and _known(host, b) and guest.page_size_of(b.cell) is None
+        if b.mode.binds and _known(present, b) and guest.page_size_of(b.cell) is None
     ]
     for first, group in _groups(bindings):
         need = sum(b.memory_kib for b in group)
@@ -214,10 +217,11 @@ def _uses_size(guest: Guest, cell: GuestCell | None, size_kib: int) -> bool:
 
 def _page_bindings(host: HostTopology, guest: Guest, size: int) -> list[Binding]:
     """Strict or restrictive bindings to known host nodes of memory backed by ``size`` pages."""
+    present = host.node_ids
     return [
         b
         for b in guest.bindings()
-        if b.mode.binds and _known(host, b) and _uses_size(guest, b.cell, size)
+        if b.mode.binds and _known(present, b) and _uses_size(guest, b.cell, size)
     ]
 
 
@@ -275,12 +279,13 @@ def strict_binding_exceeds_free_memory(ctx: CheckContext) -> Iterator[Finding]:
     """Strictly bound memory fits the host nodes, but not the memory free on them now."""
     host, guest = ctx.host, ctx.guest
     assert host is not None
+    present = host.node_ids
     if guest.auto_placement:
         return
     bindings = [
         b
         for b in guest.bindings()
-        if b.mode.binds and _known(host, b) and guest.page_size_of(b.cell) is None
+        if b.mode.binds and _known(present, b) and guest.page_size_of(b.cell) is None
     ]
     for first, group in _groups(bindings):
         need = sum(b.memory_kib for b in group)
@@ -357,8 +362,9 @@ def vcpu_overcommit(ctx: CheckContext) -> Iterator[Finding]:
             ("vcpus",),
             hint="vCPUs will time-share host CPUs; lower vcpus unless overcommit is intended",
         )
+    present = host.node_ids
     for cell in guest.cells:
-        if not cell.host_nodes or not cell.host_nodes <= host.node_ids:
+        if not cell.host_nodes or not cell.host_nodes <= present:
             continue
         cpus = sum(len(node.cpus) for node in host.cells_of(cell.host_nodes))
         if cpus and len(cell.cpus) > cpus:

@@ -15,10 +15,11 @@ Only local references (``#/...``) are resolved. Stdlib only; nothing happens at 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 JsonPath = tuple[Any, ...]
+Predicate = Callable[[Any], bool]
 
 # Keywords that only annotate: they never produce an error.
 ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})
@@ -137,6 +138,7 @@ class Validator:
         self.schema = schema
         self._patterns: dict[str, re.Pattern[str]] = {}
         self._check(schema, "#")
+        self._valid = _Predicates(self).of(schema)
 
     # --- the schema itself ----------------------------------------------------------------
 
@@ -190,7 +192,8 @@ class Validator:
     # --- instances ------------------------------------------------------------------------
 
     def is_valid(self, instance: Any) -> bool:
-        return next(self.iter_errors(instance), None) is None
+        """Whether ``iter_errors`` would yield nothing, without building any error."""
+        return self._valid(instance)
 
     def iter_errors(self, instance: Any) -> Iterator[SchemaError]:
         return self._errors(instance, self.schema, ())
@@ -397,3 +400,102 @@ _METHODS = {
     "maxItems": "_max_items",
     "propertyNames": "_property_names",
 }
+
+
+class _Predicates:
+    """Compiles a schema once into a predicate that holds exactly when `Validator._errors`
+    yields no error: most intents are valid, and walking the schema dictionary for each
+    (a generator per keyword) costs more than loading the file."""
+
+    def __init__(self, validator: Validator) -> None:
+        self.validator = validator
+        self.compiled: dict[int, Predicate] = {}
+
+    def of(self, schema: Any) -> Predicate:
+        found = self.compiled.get(id(schema))
+        if found is None:
+            found = self.compiled[id(schema)] = self._compile(schema)
+        return found
+
+    def _compile(self, schema: Any) -> Predicate:
+        if isinstance(schema, bool):
+            return (lambda _: True) if schema else (lambda _: False)
+        checks = [
+            getattr(self, _METHODS[key])(value, schema)
+            for key, value in schema.items()
+            if key not in ANNOTATIONS
+        ]
+
+        def valid(instance: Any) -> bool:
+            return all(check(instance) for check in checks)
+
+        return checks[0] if len(checks) == 1 else valid
+
+    def _type(self, value: Any, schema: Any) -> Predicate:
+        kinds = [value] if isinstance(value, str) else value
+        return lambda i: any(_is_type(i, kind) for kind in kinds)
+
+    def _const(self, value: Any, schema: Any) -> Predicate:
+        return lambda i: _equal(i, value)
+
+    def _enum(self, value: Any, schema: Any) -> Predicate:
+        return lambda i: any(_equal(each, i) for each in value)
+
+    def _pattern_kw(self, value: Any, schema: Any) -> Predicate:
+        search = self.validator._pattern(value).search
+        return lambda i: not isinstance(i, str) or search(i) is not None
+
+    def _min_length(self, value: Any, schema: Any) -> Predicate:
+        return lambda i: not isinstance(i, str) or len(i) >= value
+
+    def _max_length(self, value: Any, schema: Any) -> Predicate:
+        return lambda i: not isinstance(i, str) or len(i) <= value
+
+    def _minimum(self, value: Any, schema: Any) -> Predicate:
+        return lambda i: not (_is_type(i, "number") and i < value)
+
+    def _maximum(self, value: Any, schema: Any) -> Predicate:
+        return lambda i: not (_is_type(i, "number") and i > value)
+
+    def _min_items(self, value: Any, schema: Any) -> Predicate:
+        return lambda i: not isinstance(i, list) or len(i) >= value
+
+    def _max_items(self, value: Any, schema: Any) -> Predicate:
+        return lambda i: not isinstance(i, list) or len(i) <= value
+
+    def _ref(self, value: Any, schema: Any) -> Predicate:
+        target = self.validator._resolve(value)
+        # looked up at the first call: a reference may lead back to the schema compiling it
+        return lambda i: self.of(target)(i)
+
+    def _any_of(self, value: Any, schema: Any) -> Predicate:
+        branches = [self.of(sub) for sub in value]
+        return lambda i: any(branch(i) for branch in branches)
+
+    def _properties(self, value: Any, schema: Any) -> Predicate:
+        subs = [(name, self.of(sub)) for name, sub in value.items()]
+        return lambda i: (
+            not isinstance(i, dict) or all(sub(i[name]) for name, sub in subs if name in i)
+        )
+
+    def _additional_properties(self, value: Any, schema: Any) -> Predicate:
+        known = schema.get("properties", {})
+        if isinstance(value, dict):
+            sub = self.of(value)
+            return lambda i: (
+                not isinstance(i, dict) or all(sub(i[key]) for key in i if key not in known)
+            )
+        if value:
+            return lambda _: True
+        return lambda i: not isinstance(i, dict) or all(key in known for key in i)
+
+    def _required(self, value: Any, schema: Any) -> Predicate:
+        return lambda i: not isinstance(i, dict) or all(name in i for name in value)
+
+    def _items(self, value: Any, schema: Any) -> Predicate:
+        sub = self.of(value)
+        return lambda i: not isinstance(i, list) or all(sub(item) for item in i)
+
+    def _property_names(self, value: Any, schema: Any) -> Predicate:
+        sub = self.of(value)
+        return lambda i: not isinstance(i, dict) or all(sub(name) for name in i)

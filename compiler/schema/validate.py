@@ -61,9 +61,11 @@ def validate_intent(
 ) -> list[Diagnostic]:
     """``syntax``: "yaml" or "toml", for the examples in hints (default: by the suffix of
     ``shown``, as the loader chose)."""
+    if isinstance(data, dict) and validator is None and _validator().is_valid(data):
+        return []  # the hints (and difflib) are for files with mistakes: not on this path
     errors = list(schema_errors(data, validator)) if isinstance(data, dict) else []
     if isinstance(data, dict) and not errors:
-        return []  # the hints (and difflib) are for files with mistakes: not on this path
+        return []
     from vnuma.schema.hints import SchemaHints
 
     hints = SchemaHints(intent_schema(), syntax or _syntax_of(shown))
