@@ -280,12 +280,14 @@ def test_a_cache_home_that_is_a_file_leaves_the_run_working(tmp_path, run_cli, m
 
 
 def test_a_full_disk_leaves_the_run_working(cache_home, run_cli, monkeypatch):
-    import tempfile
+    real_open = os.open
 
-    def no_space(*args: object, **kwargs: object) -> tuple[int, str]:
-        raise OSError(28, "No space left on device")
+    def no_space(path: object, flags: int, *args: object) -> int:
+        if str(path).endswith(".tmp"):
+            raise OSError(28, "No space left on device")
+        return real_open(path, flags, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(tempfile, "mkstemp", no_space)
+    monkeypatch.setattr(hostcache.os, "open", no_space)
     expected = run_cli("lint", INTENT, "--host", HOSTS / "2s-xeon.xml", "--no-cache")
     result = run_cli("lint", INTENT, "--host", HOSTS / "2s-xeon.xml")
     assert (result.code, result.out, result.err) == (expected.code, expected.out, expected.err)

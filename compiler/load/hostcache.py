@@ -309,9 +309,10 @@ def _make_directory(directory: Path) -> None:
 
 
 def _replace_atomically(directory: Path, name: str, data: bytes) -> None:
-    import tempfile  # only on a miss
-
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    # a new file of a random name, as tempfile.mkstemp makes one (O_EXCL, 0600), without
+    # importing tempfile: it loads shutil and random, a tenth of a cold run
+    temporary = directory / f".{name}.{os.urandom(8).hex()}.tmp"
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
