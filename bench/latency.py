@@ -12,9 +12,11 @@ a warm cache (a fresh ``XDG_CACHE_HOME`` for the benchmark, filled by the untime
 run), and the *cold cache* rows with a fresh empty ``XDG_CACHE_HOME`` for every run, as
 the first run after an install or after the snapshot changed.
 
-Each command runs N times (15, ``--quick`` 3) after one untimed warm-up run; the table
-shows the median wall time of the whole process (``subprocess.run``, from the
-benchmark's point of view). The import budget is ``python -X importtime -m vnuma lint
+The commands run in N rounds (15, ``--quick`` 3) after one untimed warm-up round; each
+round runs every command once, in alternating order, so that a slow spell of the machine
+hits every tool alike. The table shows the median wall time of the whole process
+(``subprocess.run``, from the benchmark's point of view); a ratio is the median of the
+per-round ratios (paired). The import budget is ``python -X importtime -m vnuma lint
 ...``: its stderr lines parsed, the largest cumulative import times. Two floor rows
 time, in vnuma's own venv, the interpreter start and the imports vnuma cannot do without
 (PyYAML, lxml, argparse, pathlib, dataclasses); ``startup_probe.py`` then splits one run
@@ -224,33 +226,49 @@ def _with_cache(env: dict[str, str], cache_home: Path) -> dict[str, str]:
     return env
 
 
-def _time_command(timing: Timing, runs: int, warm_cache: Path) -> None:
+def _time_rounds(timings: list[Timing], runs: int, warm_cache: Path) -> None:
+    """``runs`` rounds after a warm-up round (page cache, snapshot cache): every command
+    once per round, in alternating order."""
+    live = [t for t in timings if not t.unavailable]
+    for i in range(runs + 1):
+        for timing in live if i % 2 == 0 else live[::-1]:
+            if not timing.error:
+                elapsed = _time_once(timing, warm_cache)
+                if elapsed is not None and i:
+                    timing.runs.append(elapsed)
+    for timing in live:
+        if not timing.error and timing.runs:
+            timing.seconds = statistics.median(timing.runs)
+
+
+def _time_once(timing: Timing, warm_cache: Path) -> float | None:
     base = checkout_env() if timing.checkout else _installed_env()
-    for i in range(runs + 1):  # the first run warms the page cache and is not counted
-        with tempfile.TemporaryDirectory(prefix="vnuma-cold-cache-") as cold:
-            env = _with_cache(base, Path(cold) if timing.cold_cache else warm_cache)
-            start = time.perf_counter()
-            try:
-                proc = subprocess.run(
-                    timing.command,
-                    cwd=REPO,
-                    capture_output=True,
-                    text=True,
-                    timeout=120,
-                    env=env,
-                )
-            except (OSError, subprocess.TimeoutExpired) as exc:
-                timing.error = f"{type(exc).__name__}: {exc}"
-                return
-            elapsed = time.perf_counter() - start
-        # 0: clean, 1: findings (yamllint: errors; vnuma: errors); anything else failed
-        if proc.returncode not in (0, 1):
-            timing.error = f"exit {proc.returncode}: {_tail(proc.stderr or proc.stdout)}"
-            return
-        timing.exit_codes.add(proc.returncode)
-        if i:
-            timing.runs.append(elapsed)
-    timing.seconds = statistics.median(timing.runs)
+    with tempfile.TemporaryDirectory(prefix="vnuma-cold-cache-") as cold:
+        env = _with_cache(base, Path(cold) if timing.cold_cache else warm_cache)
+        start = time.perf_counter()
+        try:
+            proc = subprocess.run(
+                timing.command, cwd=REPO, capture_output=True, text=True, timeout=120, env=env
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            timing.error = f"{type(exc).__name__}: {exc}"
+            return None
+        elapsed = time.perf_counter() - start
+    # 0: clean, 1: findings (yamllint: errors; vnuma: errors); anything else failed
+    if proc.returncode not in (0, 1):
+        timing.error = f"exit {proc.returncode}: {_tail(proc.stderr or proc.stdout)}"
+        return None
+    timing.exit_codes.add(proc.returncode)
+    return elapsed
+
+
+def paired_ratio(one: Timing, other: Timing) -> float:
+    """The median of the per-round ratios (rounds both commands completed)."""
+    if one.seconds is None or other.seconds is None:
+        raise ValueError("no time")
+    if len(one.runs) != len(other.runs) or not one.runs:
+        return one.seconds / other.seconds
+    return statistics.median(a / b for a, b in zip(one.runs, other.runs, strict=True))
 
 
 def parse_importtime(stderr: str) -> tuple[list[ImportCost], int | None]:
@@ -316,11 +334,11 @@ def run_latency(
     bytecode = compile_bytecode()
     timings = commands(peers, installed_vnuma(log) if not quick else (None, "not in --quick"))
     with tempfile.TemporaryDirectory(prefix="vnuma-warm-cache-") as warm:
+        _time_rounds(timings, runs, Path(warm))
         for timing in timings:
             if timing.unavailable:
                 log(f"latency {timing.label}: not available ({timing.unavailable})")
                 continue
-            _time_command(timing, runs, Path(warm))
             log(
                 f"latency {timing.label}: "
                 + (_fmt_seconds(timing.seconds) if timing.seconds is not None else timing.error)
@@ -389,7 +407,7 @@ def ratio_rows(result: LatencyResult) -> list[tuple[str, str, str, str]]:
                 why = p.unavailable or p.error or v.unavailable or v.error or "no time"
                 rows.append((v.label, f"≤ {goal:g}× `{peer}`", "—", f"not available: {why}"))
                 continue
-            ratio = v.seconds / p.seconds
+            ratio = paired_ratio(v, p)
             verdict = "met" if ratio <= goal else "**not met**"
             cache = "cold cache" if v.cold_cache else "warm cache"
             rows.append((v.label, f"≤ {goal:g}× `{peer}` ({cache})", _fmt_ratio(ratio), verdict))
@@ -478,7 +496,9 @@ def render_markdown(result: LatencyResult) -> str:
     a("")
     a(
         f"File: `{INTENT}` (host `{HOST}`). Median wall time of the whole process over"
-        f" {result.runs} runs after one untimed warm-up, measured around `subprocess.run`"
+        f" {result.runs} rounds after an untimed warm-up round (each round runs every"
+        " command once, in alternating order; a ratio is the median of the per-round"
+        " ratios), measured around `subprocess.run`"
         " from `bench/latency.py` (cwd: the repository). vnuma runs"
         f" `lint {INTENT} --host {HOST}`; `check-jsonschema --schemafile {SCHEMA}` validates"
         " the schema only and `yamllint` (default configuration) checks YAML syntax and"
