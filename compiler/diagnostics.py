@@ -126,9 +126,6 @@ class PositionMap:
 
     ``values`` maps a path to its value's span; ``keys`` maps a path to the span
     of the mapping key that introduces it (used to point at unknown keys).
-
-    Positions say where a record was written, not what it says: any two maps compare
-    equal, so an `Intent` or a `Guest` that holds one compares by its content alone.
     """
 
     __slots__ = ("keys", "values")
@@ -140,12 +137,6 @@ class PositionMap:
     ) -> None:
         self.values: MutableMapping[JsonPath, Span] = {} if values is None else values
         self.keys: MutableMapping[JsonPath, Span] = {} if keys is None else keys
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PositionMap)
-
-    def __hash__(self) -> int:
-        return 0
 
     def __repr__(self) -> str:
         return "PositionMap(...)"  # a repr of every span would swamp the record's own

@@ -1,8 +1,11 @@
 """The base of vnuma's value records.
 
 A record lists its fields in ``__slots__`` and sets them in an ``__init__`` written out in
-its class; this base only compares, hashes, shows, copies and pickles a record by those
-fields. Nothing is generated: a record class costs what any small class
+its class (one parameter per public field, of the same name); this base only compares,
+hashes, shows, copies and pickles a record by those fields. Slots named with a leading
+underscore are the record's own memo of a derived value, and fields named in
+``_uncompared`` (where a value was written, a per-run cache) are carried along by copies
+but are not part of the value. Nothing is generated: a record class costs what any small class
 costs to create (a frozen dataclass or a NamedTuple builds and compiles methods for each
 class, at every start of a pre-commit hook).
 
@@ -11,14 +14,24 @@ Records are values: nothing changes one once built (``_replace`` makes a changed
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 
 class Record:
     __slots__: tuple[str, ...] = ()
+    _uncompared: ClassVar[tuple[str, ...]] = ()
+    _public: ClassVar[tuple[str, ...]] = ()
+    """The ``__init__`` parameters: every slot without a leading underscore."""
+    _compared: ClassVar[tuple[str, ...]] = ()
+    """What the record's value is: the public fields less ``_uncompared``."""
+
+    def __init_subclass__(cls) -> None:
+        super().__init_subclass__()
+        cls._public = tuple(name for name in cls.__slots__ if not name.startswith("_"))
+        cls._compared = tuple(name for name in cls._public if name not in cls._uncompared)
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple([getattr(self, name) for name in self.__slots__])
+        return tuple([getattr(self, name) for name in self._compared])
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -29,22 +42,22 @@ class Record:
         return hash(self._values())
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._compared)
         return f"{type(self).__name__}({fields})"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return _rebuild, (type(self), self._values())
+        return _rebuild, (type(self), tuple([getattr(self, name) for name in self.__slots__]))
 
     def _replace(self, **changes: Any) -> Self:
         """A copy with ``changes`` (keyword: field name)."""
-        values = {name: changes.pop(name, getattr(self, name)) for name in self.__slots__}
+        values = {name: changes.pop(name, getattr(self, name)) for name in self._public}
         if changes:
             raise TypeError(f"{type(self).__name__} has no field {', '.join(changes)}")
         return type(self)(**values)
 
 
 def _rebuild(cls: type[Record], values: tuple[Any, ...]) -> Record:
-    """A pickled record back (its fields as ``_values`` listed them)."""
+    """A pickled record back (every slot, as ``__reduce__`` listed them)."""
     record = object.__new__(cls)
     for name, value in zip(cls.__slots__, values, strict=True):
         object.__setattr__(record, name, value)

@@ -62,3 +62,17 @@ def test_repr_names_every_field() -> None:
     text = repr(NumaTune(MemMode.INTERLEAVE, frozenset({1})))
     assert text.startswith("NumaTune(") and "mode=<MemMode.INTERLEAVE" in text
     assert "nodeset=frozenset({1})" in text and "guest_wide=True" in text
+
+
+def test_uncompared_fields_are_carried_but_are_not_the_value() -> None:
+    from vnuma.diagnostics import PositionMap
+    from vnuma.model.guest import INTENT_LANGUAGE, Guest
+
+    here = PositionMap({("vcpus",): Span(2, 8, 2, 9)})
+    guest = Guest("a.yaml", 2, 1024, INTENT_LANGUAGE, positions=here)
+    elsewhere = Guest("a.yaml", 2, 1024, INTENT_LANGUAGE)
+    assert guest == elsewhere and hash(guest) == hash(elsewhere)
+    assert guest != guest._replace(vcpus=4)
+    assert guest._replace(vcpus=4).positions is here
+    again = pickle.loads(pickle.dumps(guest))
+    assert again == guest and again.positions.values == {("vcpus",): Span(2, 8, 2, 9)}

@@ -22,6 +22,7 @@ _PLAIN_DECIMAL = re.compile(r"0|[1-9][0-9]*")
 
 class RawDocument(Record):
     __slots__ = ("base_dir", "data", "diagnostics", "format", "path", "positions", "text")
+    _uncompared = ("positions",)
 
     def __init__(
         self,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from vnuma.diagnostics import JsonPath, PositionMap, Severity
 from vnuma.records import Record
@@ -343,12 +342,11 @@ class Binding(Record):
         return "the guest" if self.cell is None else f"guest cell {self.cell.id}"
 
 
-class Guest:
+class Guest(Record):
     """One guest as libvirt gets it: cells, memory bindings, pages, pins, topology.
 
-    A value: nothing changes it once built (`replace` makes a changed copy). A class with
-    slots rather than a NamedTuple because it keeps its bindings once computed, and
-    compares by content without its source positions."""
+    It keeps its bindings once computed (``_bindings``) and compares by content, without
+    its source positions."""
 
     __slots__ = (
         "_bindings",
@@ -367,6 +365,7 @@ class Guest:
         "reserved_cpus",
         "vcpus",
     )
+    _uncompared = ("positions",)
 
     def __init__(
         self,
@@ -410,39 +409,8 @@ class Guest:
         self.positions = PositionMap() if positions is None else positions
         self._bindings: tuple[Binding, ...] | None = None
 
-    def _content(self) -> tuple[Any, ...]:
-        return (
-            self.path,
-            self.vcpus,
-            self.memory_kib,
-            self.language,
-            self.name,
-            self.numatune,
-            self.effective_nodeset,
-            self.cells,
-            self.hugepages,
-            self.pinning,
-            self.reserved_cpus,
-            self.held_cpus,
-            self.domain,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Guest):
-            return NotImplemented
-        return self._content() == other._content()
-
-    def __hash__(self) -> int:
-        return hash(self._content())
-
     def __repr__(self) -> str:
         return f"Guest(path={self.path!r}, name={self.name!r}, cells={len(self.cells)})"
-
-    def replace(self, **changes: Any) -> Guest:
-        """A copy with ``changes`` (keyword: field name)."""
-        fields = {name: getattr(self, name) for name in self.__slots__ if name != "_bindings"}
-        fields.update(changes)
-        return Guest(**fields)
 
     needs_placement = False
     """A guest has nothing left to place (the runner asks every written form)."""

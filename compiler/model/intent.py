@@ -87,6 +87,7 @@ class Intent(Record):
         "positions",
         "vcpus",
     )
+    _uncompared = ("positions",)
 
     def __init__(
         self,

@@ -134,10 +134,9 @@ class PathCache:
         self.__init__()  # type: ignore[misc]
 
 
-class LintConfig:
-    """One configuration file's settings (or the defaults). A value: nothing changes it
-    once built; it compares by its settings, not by its path cache. A class with slots
-    rather than a NamedTuple because it keeps its compiled host globs once built."""
+class LintConfig(Record):
+    """One configuration file's settings (or the defaults): it compares by its settings,
+    not by its path cache, and keeps its compiled host globs once built."""
 
     __slots__ = (
         "_directory_mappings",
@@ -152,6 +151,7 @@ class LintConfig:
         "severity",
         "source",
     )
+    _uncompared = ("paths",)
 
     def __init__(
         self,
@@ -176,49 +176,6 @@ class LintConfig:
         self.paths = PathCache() if paths is None else paths
         self._patterns: tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None = None
         self._directory_mappings: dict[str, int | None] = {}
-
-    def _settings(self) -> tuple[Any, ...]:
-        return (
-            self.source,
-            self.root,
-            self.select,
-            self.ignore,
-            self.severity,
-            self.per_file_ignores,
-            self.hosts,
-            self.exclude,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, LintConfig):
-            return NotImplemented
-        return self._settings() == other._settings()
-
-    def __hash__(self) -> int:
-        return hash(self._settings())
-
-    def __repr__(self) -> str:
-        return f"LintConfig(source={self.source!r}, root={self.root!r})"
-
-    def __getstate__(self) -> tuple[Any, ...]:
-        return self._settings()  # the path cache and compiled globs belong to one process
-
-    def __setstate__(self, settings: tuple[Any, ...]) -> None:
-        self.__init__(*settings)  # type: ignore[misc]
-
-    def with_paths(self, paths: PathCache) -> LintConfig:
-        """The same settings sharing a run's path cache."""
-        return LintConfig(
-            self.source,
-            self.root,
-            self.select,
-            self.ignore,
-            self.severity,
-            self.per_file_ignores,
-            self.hosts,
-            self.exclude,
-            paths,
-        )
 
     def is_enabled(self, code: str, path: Path) -> bool:
         code = code.upper()
@@ -318,7 +275,7 @@ def load_config(
     config = _build(table, ctx, path)
     if ctx.problems:
         raise ConfigError.of(path, ctx.located(text))
-    return config if paths is None else config.with_paths(paths)
+    return config if paths is None else config._replace(paths=paths)
 
 
 def glob_match(pattern: str, relpath: str) -> bool:
