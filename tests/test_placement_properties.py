@@ -27,7 +27,7 @@ from itertools import combinations, permutations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
 from lxml import etree
 from vnuma.commands.lint import LintOptions, lint
@@ -46,6 +46,7 @@ from vnuma.runner import CompileOptions, CompileOutcome, compile_intent, intent_
 from tests.strategies import (
     KIB_PER_GIB,
     CellSpec,
+    CpuSpec,
     HostSpec,
     IntentSpec,
     NodeSpec,
@@ -716,8 +717,15 @@ def check_sequential_admission(host: HostSpec, a: IntentSpec, b: IntentSpec) -> 
             if via_intent.xml is not None:
                 b_guest, _ = lift_domain(load_xml_document_text(directory, via_intent.xml))
                 assert b_guest is not None
-                used = b_guest.dedicated_cpus | (b_guest.domain.emulator_pin or frozenset())
+                emulator = b_guest.domain.emulator_pin or frozenset()
+                # CPUs b reserves are the user's choice, not vnuma's: beside a.yaml they
+                # may be held idle, which compile then reports (VN507) instead of avoiding
+                chosen = emulator - b.reserved
+                used = b_guest.dedicated_cpus | chosen
                 assert not used & held, "b placed on a.yaml's held CPUs"
+                if emulator & b.reserved & held:
+                    codes = {d.code for d in via_intent.diagnostics}
+                    assert "VN507" in codes, describe(via_intent.diagnostics)
         else:
             assert via_intent.xml == second.xml, "--occupied a.yaml and a.xml place b differently"
         if second.xml is None:
@@ -748,8 +756,43 @@ def load_xml_document_text(directory: Path, xml: str):  # type: ignore[no-untype
     return load_xml_document(path, path.name)
 
 
+def _reserved_cpu_held_by_isolated_guest() -> tuple[HostSpec, IntentSpec, IntentSpec]:
+    """CI's counterexample: a isolates node 2's two cores; b reserves CPU 6, the idle
+    sibling of one of them, for its emulator threads."""
+
+    def core(cpu: int, socket: int, core_id: int, pair: tuple[int, int]) -> CpuSpec:
+        return CpuSpec(id=cpu, socket_id=socket, core_id=core_id, siblings=pair)
+
+    nodes = (
+        NodeSpec(0, 1, (core(0, 0, 0, (0, 4)), core(4, 0, 0, (0, 4))), ()),
+        NodeSpec(1, 1, (core(1, 1, 0, (1, 5)), core(5, 1, 0, (1, 5))), (), free_kib=0),
+        NodeSpec(
+            2,
+            1,
+            tuple(core(c, 2, c % 4 - 2, (c % 4, c % 4 + 4)) for c in (2, 6, 3, 7)),
+            (),
+        ),
+    )
+    matrix = {(x, y): 10 if x == y else 11 for x in range(3) for y in range(3)}
+    host = HostSpec(nodes, matrix, kind="symmetric")
+    a = IntentSpec(
+        "count", 2, 512 * 1024, count=1, pinning="dedicated", threads="isolate", name="a"
+    )
+    b = IntentSpec(
+        "list",
+        2,
+        512 * 1024,
+        cells=(CellSpec(2, 512 * 1024),),
+        pinning="dedicated",
+        reserved=frozenset({6}),
+        name="b",
+    )
+    return host, a, b
+
+
 @FAST
 @given(two_guests())
+@example(scenario=_reserved_cpu_held_by_isolated_guest())
 def test_guest_placed_beside_another_is_admitted(scenario) -> None:
     check_sequential_admission(*scenario)
 
