@@ -178,7 +178,7 @@ def _decode_host(raw: Any, shown: str) -> HostTopology:
     )
 
 
-_HOST_FIELDS = tuple(name for name in HostTopology._fields if name not in ("source", "twins"))
+_HOST_FIELDS = tuple(name for name in HostTopology._public if name not in ("source", "twins"))
 """`twins` is derived from the cells' distances: recomputed on load, as the loaders do."""
 
 

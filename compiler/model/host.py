@@ -1,12 +1,14 @@
 """The host's NUMA topology, as read from `virsh capabilities` or from Linux sysfs.
 
-The records are NamedTuples: a snapshot has thousands of CPUs, and a tuple is built in a
-fraction of a frozen dataclass's time (vnuma.load.hostcache rebuilds them on every cache
-hit). Being tuples, they hold no per-instance cache: the derived values are recomputed,
-and the few that callers ask for in loops are cheap for the size of a host. The one
-exception is a node's grouping of its CPUs into cores, which placement reads on every
-call: the loaders store it in `HostCell.core_groups` (from `group_cores`) when they
-build the cell, as a field like any other."""
+The per-CPU, per-pool and per-cell records are NamedTuples: a snapshot has thousands of
+CPUs, and a tuple is built in a fraction of a frozen dataclass's time
+(vnuma.load.hostcache rebuilds them on every cache hit). Being tuples, they hold no
+per-instance cache: the derived values are recomputed, and the few that callers ask for in
+loops are cheap for the size of a host. The one exception is a node's grouping of its CPUs
+into cores, which placement reads on every call: the loaders store it in
+`HostCell.core_groups` (from `group_cores`) when they build the cell, as a field like any
+other. The host itself (`HostTopology`, one per snapshot) is a Record that keeps its node
+ids and its cells by id."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from vnuma.diagnostics import Span
+from vnuma.records import Record
 
 MAX_BASE_PAGE_KIB = 64  # 4 KiB on x86, 4/16/64 KiB on arm64, 64 KiB on ppc64
 
@@ -111,32 +114,70 @@ class HostCell(NamedTuple):
         return max(self.memory_kib - self.hugepage_reserved_kib, 0)
 
 
-class HostTopology(NamedTuple):
-    source: str
-    arch: str | None
-    cells: tuple[HostCell, ...]
-    page_sizes_kib: tuple[int, ...] = ()
-    sockets: int | None = None
-    dies: int | None = None
-    clusters: int | None = None
-    cores_per_socket: int | None = None
-    threads_per_core: int | None = None
-    captured_at: str | None = None
-    """When `vnuma capture` took the snapshot (ISO 8601 UTC), if it says."""
-    captured_from: str | None = None
-    """Where it was captured: a libvirt URI or a sysfs directory."""
-    twins: tuple[tuple[int, ...], ...] | None = None
-    """`distance_twins(cells)`, stored by the loaders: the nodes at the same distance
-    from every other node, over the whole host. None (a host built by hand, or distances
-    that are not a full symmetric matrix): placement derives what it needs on use."""
+class HostTopology(Record):
+    """The whole host. One per snapshot, so unlike the per-CPU records it is a class that
+    keeps what placement and the checks look up on every guest: its node ids and each
+    node's cell by id."""
+
+    __slots__ = (
+        "_cell_of",
+        "_node_ids",
+        "arch",
+        "captured_at",
+        "captured_from",
+        "cells",
+        "clusters",
+        "cores_per_socket",
+        "dies",
+        "page_sizes_kib",
+        "sockets",
+        "source",
+        "threads_per_core",
+        "twins",
+    )
+
+    def __init__(
+        self,
+        source: str,
+        arch: str | None,
+        cells: tuple[HostCell, ...],
+        page_sizes_kib: tuple[int, ...] = (),
+        sockets: int | None = None,
+        dies: int | None = None,
+        clusters: int | None = None,
+        cores_per_socket: int | None = None,
+        threads_per_core: int | None = None,
+        captured_at: str | None = None,
+        captured_from: str | None = None,
+        twins: tuple[tuple[int, ...], ...] | None = None,
+    ) -> None:
+        self.source = source
+        self.arch = arch
+        self.cells = cells
+        self.page_sizes_kib = page_sizes_kib
+        self.sockets = sockets
+        self.dies = dies
+        self.clusters = clusters
+        self.cores_per_socket = cores_per_socket
+        self.threads_per_core = threads_per_core
+        self.captured_at = captured_at
+        """When `vnuma capture` took the snapshot (ISO 8601 UTC), if it says."""
+        self.captured_from = captured_from
+        """Where it was captured: a libvirt URI or a sysfs directory."""
+        self.twins = twins
+        """`distance_twins(cells)`, stored by the loaders: the nodes at the same distance
+        from every other node, over the whole host. None (a host built by hand, or
+        distances that are not a full symmetric matrix): placement derives what it needs
+        on use."""
+        self._cell_of = {cell.id: cell for cell in reversed(cells)}  # the first of an id wins
+        self._node_ids = frozenset(self._cell_of)
 
     @property
     def node_ids(self) -> frozenset[int]:
-        return frozenset(cell.id for cell in self.cells)
+        return self._node_ids
 
     def cell(self, node_id: int) -> HostCell | None:
-        # a linear scan: a host has a handful of nodes, fewer than a dict is worth building
-        return next((cell for cell in self.cells if cell.id == node_id), None)
+        return self._cell_of.get(node_id)
 
     @property
     def cpu_ids(self) -> frozenset[int]:
