@@ -49,7 +49,10 @@ if TYPE_CHECKING:
 def display_path(path: Path) -> str:
     """The path as a user would type it: relative to the working directory when inside it."""
     # strings, not Path.relative_to: lint calls this for every file of a fleet
-    text = os.path.normpath(path)
+    written = os.fspath(path)
+    text = os.path.normpath(written)
+    if text == written:
+        text = written  # one string for a fleet's file, not two of the same text
     if not os.path.isabs(text) or text.startswith("//"):  # POSIX keeps a leading "//" root
         return text
     cwd = os.getcwd()

@@ -613,3 +613,29 @@ def test_pre_scan_never_misses_a_table_tomllib_finds(pieces: list[str]) -> None:
         return
     if isinstance(tool, dict) and "vnuma" in tool:
         assert _may_define_tool_vnuma(text.encode())
+
+
+def test_path_cache_resolves_a_walked_directory_per_directory(tmp_path: Path) -> None:
+    """The walk remembers a directory once (its resolved path, its symlinks): a plain
+    file resolves beside it, a symlinked one through the file system."""
+    from vnuma.load.discover import ConfigResolver, discover
+
+    root = tmp_path / "proj"
+    (root / "vms").mkdir(parents=True)
+    (root / "other").mkdir()
+    (root / "vms" / "a.yaml").write_text("vcpus: 1\n", encoding="utf-8")
+    (root / "other" / "b.yaml").write_text("vcpus: 1\n", encoding="utf-8")
+    (root / "vms" / "link.yaml").symlink_to(root / "other" / "b.yaml")
+    config = make(root)
+    configs = ConfigResolver(config)
+    found = discover((root / "vms",), configs)
+    assert [path.name for path in found] == ["a.yaml", "link.yaml"]
+    paths = config.paths
+    assert paths.resolve(root / "vms" / "a.yaml") == (root / "vms" / "a.yaml").resolve()
+    assert paths.resolve(root / "vms" / "link.yaml") == (root / "other" / "b.yaml").resolve()
+    assert paths.relative(root, root / "vms" / "a.yaml") == "vms/a.yaml"
+    assert paths.relative(root, root / "vms" / "link.yaml") == "other/b.yaml"
+    assert paths.relative(root, root) == "."
+    assert paths.relative(root, root / "vms") == "vms"
+    assert paths.relative(root, tmp_path / "elsewhere.yaml") is None
+    assert paths.relative(root, Path("/")) is None

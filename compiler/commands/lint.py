@@ -142,14 +142,15 @@ class LintReport(Record):
 class _Entry(Record):
     """A file of one task: where it is, what configures it, where --host/[[hosts]] put it."""
 
-    __slots__ = ("config", "index", "path", "placed_on", "real", "shown")
+    __slots__ = ("config", "index", "path", "placed_on", "real_directory", "real_name", "shown")
 
     def __init__(
         self,
         index: int,
         path: Path,
         shown: str,
-        real: Path,
+        real_directory: Path,
+        real_name: str,
         config: LintConfig,
         placed_on: Path | None,
     ) -> None:
@@ -157,9 +158,16 @@ class _Entry(Record):
         """Its place in the report; -1 for a file of the host that was not asked for."""
         self.path = path
         self.shown = shown
-        self.real = real
+        self.real_directory = real_directory
+        """Where it resolves to, as its directory (one object for a directory's files:
+        a fleet's entries keep no resolved path each) and its name."""
+        self.real_name = real_name
         self.config = config
         self.placed_on = placed_on
+
+    @property
+    def real(self) -> Path:
+        return self.real_directory / self.real_name
 
 
 class _Task(Record):
@@ -208,10 +216,10 @@ def lint(options: LintOptions) -> LintReport:
         found = discover(options.paths, configs, force_exclude=options.force_exclude)
         entries = [_entry(i, path, configs, options) for i, path in enumerate(found)]
         tasks = _tasks(entries, options, configs)
-        return _merged(entries, [_run_task(task) for task in tasks])
+        return _merged(entries, (_run_task(task) for task in tasks))  # each freed once merged
 
 
-def _merged(entries: list[_Entry], done: list[_TaskResult]) -> LintReport:
+def _merged(entries: list[_Entry], done: Iterable[_TaskResult]) -> LintReport:
     """The report from the task results, in task order (the same for any -j)."""
     files: list[FileResult | None] = [None] * len(entries)
     host_diagnostics: dict[Path, list[Diagnostic]] = {}
@@ -253,8 +261,9 @@ def _few_collections() -> Iterator[None]:
 
 def _entry(index: int, path: Path, configs: ConfigResolver, options: LintOptions) -> _Entry:
     config = configs.for_file(path)
-    real = configs.paths.resolve(path)
-    return _Entry(index, path, display_path(path), real, config, _placed_on(path, config, options))
+    directory, name = configs.paths.resolve_parts(path)
+    placed_on = _placed_on(path, config, options)
+    return _Entry(index, path, display_path(path), directory, name, config, placed_on)
 
 
 def _placed_on(path: Path, config: LintConfig, options: LintOptions) -> Path | None:
@@ -300,18 +309,25 @@ def _add_unasked(
 ) -> None:
     """Every other file a [[hosts]] mapping puts on a host that an asked file is on, so
     the host is admitted whole (pre-commit passes only the staged files)."""
-    asked = {entry.real for entry in entries}
     roots = {entry.config.root: entry.config for entry in entries if entry.placed_on is not None}
     given = [configs.paths.resolve(path) for path in options.paths]
-    for root, config in roots.items():
-        if any(root == path or path in root.parents for path in given if path.is_dir()):
-            continue  # the walk of a given directory found every file under this root
+    walked = [path for path in given if path.is_dir()]
+    # the walk of a given directory found every file under a root it contains
+    unwalked = [
+        config
+        for root, config in roots.items()
+        if not any(root == path or path in root.parents for path in walked)
+    ]
+    if not unwalked:
+        return
+    asked = {entry.real for entry in entries}
+    for config in unwalked:
         for path, real, host in mapped_under(config, configs):
             if host in by_host and real not in asked:
                 asked.add(real)
-                by_host[host].append(
-                    _Entry(-1, path, display_path(path), real, configs.for_file(path), host)
-                )
+                config = configs.for_file(path)
+                shown = display_path(path)
+                by_host[host].append(_Entry(-1, path, shown, real.parent, real.name, config, host))
 
 
 # --- running a task (in this process or a worker: a pure function of the task) ------------
@@ -515,9 +531,10 @@ def _planned(
             placed_on = snapshots.get(placed_text)
             if placed_on is None:
                 placed_on = snapshots[placed_text] = Path(placed_text)
-        real_directory, real = directories.child(real_text)
+        real_directory, real_name = directories.child(real_text)
         config = directories.config(real_directory)
-        entries.append(_Entry(index, directories.child(text)[1], shown, real, config, placed_on))
+        path = directories.path(text)
+        entries.append(_Entry(index, path, shown, real_directory, real_name, config, placed_on))
     return entries, _tasks(entries, options, configs)
 
 
@@ -529,13 +546,17 @@ class _Directories:
         self._paths: dict[str, Path] = {}
         self._by_path: dict[Path, LintConfig] = {}
 
-    def child(self, text: str) -> tuple[Path, Path]:
-        """(directory, file) of a path string."""
+    def child(self, text: str) -> tuple[Path, str]:
+        """(directory, name) of a path string."""
         head, name = os.path.split(text)
         directory = self._paths.get(head)
         if directory is None:
             directory = self._paths[head] = Path(head)
-        return directory, directory / name
+        return directory, name
+
+    def path(self, text: str) -> Path:
+        directory, name = self.child(text)
+        return directory / name
 
     def config(self, resolved_directory: Path) -> LintConfig:
         config = self._by_path.get(resolved_directory)

@@ -148,15 +148,16 @@ def _listing(directory: Path, configs: ConfigResolver) -> Iterator[tuple[Path, b
         raise UnreadableInput(f"{directory}: {exc.strerror or exc}") from exc
     real_directory = configs.paths.resolve(directory)
     here = configs.for_directory(real_directory)
+    kinds = []
     for entry in entries:
-        path = directory / entry.name
         try:
-            is_link = entry.is_symlink()
-            is_dir = entry.is_dir()
+            kinds.append((entry.name, entry.is_symlink(), entry.is_dir()))
         except OSError:
             continue  # vanished or unreadable while walking: as if it were not there
-        if not is_link:
-            configs.paths.remember(path, real_directory / entry.name)
+    links = frozenset(name for name, is_link, _ in kinds if is_link)
+    configs.paths.remember_listing(directory, real_directory, links)
+    for name, is_link, is_dir in kinds:
+        path = directory / name
         if is_dir:
             config = configs.for_directory(configs.paths.resolve(path))
         else:
@@ -164,7 +165,7 @@ def _listing(directory: Path, configs: ConfigResolver) -> Iterator[tuple[Path, b
         if config.is_excluded(path):
             continue
         if is_dir:
-            if not entry.name.startswith(".") and entry.name not in SKIPPED_DIRECTORIES:
+            if not name.startswith(".") and name not in SKIPPED_DIRECTORIES:
                 yield path, True
         elif _is_candidate(path):
             yield path, False

@@ -100,32 +100,64 @@ class PathCache:
 
     Path.resolve() walks the file system (an lstat per component); a lint run asks for
     the same files many times (exclusion, host mapping, every diagnostic's per-file-
-    ignores). One cache belongs to one run (the lint command's ConfigResolver hands its
-    own to every configuration it loads); it is not pickled to worker processes."""
+    ignores). What is kept is per directory, not per file: the walk tells the cache each
+    directory's resolved path and which of its entries are symlinks, and a file that is
+    not one resolves to its resolved directory plus its name (a 10k-file fleet would
+    otherwise keep a resolved path and a relative one for every file). One cache belongs
+    to one run (the lint command's ConfigResolver hands its own to every configuration
+    it loads); it is not pickled to worker processes."""
 
     def __init__(self) -> None:
         self._resolved: dict[Path, Path] = {}
+        self._listed: dict[Path, tuple[Path, frozenset[str]]] = {}
+        """A walked directory -> (its resolved path, the names of its symlinks)."""
         self._relative: dict[tuple[Path, Path], str | None] = {}
+        """(root, resolved directory) -> the directory relative to the root."""
 
     def resolve(self, path: Path) -> Path:
         found = self._resolved.get(path)
-        if found is None:
-            found = self._resolved[path] = path.resolve()
-        return found
+        if found is not None:
+            return found
+        directory, name = self.resolve_parts(path)
+        return directory / name if name else directory
 
-    def remember(self, path: Path, real: Path) -> None:
-        """What ``path.resolve()`` is, when the caller knows it without asking the system."""
-        self._resolved.setdefault(path, real)
+    def resolve_parts(self, path: Path) -> tuple[Path, str]:
+        """``path.resolve()`` as (its directory, its name); a walked file's directory is
+        the one object the walk remembered for all its files. ("", for the root.)"""
+        found = self._resolved.get(path)
+        if found is None:
+            listed = self._listed.get(path.parent)
+            if listed is not None and path.name not in listed[1]:
+                return listed[0], path.name
+            found = self._resolved[path] = path.resolve()
+        parent = found.parent
+        return (found, "") if parent == found else (parent, found.name)
+
+    def remember_listing(self, directory: Path, real: Path, links: frozenset[str]) -> None:
+        """What a walk learnt of one directory: its resolved path, and which of its
+        entries are symlinks (every other entry resolves to ``real`` / its name)."""
+        self._resolved.setdefault(directory, real)
+        self._listed.setdefault(directory, (real, links))
 
     def relative(self, root: Path, path: Path) -> str | None:
-        key = (root, path)
-        if key not in self._relative:
+        """``path`` (resolved) relative to ``root`` (resolved), as a POSIX path; None
+        outside it."""
+        directory, name = self.resolve_parts(path)
+        real_root = self.resolve(root)
+        if not name:  # the file system's root
+            return "." if directory == real_root else None
+        key = (root, directory)
+        if key in self._relative:
+            base = self._relative[key]
+        else:
             try:
-                found: str | None = self.resolve(path).relative_to(self.resolve(root)).as_posix()
+                base = directory.relative_to(real_root).as_posix()
             except ValueError:
-                found = None
-            self._relative[key] = found
-        return self._relative[key]
+                base = None
+            self._relative[key] = base
+        if base is None:  # outside the root, or the root itself (its directory is outside)
+            return "." if directory / name == real_root else None
+        return name if base == "." else f"{base}/{name}"
 
     def __getstate__(self) -> dict[str, Any]:
         return {}
