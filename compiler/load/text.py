@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import BinaryIO
 
 from vnuma.libvirt.values import parse_uint
 from vnuma.records import Record
@@ -38,8 +37,12 @@ def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
     """Raises UnreadableInput for missing, unreadable or too large files."""
     max_bytes = max_bytes if max_bytes is not None else max_input_bytes()
     try:
-        with path.open("rb") as handle:
-            data = _read_at_most(handle, max_bytes + 1)
+        # a descriptor, not a buffered file object: half the cost of a fleet's small files
+        descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            data = _read_at_most(descriptor, max_bytes + 1)
+        finally:
+            os.close(descriptor)
     except FileNotFoundError as exc:
         raise UnreadableInput(f"{path}: no such file") from exc
     except IsADirectoryError as exc:
@@ -53,16 +56,16 @@ def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
     return data
 
 
-def _read_at_most(handle: BinaryIO, limit: int) -> bytes:
+def _read_at_most(descriptor: int, limit: int) -> bytes:
     """Up to ``limit`` bytes. ``read(limit)`` would allocate ``limit`` bytes for every
     file; the first read asks for the file's size (+1 to see the end), later ones, for
     files that grow or report no size (pipes), for what is left in chunks."""
-    size = os.fstat(handle.fileno()).st_size
+    size = os.fstat(descriptor).st_size
     request = min(size + 1, limit)
     parts: list[bytes] = []
     total = 0
     while total < limit:
-        part = handle.read(min(request, limit - total))
+        part = os.read(descriptor, min(request, limit - total))
         if not part:
             break
         parts.append(part)

@@ -98,14 +98,21 @@ class HostCell(NamedTuple):
     def base_page_kib(self) -> int:
         """The node's ordinary page size: its smallest pool, unless the snapshot lists only
         huge page pools (a sysfs tree without meminfo); no base page exceeds 64 KiB."""
-        smallest = min((pool.size_kib for pool in self.pages), default=4)
+        smallest = min([pool.size_kib for pool in self.pages]) if self.pages else 4
         return smallest if smallest <= MAX_BASE_PAGE_KIB else 4
 
     @property
     def hugepage_reserved_kib(self) -> int:
         """Memory set aside in huge page pools: not available to ordinary (small-page) guests."""
+        # plain loops: the capacity checks ask every bound node of every guest of a fleet
+        if not self.pages:
+            return 0
         base = self.base_page_kib
-        return sum(pool.total_kib for pool in self.pages if pool.size_kib != base)
+        reserved = 0
+        for size_kib, count, _ in self.pages:
+            if size_kib != base:
+                reserved += size_kib * count
+        return reserved
 
     @property
     def small_page_kib(self) -> int | None:

@@ -87,6 +87,10 @@ class SchemaError:
         return f"<SchemaError {self.validator} at {list(self.absolute_path)}: {self.message}>"
 
 
+def _always_valid(instance: Any) -> bool:
+    return True
+
+
 def _is_type(instance: Any, kind: str) -> bool:
     if kind == "string":
         return isinstance(instance, str)
@@ -432,8 +436,9 @@ class _Predicates:
         return checks[0] if len(checks) == 1 else valid
 
     def _type(self, value: Any, schema: Any) -> Predicate:
-        kinds = [value] if isinstance(value, str) else value
-        return lambda i: any(_is_type(i, kind) for kind in kinds)
+        if isinstance(value, str):
+            return lambda i: _is_type(i, value)
+        return lambda i: any(_is_type(i, kind) for kind in value)
 
     def _const(self, value: Any, schema: Any) -> Predicate:
         return lambda i: _equal(i, value)
@@ -466,16 +471,26 @@ class _Predicates:
     def _ref(self, value: Any, schema: Any) -> Predicate:
         target = self.validator._resolve(value)
         # looked up at the first call: a reference may lead back to the schema compiling it
-        return lambda i: self.of(target)(i)
+        found: list[Predicate] = []
+
+        def valid(instance: Any) -> bool:
+            if not found:
+                found.append(self.of(target))
+            return found[0](instance)
+
+        return valid
 
     def _any_of(self, value: Any, schema: Any) -> Predicate:
         branches = [self.of(sub) for sub in value]
         return lambda i: any(branch(i) for branch in branches)
 
     def _properties(self, value: Any, schema: Any) -> Predicate:
-        subs = [(name, self.of(sub)) for name, sub in value.items()]
+        subs = {name: self.of(sub) for name, sub in value.items()}
+        no_check = _always_valid
+
+        # the instance's keys, not the schema's: an intent sets a few of its many properties
         return lambda i: (
-            not isinstance(i, dict) or all(sub(i[name]) for name, sub in subs if name in i)
+            not isinstance(i, dict) or all(subs.get(key, no_check)(item) for key, item in i.items())
         )
 
     def _additional_properties(self, value: Any, schema: Any) -> Predicate:
