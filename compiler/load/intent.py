@@ -78,9 +78,9 @@ def load_intent(
 
 def _load_yaml(text: str, shown: str) -> tuple[Any, PositionMap, list[Diagnostic]]:
     import yaml
+    from vnuma.load.yamlloader import IntentLoader
 
-    loader_cls = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    loader = loader_cls(text)
+    loader = IntentLoader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
