@@ -28,16 +28,6 @@ Line = tuple[str, str, list[tuple[str, str]], str | None, str]
 
 # What jinja2's autoescape (markupsafe) writes for these characters, byte for byte.
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
-_STEPS: dict[tuple[str, str], tuple[str, ...]] = {}
-
-
-def _steps(base: Element, element: Element) -> tuple[str, ...]:
-    """The tags from ``base`` down to ``element``."""
-    key = (base.path, element.path)
-    steps = _STEPS.get(key)
-    if steps is None:
-        steps = _STEPS[key] = tuple(element.relative(base).split("/")[1:])
-    return steps
 
 
 def _xml(kind: Value, value: Any) -> str:
@@ -109,7 +99,7 @@ class XmlNode:
         node = self
         if element is node.declaration:
             return node
-        for tag in _steps(node.declaration, element):
+        for tag in element.steps_below(node.declaration):
             child = next((c for c in node.children if c.declaration.tag == tag), None)
             if child is None:
                 declared = ELEMENTS[f"{node.declaration.path}/{tag}"]

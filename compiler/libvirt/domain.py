@@ -52,7 +52,7 @@ def lift_domain(doc: XmlDocument) -> tuple[Guest | None, list[Diagnostic]]:
     return guest, lifter.diagnostics
 
 
-def _select(found: list[Any], tags: list[str]) -> list[Any]:
+def _select(found: list[Any], tags: tuple[str, ...]) -> list[Any]:
     """The elements down ``tags`` from ``found``, in document order: what lxml's
     ``findall("./a/b")`` returns, at a fraction of its ElementPath engine's cost (several
     microseconds a call, and `iterchildren(tag)` is not much cheaper than a loop)."""
@@ -97,11 +97,11 @@ class _Lifter:
     ) -> list[Any]:
         """As ``declared.findall(node or <domain>, base)``."""
         if node is not None:
-            return _select([node], declared.relative(base).split("/")[1:])
+            return _select([node], declared.steps_below(base))
         found = self.found.get(declared)
         if found is None:
-            first, *rest = declared.path.split("/")[1:]
-            found = self.found[declared] = _select(self.top.get(first, []), rest)
+            steps = declared.steps
+            found = self.found[declared] = _select(self.top.get(steps[0], []), steps[1:])
         return found
 
     def find(self, declared: e.Element, node: Any = None, base: e.Element | None = None) -> Any:

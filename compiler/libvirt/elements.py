@@ -66,7 +66,7 @@ class Element:
 
     A declaration is itself: compared and hashed by identity (a plain class)."""
 
-    __slots__ = ("_ranks", "children", "path", "tag", "text", "what")
+    __slots__ = ("_ranks", "children", "path", "steps", "tag", "text", "what")
 
     def __init__(
         self, path: str, text: Value | None = None, children: tuple[str, ...] = (), what: str = ""
@@ -77,6 +77,8 @@ class Element:
         self.what = what
         """How libvirt's messages name the text value ("memory size")."""
         self.tag = "domain" if path == "." else path.rsplit("/", 1)[1]
+        self.steps: tuple[str, ...] = tuple(path.split("/")[1:])
+        """The tags from `<domain>` down to this element."""
         self._ranks = {tag: index for index, tag in enumerate(children)}
 
     def __repr__(self) -> str:
@@ -95,6 +97,14 @@ class Element:
         if not self.path.startswith(base.path + "/"):
             raise ValueError(f"{self.path} is not below {base.path}")
         return "." + self.path[len(base.path) :]
+
+    def steps_below(self, base: Element | None = None) -> tuple[str, ...]:
+        """The tags from ``base`` (default `<domain>`) down to this element."""
+        if base is None or base.path == ".":
+            return self.steps
+        if self.steps[: len(base.steps)] != base.steps or len(self.steps) == len(base.steps):
+            raise ValueError(f"{self.path} is not below {base.path}")
+        return self.steps[len(base.steps) :]
 
     def find(self, node: Any, base: Element | None = None) -> Any:
         """The first such element under ``node``: the `<domain>`, or an element at ``base``."""
