@@ -41,7 +41,7 @@ class ConfigResolver:
         """`for_path` of a path known to be a file (no stat)."""
         if self.explicit is not None:
             return self.explicit
-        return self.for_directory(self.paths.resolve(path).parent)
+        return self.for_directory(self.paths.resolve_parts(path)[0])
 
     def for_directory(self, directory: Path) -> LintConfig:
         """The configuration of a resolved directory (and of the files in it)."""

@@ -188,7 +188,8 @@ _CELL_FIELDS = tuple(name for name in HostCell._fields if name != "core_groups")
 
 def _decode_cell(raw: Any) -> HostCell:
     fields = _mapping(raw, _CELL_FIELDS)
-    cpus = tuple(_decode_cpu(cpu) for cpu in _list(fields["cpus"]))
+    siblings_of: dict[tuple[int, ...], frozenset[int]] = {}
+    cpus = tuple(_decode_cpu(cpu, siblings_of) for cpu in _list(fields["cpus"]))
     return HostCell(
         id=_uint(fields["id"]),
         memory_kib=_optional(fields["memory_kib"], _uint),
@@ -206,17 +207,17 @@ def _decode_pool(raw: Any) -> PagePool:
     return PagePool(size_kib=_uint(size), count=_uint(count), free=_optional(free, _uint))
 
 
-def _decode_cpu(raw: Any) -> HostCPU:
-    # a row, not an object: CPUs are most of an entry
+def _decode_cpu(raw: Any, siblings_of: dict[tuple[int, ...], frozenset[int]]) -> HostCPU:
+    # a row, not an object: CPUs are most of an entry, so it is checked in one pass
     cpu_id, socket_id, die_id, cluster_id, core_id, siblings = _row(raw, 6)
-    return HostCPU(
-        id=_uint(cpu_id),
-        socket_id=_optional(socket_id, _uint),
-        die_id=_optional(die_id, _uint),
-        cluster_id=_optional(cluster_id, _uint),
-        core_id=_optional(core_id, _uint),
-        siblings=frozenset(_uint(sibling) for sibling in _list(siblings)),
-    )
+    for value in (socket_id, die_id, cluster_id, core_id):
+        if value is not None and (type(value) is not int or value < 0):
+            _uint(value)  # raises
+    key = tuple(_list(siblings))
+    shared = siblings_of.get(key)
+    if shared is None:  # the threads of one core share one set
+        shared = siblings_of[key] = frozenset([_uint(sibling) for sibling in key])
+    return HostCPU(_uint(cpu_id), socket_id, die_id, cluster_id, core_id, shared)
 
 
 def _decode_diagnostic(raw: Any, shown: str) -> Diagnostic:

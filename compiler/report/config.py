@@ -13,7 +13,9 @@ pattern to directories, and a pattern that matches a directory covers everything
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -109,8 +111,10 @@ class PathCache:
 
     def __init__(self) -> None:
         self._resolved: dict[Path, Path] = {}
-        self._listed: dict[Path, tuple[Path, frozenset[str]]] = {}
-        """A walked directory -> (its resolved path, the names of its symlinks)."""
+        self._listed: dict[str, tuple[Path, frozenset[str]]] = {}
+        """A walked directory, as its path string -> (its resolved path, the names of its
+        symlinks). Keyed by string: a file's directory is found by splitting the file's
+        own path string, not by making (and hashing) a Path of its parent."""
         self._relative: dict[tuple[Path, Path], str | None] = {}
         """(root, resolved directory) -> the directory relative to the root."""
 
@@ -124,11 +128,13 @@ class PathCache:
     def resolve_parts(self, path: Path) -> tuple[Path, str]:
         """``path.resolve()`` as (its directory, its name); a walked file's directory is
         the one object the walk remembered for all its files. ("", for the root.)"""
+        text = os.fspath(path)
+        head, _, name = text.rpartition("/")  # a Path's string has no trailing "/"
+        listed = self._listed.get(head or ("/" if text[:1] == "/" else "."))
+        if listed is not None and name and name not in listed[1]:
+            return listed[0], sys.intern(name)  # the name the path itself holds
         found = self._resolved.get(path)
         if found is None:
-            listed = self._listed.get(path.parent)
-            if listed is not None and path.name not in listed[1]:
-                return listed[0], path.name
             found = self._resolved[path] = path.resolve()
         parent = found.parent
         return (found, "") if parent == found else (parent, found.name)
@@ -137,7 +143,7 @@ class PathCache:
         """What a walk learnt of one directory: its resolved path, and which of its
         entries are symlinks (every other entry resolves to ``real`` / its name)."""
         self._resolved.setdefault(directory, real)
-        self._listed.setdefault(directory, (real, links))
+        self._listed.setdefault(os.fspath(directory), (real, links))
 
     def relative(self, root: Path, path: Path) -> str | None:
         """``path`` (resolved) relative to ``root`` (resolved), as a POSIX path; None
