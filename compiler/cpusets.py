@@ -7,6 +7,7 @@ import re
 # VIR_DOMAIN_CPUMASK_LEN: libvirt's bitmaps for cpusets and nodesets hold this many bits.
 MAX_SET_ID = 16383
 _TERM_RE = re.compile(r"^(?P<neg>\^)?(?P<lo>[0-9]+)(?:-(?P<hi>[0-9]+))?$")
+_ONE_TERM_RE = re.compile(r"([0-9]+)(?:-([0-9]+))?")  # "3", "0-7": most sets a fleet has
 
 
 class CpusetError(ValueError):
@@ -24,6 +25,12 @@ def parse_cpuset(value: object, *, limit: int = MAX_SET_ID) -> frozenset[int]:
         return _checked({value}, str(value), limit)
     if not isinstance(value, str):
         raise CpusetError(f"expected a set like '0-3,5', not {type(value).__name__}")
+    one = _ONE_TERM_RE.fullmatch(value)
+    if one is not None:
+        lo = int(one[1])
+        hi = int(one[2]) if one[2] is not None else lo
+        if lo <= hi <= limit:
+            return frozenset(range(lo, hi + 1))
     text = value.strip()
     if not text:
         raise CpusetError("empty set", "list ids and ranges, e.g. '0-3,5'")

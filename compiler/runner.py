@@ -223,10 +223,15 @@ def _load_domain(result: GuestFile, discovering: bool) -> None:
     import re
 
     from vnuma.libvirt.domain import lift_domain
-    from vnuma.load.document import load_xml_document
+    from vnuma.load.document import first_element, parse_xml_document
+    from vnuma.load.text import read_bytes
     from vnuma.report.suppress import find_suppressions
 
-    doc = load_xml_document(result.path, result.shown)
+    data = read_bytes(result.path)
+    if discovering and first_element(data) == "capabilities":
+        result.note = "a host capabilities snapshot, not a domain"  # not parsed to say so
+        return
+    doc = parse_xml_document(data, result.shown)
     if discovering:
         if doc.root is None and not re.search(r"<domain[\s>]", doc.text):
             result.note = "not a libvirt domain (and not well-formed XML)"

@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 
 _DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(<\?xml\s[^>]*\?>)")
 _ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_FIRST_ELEMENT = re.compile(
+    rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml\s[^>]*\?>)?(?:\s+|<!--(?:[^-]|-(?!-))*-->|<\?[^>]*\?>)*"
+    rb"<([A-Za-z_][A-Za-z0-9_.-]*)[\s/>]"
+)
+_PROLOG_PEEK = 4096  # bytes of a prolog read for its first element
 
 
 class XmlDocument(Record):
@@ -61,7 +66,20 @@ class XmlDocument(Record):
 
 def load_xml_document(path: Path, shown: str) -> XmlDocument:
     """Raises UnreadableInput when the file cannot be read; anything else is a diagnostic."""
-    data = read_bytes(path)
+    return parse_xml_document(read_bytes(path), shown)
+
+
+def first_element(data: bytes) -> str | None:
+    """The name of the document's first element, read from its opening bytes without
+    parsing it (a walk meets host snapshots of tens of kilobytes beside its domains);
+    None when the prolog is anything but an XML declaration, comments, processing
+    instructions and whitespace (a DOCTYPE, another encoding): only a parse can tell."""
+    match = _FIRST_ELEMENT.match(data, 0, _PROLOG_PEEK)
+    return match.group(1).decode("ascii") if match else None
+
+
+def parse_xml_document(data: bytes, shown: str) -> XmlDocument:
+    """The document in ``data`` (a file's bytes); every problem is a diagnostic."""
     declaration, encoding = xml_declaration(data)
     text, problem = decode_text(data, encoding)
     if problem is not None:
