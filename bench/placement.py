@@ -11,8 +11,11 @@ vCPUs on 2 MiB pages, three cases per (N, M):
 * ``nofit_first``: the first cell needs 34 GiB (correct: no fit).
 
 vnuma runs in this process; only the solver call is timed (intent and host are loaded
-beforehand). Nova runs in its own virtualenv through ``nova_fit.py``, one subprocess
-per case, killed after the time limit.
+beforehand). Nova runs in its own virtualenv through ``nova_fit.py --serve``, one
+subprocess kept alive across the cases (killed, and restarted for the next case, when a
+call outlives the time limit). The two are timed in alternating rounds of K calls each
+(:func:`measure`), so that a slow spell of this machine weighs on both: the ratio
+reported is the median of the per-round ratios.
 
 Public entry points: :func:`run_placement` returns rows, :func:`render_markdown` turns
 them into the Markdown section of ``RESULTS.md``.

@@ -16,7 +16,7 @@ from vnuma.sizes import format_kib
 # --- host capacity ---------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeState:
     """What one host node can still give this guest."""
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 
 from vnuma.model.host import twin_classes
 
@@ -108,14 +107,22 @@ class _Search:
             row = d[members[0]]
             return sum(row[f] + d[f][members[0]] for f in fixed)
 
-        self.classes = sorted(classes, key=lambda m: (to_fixed(m), m[0]))
+        if fixed:
+            keyed = sorted((to_fixed(c), c[0], c) for c in classes)
+        else:  # no fixed nodes: the classes stay in order of their first member
+            keyed = sorted((0, c[0], c) for c in classes)
+        self.classes = [c for _, _, c in keyed]
+        self.fixed_cost = [cost for cost, _, _ in keyed]
         m = len(self.classes)
         reps = [c[0] for c in self.classes]
-        rows = [d[r] for r in reps]
+        # out[i][j] = d[rep i][rep j]; cross[i][j] counts the pair both ways
+        out = [[row[r] for r in reps] for row in (d[r] for r in reps)]
+        self.cross = [
+            [a + b for a, b in zip(out[i], back, strict=True)]
+            for i, back in enumerate(zip(*out, strict=True))
+        ]
         self.size = [len(c) for c in self.classes]
         self.intra = [pair_cost(d, c[0], c[1]) if len(c) > 1 else 0 for c in self.classes]
-        self.cross = [[rows[i][reps[j]] + rows[j][reps[i]] for j in range(m)] for i in range(m)]
-        self.fixed_cost = [to_fixed(c) for c in self.classes]
         self.base = sum(pair_cost(d, a, b) for i, a in enumerate(fixed) for b in fixed[i + 1 :])
         self.weight = [problem.weight(c[0]) for c in self.classes]
         self.best: tuple[int, int, tuple[int, ...]] | None = None
@@ -138,7 +145,6 @@ class _Search:
             self.cross_min[t] = cross
         self._internal: dict[tuple[int, int], int] = {}
         self._smallest: dict[int, list[int]] = {}
-        self._ascending = all(all(a < b for a, b in pairwise(c)) for c in self.classes)
 
     def run(self) -> Choice | None:
         if self.problem.k == 0:
@@ -221,12 +227,9 @@ class _Search:
         return tuple(sorted(chosen + self._smallest_ids(t, remaining))) < best_nodes
 
     def _smallest_ids(self, t: int, remaining: int) -> list[int]:
-        """The ``remaining`` lowest ids that classes t.. could give (each its first nodes)."""
-        if not self._ascending:
-            rest = range(t, len(self.classes))
-            taken = (n for j in rest for n in self.classes[j][: min(self.size[j], remaining)])
-            return sorted(taken)[:remaining]
-        # members ascending: the lowest `remaining` of all of them are each class's first
+        """The ``remaining`` lowest ids that classes t.. could give, each its first nodes:
+        as class members are ascending (`interchangeable_classes`), the ``remaining``
+        lowest of all their members."""
         merged = self._smallest.get(t)
         if merged is None:
             merged = self._smallest[t] = sorted(n for c in self.classes[t:] for n in c)
