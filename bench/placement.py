@@ -474,8 +474,8 @@ def measure(
     """Time both tools on one case in alternating rounds: (per-round medians, calls per
     round). Untimed warm-up calls first, one each, three when a call is short (the fastest
     sizes the rounds); a tool whose single call takes more than half the budget keeps that
-    call as its only sample. A tool that times out or fails drops out; the other goes on
-    alone."""
+    call as its only sample. A tool that times out or fails drops out. Either way the
+    other goes on alone, its budget left whole."""
     sides: list[_Vnuma | _Nova] = [vnuma] if nova is None else [vnuma, nova]
     spent = 0.0
     slowest = 0.0
@@ -484,13 +484,17 @@ def measure(
             continue
         start = time.perf_counter()
         warm = side.time(1)
-        if warm is not None and warm[0] < schedule.round_seconds / 2:
+        if warm is None:
+            continue  # timed out or failed: it drops out, its time is not the other's budget
+        if warm[0] > schedule.budget / 2:
+            side.answer.record(warm)  # too slow to repeat: the one call is the sample
+            continue
+        if warm[0] < schedule.round_seconds / 2:
             warm = side.time(2)  # the first call of a case may pay for more than the call
+            if warm is None:
+                continue
         spent += time.perf_counter() - start
-        if warm is not None:
-            slowest = max(slowest, min(warm))
-            if warm[0] > schedule.budget / 2:
-                side.answer.record(warm)  # too slow to repeat: the one call is the sample
+        slowest = max(slowest, min(warm))
     repeat = [side for side in sides if side.live and not side.answer.times]
     calls = max(1, min(schedule.max_calls, round(schedule.round_seconds / max(slowest, 1e-9))))
     rounds: list[tuple[float, float]] = []
