@@ -1,15 +1,24 @@
-"""Time ``nova.virt.hardware.numa_fit_instance_to_host`` on one benchmark case.
+"""Time ``nova.virt.hardware.numa_fit_instance_to_host`` on benchmark cases.
 
 Runs inside the Nova virtualenv (``bench/.venv-nova/bin/python bench/nova_fit.py ...``),
-never in vnuma's interpreter.  The parent (``bench/placement.py``) enforces the time
-limit by killing this process (with ``--ready`` the clock starts when Nova has been
-imported and "ready" is printed); when it finishes it prints one JSON object on stdout:
+never in vnuma's interpreter.  Two modes:
 
-    {"seconds": <median>, "runs": k, "fit": bool, "host_cells": [ids] | null,
-     "cpu_pinning": [[...], ...] | null, "nova_version": "34.0.0"}
+* one case (``--nodes N --cells M --case KIND``): times up to ``--reps`` calls and prints
+  one JSON object on stdout (with ``--ready`` the parent's clock starts when Nova has been
+  imported and "ready" is printed; the parent enforces the time limit by killing it):
 
-The instance topology is rebuilt before every repetition (outside the timed region):
-Nova rewrites each guest cell's ``id`` to the chosen host cell id while it searches.
+      {"seconds": <median>, "runs": k, "fit": bool, "host_cells": [ids] | null,
+       "cpu_pinning": [[...], ...] | null, "nova_version": "34.0.0"}
+
+* ``--serve``: prints "ready" once Nova is imported, then answers requests, one JSON
+  object per line on stdin (``{"nodes": N, "cells": M, "case": KIND, "calls": K}``), with
+  one JSON line on stdout: ``{"times": [K seconds], "fit": ..., "host_cells": ...,
+  "cpu_pinning": ...}`` (the last call's answer). ``bench/placement.py`` keeps one such
+  process alive and alternates its rounds with vnuma's, so both see the same machine.
+
+In both modes the host and the instance topology are rebuilt before every call (outside
+the timed region): Nova rewrites each guest cell's ``id`` to the chosen host cell id
+while it searches. Only the call itself is timed (``time.perf_counter``), as vnuma's.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -74,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--version", action="store_true", help="print the Nova version and exit")
     ap.add_argument(
+        "--serve",
+        action="store_true",
+        help="stay alive and time the cases requested on stdin (one JSON line each)",
+    )
+    ap.add_argument(
         "--ready",
         action="store_true",
         help="print 'ready' once Nova is imported (the parent starts its time limit then)",
@@ -87,31 +102,45 @@ def main(argv: list[str] | None = None) -> int:
     if args.version:
         print(json.dumps({"nova_version": nova_version}))
         return 0
-    if args.nodes is None or args.cells is None or args.case is None:
-        ap.error("--nodes, --cells and --case are required")
+    if not args.serve and (args.nodes is None or args.cells is None or args.case is None):
+        ap.error("--nodes, --cells and --case are required (or --serve)")
 
     from nova import objects
     from nova.virt import hardware
 
     objects.register_all()
-    if args.ready:
+    if args.ready and not args.serve:
         print("ready", flush=True)
+
+    if args.serve:
+        return serve(hardware, nova_version)
 
     times: list[float] = []
     result = None
     spent = 0.0
     while len(times) < args.reps and (not times or spent < args.budget):
-        host = topology.nova_host_topology(args.nodes)
-        instance = instance_topology(args.cells, args.case)
-        start = time.perf_counter()
-        result = hardware.numa_fit_instance_to_host(host, instance, provider_mapping=None)
-        elapsed = time.perf_counter() - start
+        elapsed, result = timed_fit(hardware, args.nodes, args.cells, args.case)
         times.append(elapsed)
         spent += elapsed
 
-    out = {
-        "seconds": statistics.median(times),
-        "runs": len(times),
+    out = {"seconds": statistics.median(times), "runs": len(times), **answer(result)}
+    out["nova_version"] = nova_version
+    print(json.dumps(out))
+    return 0
+
+
+def timed_fit(hardware: Any, nodes: int, cells: int, case: str) -> tuple[float, Any]:
+    """One call on a freshly built host and instance: (seconds, Nova's result)."""
+    host = topology.nova_host_topology(nodes)
+    instance = instance_topology(cells, case)
+    start = time.perf_counter()
+    result = hardware.numa_fit_instance_to_host(host, instance, provider_mapping=None)
+    return time.perf_counter() - start, result
+
+
+def answer(result: Any) -> dict[str, Any]:
+    """Nova's answer as JSON: the verdict, each guest cell's host cell and CPU pins."""
+    return {
         "fit": result is not None,
         "host_cells": [cell.id for cell in result.cells] if result is not None else None,
         "cpu_pinning": (
@@ -119,9 +148,25 @@ def main(argv: list[str] | None = None) -> int:
             if result is not None
             else None
         ),
-        "nova_version": nova_version,
     }
-    print(json.dumps(out))
+
+
+def serve(hardware: Any, nova_version: str) -> int:
+    """Answer timing requests from stdin until it closes (see the module docstring)."""
+    print("ready", flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        times, result = [], None
+        for _ in range(int(request["calls"])):
+            elapsed, result = timed_fit(
+                hardware, int(request["nodes"]), int(request["cells"]), str(request["case"])
+            )
+            times.append(elapsed)
+        print(
+            json.dumps({"times": times, **answer(result), "nova_version": nova_version}), flush=True
+        )
     return 0
 
 

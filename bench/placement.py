@@ -11,8 +11,11 @@ vCPUs on 2 MiB pages, three cases per (N, M):
 * ``nofit_first``: the first cell needs 34 GiB (correct: no fit).
 
 vnuma runs in this process; only the solver call is timed (intent and host are loaded
-beforehand). Nova runs in its own virtualenv through ``nova_fit.py``, one subprocess
-per case, killed after the time limit.
+beforehand). Nova runs in its own virtualenv through ``nova_fit.py --serve``, one
+subprocess kept alive across the cases (killed, and restarted for the next case, when a
+call outlives the time limit). The two are timed in alternating rounds of K calls each
+(:func:`measure`), so that a slow spell of this machine weighs on both: the ratio
+reported is the median of the per-round ratios.
 
 Public entry points: :func:`run_placement` returns rows, :func:`render_markdown` turns
 them into the Markdown section of ``RESULTS.md``.
@@ -28,7 +31,7 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,7 +180,8 @@ def capacity_problem(case: Case, nodes: list[int] | tuple[int, ...]) -> str | No
 class Answer:
     """One tool's answer to one case."""
 
-    seconds: float | None = None  # median; None when timed out or failed
+    seconds: float | None = None  # median of every timed call; None when timed out or failed
+    best: float | None = None  # the fastest timed call
     runs: int = 0
     fit: bool | None = None  # None: no verdict (timeout, error, not run)
     nodes: tuple[int, ...] | None = None  # host node per guest cell when it fits
@@ -185,6 +189,13 @@ class Answer:
     timeout: float | None = None  # set when killed / interrupted after this many seconds
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    times: list[float] = field(default_factory=list, repr=False)
+
+    def record(self, times: list[float]) -> None:
+        self.times.extend(times)
+        self.runs = len(self.times)
+        self.seconds = statistics.median(self.times)
+        self.best = min(self.times)
 
 
 @dataclass
@@ -192,17 +203,28 @@ class Row:
     case: Case
     vnuma: Answer
     nova: Answer | None  # None: Nova not run
+    rounds: list[tuple[float, float]] = field(default_factory=list)
+    """Interleaved rounds: (vnuma's median, Nova's median) of the round's calls."""
+    calls: int = 0
+    """Calls per tool per round."""
+
+    @property
+    def paired(self) -> float | None:
+        """The median over the rounds of Nova's time / vnuma's time in that round."""
+        ratios = [nova / vnuma for vnuma, nova in self.rounds if vnuma > 0]
+        return statistics.median(ratios) if ratios else None
 
     @property
     def ratio(self) -> str:
-        """Nova time / vnuma time ('>' when Nova hit the limit)."""
+        """Nova time / vnuma time, paired by round ('>' when Nova hit the limit)."""
         if self.nova is None or self.vnuma.seconds is None or self.vnuma.seconds <= 0:
             return "—"
         if self.nova.timeout is not None:
             return f"> {_fmt_ratio(self.nova.timeout / self.vnuma.seconds)}"
         if self.nova.seconds is None:
             return "—"
-        return _fmt_ratio(self.nova.seconds / self.vnuma.seconds)
+        paired = self.paired
+        return _fmt_ratio(paired if paired is not None else self.nova.seconds / self.vnuma.seconds)
 
 
 # --------------------------------------------------------------------------
@@ -238,114 +260,181 @@ def _diagnostic_text(diagnostics: list[Any]) -> str:
     return "; ".join(parts) or "no diagnostics"
 
 
-def run_vnuma(
-    case: Case,
-    api: dict[str, Any],
-    host: Any,
-    matrix: list[list[int]],
-    workdir: Path,
-    reps: int,
-    budget: float,
-    limit: float,
-) -> Answer:
-    path = workdir / f"intent-{case.label}.yaml"
-    path.write_text(intent_yaml(case), encoding="utf-8")
-    raw = api["load_intent"](path, path.name)
-    intent, diagnostics = api["intent_from_raw"](raw)
-    if intent is None:
-        return Answer(error=f"intent rejected: {_diagnostic_text(diagnostics)}")
-    place = api["place"]
-    times: list[float] = []
-    result = None
-    spent = 0.0
-    try:
-        with _time_limit(limit):
-            while len(times) < reps and (not times or spent < budget):
-                start = time.perf_counter()
-                result = place(intent, host)
-                elapsed = time.perf_counter() - start
-                times.append(elapsed)
-                spent += elapsed
-    except _Interrupted:
-        return Answer(timeout=limit, runs=len(times))
-    except Exception as exc:  # a crashing solver is a result to report, not a reason to stop
-        return Answer(error=f"place() raised {type(exc).__name__}: {exc}")
-    answer = Answer(seconds=statistics.median(times), runs=len(times), fit=bool(result.ok))
-    if answer.fit:
-        answer.nodes = tuple(result.nodes)
-        answer.distance = topology.summed_distance(matrix, answer.nodes)
-        reported = getattr(result, "distance", None)
-        if reported != answer.distance:
-            answer.notes.append(
-                f"vnuma reports distance {reported}, the matrix gives {answer.distance}"
-            )
-    return answer
+class _Vnuma:
+    """vnuma's side of a case: ``place(intent, host)`` in this process, timed alone."""
 
+    def __init__(
+        self, case: Case, api: dict[str, Any], host: Any, workdir: Path, limit: float
+    ) -> None:
+        self.answer = Answer()
+        self.place = api["place"]
+        self.host = host
+        self.limit = limit
+        self.result: Any = None
+        path = workdir / f"intent-{case.label}.yaml"
+        path.write_text(intent_yaml(case), encoding="utf-8")
+        raw = api["load_intent"](path, path.name)
+        self.intent, diagnostics = api["intent_from_raw"](raw)
+        if self.intent is None:
+            self.answer.error = f"intent rejected: {_diagnostic_text(diagnostics)}"
 
-# --------------------------------------------------------------------------
-# Nova side (subprocess in the Nova venv)
-# --------------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        return self.answer.error is None and self.answer.timeout is None
 
-
-def run_nova(
-    case: Case,
-    python: Path,
-    matrix: list[list[int]],
-    limit: float,
-    reps: int,
-    budget: float,
-    import_limit: float = 300.0,
-) -> Answer:
-    """Run ``nova_fit.py`` for one case; kill it ``limit`` (+ repetition budget) s after Nova imported."""
-    cmd = [
-        str(python),
-        "-W",
-        "ignore",
-        str(NOVA_FIT),
-        "--nodes",
-        str(case.nodes),
-        "--cells",
-        str(case.cells),
-        "--case",
-        case.kind,
-        "--reps",
-        str(reps),
-        "--budget",
-        str(budget),
-        "--ready",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        ready = _read_line(proc, import_limit)
-        if ready is None or ready.strip() != "ready":
-            proc.kill()
-            _, err = proc.communicate()
-            return Answer(error=f"nova_fit.py did not start: {_tail(err)}")
+    def time(self, calls: int) -> list[float] | None:
+        """``calls`` timed calls; None (the answer says why) on a timeout or a crash."""
+        times: list[float] = []
+        place, intent, host = self.place, self.intent, self.host
         try:
-            out, err = proc.communicate(timeout=limit + budget)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            return Answer(timeout=limit)
-    finally:
+            with _time_limit(self.limit):
+                for _ in range(calls):
+                    start = time.perf_counter()
+                    result = place(intent, host)
+                    times.append(time.perf_counter() - start)
+        except _Interrupted:
+            self.answer.timeout = self.limit
+            return None
+        except Exception as exc:  # a crashing solver is a result to report, not a reason to stop
+            self.answer.error = f"place() raised {type(exc).__name__}: {exc}"
+            return None
+        self.result = result
+        return times
+
+    def finish(self, matrix: list[list[int]]) -> Answer:
+        answer, result = self.answer, self.result
+        if not self.live or result is None:
+            return answer
+        answer.fit = bool(result.ok)
+        if answer.fit:
+            answer.nodes = tuple(result.nodes)
+            answer.distance = topology.summed_distance(matrix, answer.nodes)
+            reported = getattr(result, "distance", None)
+            if reported != answer.distance:
+                answer.notes.append(
+                    f"vnuma reports distance {reported}, the matrix gives {answer.distance}"
+                )
+        return answer
+
+
+# --------------------------------------------------------------------------
+# Nova side (a long-lived subprocess in the Nova venv)
+# --------------------------------------------------------------------------
+
+
+class NovaServer:
+    """``nova_fit.py --serve`` in Nova's venv, started on first use and kept alive across
+    cases; killed when a request outlives its limit (the next request starts a new one)."""
+
+    def __init__(self, python: Path, workdir: Path, import_limit: float = 300.0) -> None:
+        self.python = python
+        self.import_limit = import_limit
+        self.stderr_path = workdir / "nova-stderr.txt"
+        self.proc: subprocess.Popen[str] | None = None
+
+    def _start(self) -> subprocess.Popen[str]:
+        cmd = [str(self.python), "-W", "ignore", str(NOVA_FIT), "--serve"]
+        with self.stderr_path.open("w", encoding="utf-8") as err:
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True
+            )
+        ready = _read_line(proc, self.import_limit)
+        if ready is None or ready.strip() != "ready":
+            self._kill(proc)
+            raise RuntimeError(f"nova_fit.py --serve did not start: {self._stderr_tail()}")
+        return proc
+
+    def request(self, case: Case, calls: int, timeout: float) -> dict[str, Any] | None:
+        """Nova's reply to ``calls`` timed calls on ``case``; None when it took longer than
+        ``timeout`` seconds (the process is killed). RuntimeError when it failed."""
+        proc = self.ensure()
+        assert proc.stdin is not None
+        request = {"nodes": case.nodes, "cells": case.cells, "case": case.kind, "calls": calls}
+        try:
+            proc.stdin.write(json.dumps(request) + "\n")
+            proc.stdin.flush()
+        except OSError as exc:
+            self.close()
+            raise RuntimeError(f"nova_fit.py --serve: {exc}: {self._stderr_tail()}") from exc
+        line = _read_line(proc, timeout)
+        if line is None:
+            self.close()
+            return None
+        if not line.strip():
+            self.close()
+            raise RuntimeError(f"nova_fit.py --serve exited: {self._stderr_tail()}")
+        reply: dict[str, Any] = json.loads(line)
+        return reply
+
+    def ensure(self) -> subprocess.Popen[str]:
+        """The running server (started now, Nova imported, if it is not running)."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = self._start()
+        return self.proc
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self._kill(self.proc)
+            self.proc = None
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen[str]) -> None:
         if proc.poll() is None:
             proc.kill()
-            proc.communicate()
-    if proc.returncode != 0:
-        return Answer(error=f"nova_fit.py exited {proc.returncode}: {_tail(err)}")
-    data = json.loads(out.strip().splitlines()[-1])
-    if data["seconds"] > limit:  # a single run that finished inside the repetition slack
-        return Answer(timeout=limit, runs=data["runs"])
-    answer = Answer(seconds=data["seconds"], runs=data["runs"], fit=data["fit"])
-    if answer.fit:
-        answer.nodes = tuple(data["host_cells"])
-        answer.distance = topology.summed_distance(matrix, answer.nodes)
-        empty = [i for i, pins in enumerate(data["cpu_pinning"]) if not pins]
-        if empty:
-            answer.notes.append(
-                "Nova left the CPU pinning of " + ", ".join(f"g{i}" for i in empty) + " empty"
-            )
-    return answer
+        proc.communicate()
+
+    def _stderr_tail(self) -> str:
+        try:
+            return _tail(self.stderr_path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            return "no output"
+
+
+class _Nova:
+    """Nova's side of a case, through the server."""
+
+    def __init__(self, case: Case, server: NovaServer, limit: float) -> None:
+        self.case = case
+        self.server = server
+        self.limit = limit
+        self.answer = Answer()
+        self.reply: dict[str, Any] | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.answer.error is None and self.answer.timeout is None
+
+    def time(self, calls: int) -> list[float] | None:
+        try:
+            # each call has the limit; the slack covers rebuilding the topologies
+            reply = self.server.request(self.case, calls, self.limit * calls + 5.0)
+        except RuntimeError as exc:
+            self.answer.error = str(exc)
+            return None
+        if reply is None:
+            self.answer.timeout = self.limit
+            return None
+        times = [float(t) for t in reply["times"]]
+        if any(t > self.limit for t in times):  # a call that finished inside the slack
+            self.answer.timeout = self.limit
+            return None
+        self.reply = reply
+        return times
+
+    def finish(self, matrix: list[list[int]]) -> Answer:
+        answer, data = self.answer, self.reply
+        if not self.live or data is None:
+            return answer
+        answer.fit = bool(data["fit"])
+        if answer.fit:
+            answer.nodes = tuple(data["host_cells"])
+            answer.distance = topology.summed_distance(matrix, answer.nodes)
+            empty = [i for i, pins in enumerate(data["cpu_pinning"]) if not pins]
+            if empty:
+                answer.notes.append(
+                    "Nova left the CPU pinning of " + ", ".join(f"g{i}" for i in empty) + " empty"
+                )
+        return answer
 
 
 def _read_line(proc: subprocess.Popen[str], timeout: float) -> str | None:
@@ -367,6 +456,69 @@ def _tail(text: str | None) -> str:
 # --------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Schedule:
+    rounds: int  # at most this many interleaved rounds per case
+    budget: float  # stop starting rounds once the case has spent this many seconds
+    round_seconds: float  # aim for rounds this long per tool (calls = this / one call)
+    max_calls: int  # at most this many calls per tool per round
+
+
+FULL_SCHEDULE = Schedule(rounds=21, budget=5.0, round_seconds=0.02, max_calls=20)
+QUICK_SCHEDULE = Schedule(rounds=5, budget=1.0, round_seconds=0.02, max_calls=20)
+
+
+def measure(
+    case: Case, vnuma: _Vnuma, nova: _Nova | None, schedule: Schedule
+) -> tuple[list[tuple[float, float]], int]:
+    """Time both tools on one case in alternating rounds: (per-round medians, calls per
+    round). Untimed warm-up calls first, one each, three when a call is short (the fastest
+    sizes the rounds); a tool whose single call takes more than half the budget keeps that
+    call as its only sample. A tool that times out or fails drops out. Either way the
+    other goes on alone, its budget left whole."""
+    sides: list[_Vnuma | _Nova] = [vnuma] if nova is None else [vnuma, nova]
+    spent = 0.0
+    slowest = 0.0
+    for side in sides:
+        if not side.live:
+            continue
+        start = time.perf_counter()
+        warm = side.time(1)
+        if warm is None:
+            continue  # timed out or failed: it drops out, its time is not the other's budget
+        if warm[0] > schedule.budget / 2:
+            side.answer.record(warm)  # too slow to repeat: the one call is the sample
+            continue
+        if warm[0] < schedule.round_seconds / 2:
+            warm = side.time(2)  # the first call of a case may pay for more than the call
+            if warm is None:
+                continue
+        spent += time.perf_counter() - start
+        slowest = max(slowest, min(warm))
+    repeat = [side for side in sides if side.live and not side.answer.times]
+    calls = max(1, min(schedule.max_calls, round(schedule.round_seconds / max(slowest, 1e-9))))
+    rounds: list[tuple[float, float]] = []
+    for index in range(schedule.rounds):
+        if index and spent >= schedule.budget:
+            break
+        order = repeat if index % 2 == 0 else repeat[::-1]  # who goes first alternates
+        medians: dict[int, float] = {}
+        start = time.perf_counter()
+        for side in order:
+            if not side.live:
+                continue
+            times = side.time(calls)
+            if times is not None:
+                side.answer.record(times)
+                medians[id(side)] = statistics.median(times)
+        spent += time.perf_counter() - start
+        if nova is not None and id(vnuma) in medians and id(nova) in medians:
+            rounds.append((medians[id(vnuma)], medians[id(nova)]))
+        if not any(side.live for side in repeat):
+            break
+    return rounds, calls
+
+
 def run_placement(
     *,
     quick: bool,
@@ -377,31 +529,49 @@ def run_placement(
     reps: int | None = None,
     log: Callable[[str], None] = lambda msg: None,
 ) -> list[Row]:
-    """Run every case; raises SolverUnavailable when vnuma.place cannot be imported."""
+    """Run every case; raises SolverUnavailable when vnuma.place cannot be imported.
+    ``reps``: interleaved rounds per case (default 21, 5 with ``quick``)."""
     api = import_vnuma_api()
-    reps = reps or (3 if quick else 9)
-    budget = 1.0 if quick else 5.0
+    schedule = QUICK_SCHEDULE if quick else FULL_SCHEDULE
+    if reps:
+        schedule = Schedule(reps, schedule.budget, schedule.round_seconds, schedule.max_calls)
     workdir.mkdir(parents=True, exist_ok=True)
+    server = NovaServer(nova_python, workdir) if nova_python is not None else None
     rows: list[Row] = []
     hosts: dict[int, tuple[Any, list[list[int]]]] = {}
-    for case in make_cases(quick):
-        if case.nodes not in hosts:
-            path = topology.write_capabilities(case.nodes, workdir)
-            host, diagnostics = api["load_host"](path, path.name)
-            if host is None:
-                raise RuntimeError(f"{path.name}: {_diagnostic_text(diagnostics)}")
-            hosts[case.nodes] = (host, topology.distance_matrix(case.nodes))
-        host, matrix = hosts[case.nodes]
-        vnuma = run_vnuma(case, api, host, matrix, workdir, reps, budget, vnuma_timeout)
-        nova = None
-        if nova_python is not None:
-            nova = run_nova(case, nova_python, matrix, nova_timeout, reps, budget)
-        row = Row(case, vnuma, nova)
-        rows.append(row)
-        log(
-            f"{case.label:>22}: vnuma {_fmt_answer_time(vnuma)} {_verdict(vnuma)}"
-            + (f" | nova {_fmt_answer_time(nova)} {_verdict(nova)}" if nova else "")
-        )
+    try:
+        for case in make_cases(quick):
+            if case.nodes not in hosts:
+                path = topology.write_capabilities(case.nodes, workdir)
+                host, diagnostics = api["load_host"](path, path.name)
+                if host is None:
+                    raise RuntimeError(f"{path.name}: {_diagnostic_text(diagnostics)}")
+                hosts[case.nodes] = (host, topology.distance_matrix(case.nodes))
+            host, matrix = hosts[case.nodes]
+            vnuma = _Vnuma(case, api, host, workdir, vnuma_timeout)
+            nova = _Nova(case, server, nova_timeout) if server is not None else None
+            if server is not None:
+                # Nova's import is not the case's time; when it fails, the case's first
+                # request fails the same way and says why
+                with suppress(RuntimeError):
+                    server.ensure()
+            rounds, calls = measure(case, vnuma, nova, schedule)
+            row = Row(
+                case, vnuma.finish(matrix), nova.finish(matrix) if nova else None, rounds, calls
+            )
+            rows.append(row)
+            log(
+                f"{case.label:>22}: vnuma {_fmt_answer_time(row.vnuma)} {_verdict(row.vnuma)}"
+                + (
+                    f" | nova {_fmt_answer_time(row.nova)} {_verdict(row.nova)}"
+                    f" | paired {row.ratio} ({_fmt_rounds(row)})"
+                    if row.nova
+                    else ""
+                )
+            )
+    finally:
+        if server is not None:
+            server.close()
     return rows
 
 
@@ -441,6 +611,18 @@ def _fmt_answer_time(a: Answer | None) -> str:
     if a.error is not None:
         return "error"
     return _fmt_seconds(a.seconds) if a.seconds is not None else "—"
+
+
+def _fmt_best(a: Answer | None) -> str:
+    if a is None or a.best is None or a.timeout is not None or a.error is not None:
+        return "—"
+    return _fmt_seconds(a.best)
+
+
+def _fmt_rounds(row: Row) -> str:
+    if row.rounds:
+        return f"{len(row.rounds)} × {row.calls}"
+    return "—"
 
 
 def _verdict(a: Answer | None) -> str:
@@ -485,31 +667,46 @@ def render_markdown(rows: list[Row], nova_status: str, nova_timeout: float) -> s
         " needs 34 GiB of 2 MiB pages, so the correct answer is no fit."
     )
     a("")
+    full, quick = FULL_SCHEDULE, QUICK_SCHEDULE
     a(
-        "vnuma: in-process, only `place(intent, host)` is timed (median of up to 9 runs, fewer"
-        " once 5 s are spent; 3 runs / 1 s with `--quick`). Nova: "
+        "vnuma: in-process, only `place(intent, host)` is timed. Nova: "
         f"{nova_status}; `numa_fit_instance_to_host(host, instance, provider_mapping=None)`"
-        " in a subprocess of its own venv, default *spread*, instance rebuilt before every run,"
-        f" same median rule, killed after {nova_timeout:g} s. *perms* = N!/(N−M)!, the ordered"
-        " choices Nova enumerates when nothing fits. *dist* = summed pairwise host distance"
-        " of the chosen nodes (over guest-cell pairs), from the generated matrix. ✔/✘: agrees"
-        " with the correct verdict, known by construction."
+        " in one long-lived subprocess of its own venv (`bench/nova_fit.py --serve`), default"
+        " *spread*, host and instance rebuilt before every call (outside the timed region),"
+        f" killed after {nova_timeout:g} s on a call. Both are timed with `time.perf_counter`"
+        " around the one call, in alternating rounds (who goes first alternates): after one"
+        " untimed warm-up calls each (one, three when short), a round is K calls of vnuma"
+        " and K calls of Nova, K sized from the faster warm-up calls"
+        f" so that the slower tool's round takes about {full.round_seconds * 1e3:g} ms"
+        f" (at most {full.max_calls}), up to {full.rounds} rounds, no new round once"
+        f" {full.budget:g} s are spent ({quick.rounds} rounds, {quick.budget:g} s with"
+        " `--quick`); a tool whose warm-up call takes more than half of that keeps it as its"
+        " only sample. *vnuma* / *Nova*: median of every timed call; *min*: the fastest."
+        " *Nova/vnuma*: the paired ratio, the median over the rounds of Nova's median / vnuma's"
+        " median in the same round (rounds × K in *rounds*), so a slow spell of the machine"
+        " weighs on both; without rounds, the ratio of the medians. *perms* = N!/(N−M)!, the"
+        " ordered choices Nova enumerates when nothing fits. *dist* = summed pairwise host"
+        " distance of the chosen nodes (over guest-cell pairs), from the generated matrix."
+        " ✔/✘: agrees with the correct verdict, known by construction."
     )
     a("")
     a(
-        "| N | M | case | perms | vnuma | vnuma verdict | vnuma nodes | vnuma dist"
-        " | Nova | Nova verdict | Nova nodes | Nova dist | Nova/vnuma |"
+        "| N | M | case | perms | vnuma | vnuma min | vnuma verdict | vnuma nodes | vnuma dist"
+        " | Nova | Nova min | Nova verdict | Nova nodes | Nova dist | rounds | Nova/vnuma |"
     )
-    a("|---:|---:|---|---:|---:|---|---|---:|---:|---|---|---:|---:|")
+    a("|---:|---:|---|---:|---:|---:|---|---|---:|---:|---:|---|---|---:|---:|---:|")
     notes: list[str] = []
     for row in rows:
         c = row.case
         a(
             f"| {c.nodes} | {c.cells} | {c.kind} | {_fmt_count(c.permutations)} "
-            f"| {_fmt_answer_time(row.vnuma)} | {_fmt_verdict(row.vnuma, c)} "
+            f"| {_fmt_answer_time(row.vnuma)} | {_fmt_best(row.vnuma)} "
+            f"| {_fmt_verdict(row.vnuma, c)} "
             f"| {_fmt_nodes(row.vnuma)} | {_fmt_distance(row.vnuma)} "
-            f"| {_fmt_answer_time(row.nova)} | {_fmt_verdict(row.nova, c)} "
-            f"| {_fmt_nodes(row.nova)} | {_fmt_distance(row.nova)} | {row.ratio} |"
+            f"| {_fmt_answer_time(row.nova)} | {_fmt_best(row.nova)} "
+            f"| {_fmt_verdict(row.nova, c)} "
+            f"| {_fmt_nodes(row.nova)} | {_fmt_distance(row.nova)} | {_fmt_rounds(row)} "
+            f"| {row.ratio} |"
         )
         for tool, ans in (("vnuma", row.vnuma), ("Nova", row.nova)):
             if ans is None:
@@ -530,6 +727,19 @@ def render_markdown(rows: list[Row], nova_status: str, nova_timeout: float) -> s
         if ans is not None and ans.fit is not None and ans.fit != r.case.expected_fit
     ]
     a(f"Wrong verdicts: {', '.join(wrong) if wrong else 'none'}.")
+    fits = [r for r in rows if r.case.kind == "fit" and r.nova is not None]
+    if fits:
+        missed = [
+            f"{r.case.nodes}×{r.case.cells} ({r.ratio})"
+            for r in fits
+            if (r.paired if r.paired is not None else 0.0) < 1.0
+        ]
+        a("")
+        a(
+            f"Goal, vnuma ≤ 1× Nova's time on every fit case (paired Nova/vnuma ≥ 1):"
+            f" {len(fits) - len(missed)} of {len(fits)} met"
+            + (f"; not met: {', '.join(missed)}." if missed else ".")
+        )
     if notes:
         a("")
         a("Notes:")

@@ -100,13 +100,11 @@ class CpuPlacement(ABC):
         self, cell: GuestCell | None, vcpus: list[int], nodes: list[int]
     ) -> list[VcpuPin]:
         threads = self.intent.cpu.threads
+        used = self.used
         cores = [
-            [cpu for cpu in core if cpu not in self.used]
-            for n in nodes
-            for core in self.states[n].cores
-            if not set(core) & self.used
+            list(core) for n in nodes for core in self.states[n].cores if used.isdisjoint(core)
         ]
-        free = [cpu for n in nodes for cpu in self.states[n].cpus if cpu not in self.used]
+        free = [cpu for n in nodes for cpu in self.states[n].cpus if cpu not in used]
         label = f"cell {cell.id}" if cell else "the guest"
         chosen: dict[int, int] = {}
         if threads is ThreadPolicy.ISOLATE:

@@ -4,6 +4,7 @@ and why a cell does not fit a node (the message VN602 quotes)."""
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from vnuma.cpusets import format_cpuset
@@ -15,7 +16,7 @@ from vnuma.sizes import format_kib
 # --- host capacity ---------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class NodeState:
     """What one host node can still give this guest."""
 
@@ -28,9 +29,10 @@ class NodeState:
     has_cpus: bool
 
     def signature(self) -> tuple[object, ...]:
+        pages = self.pages
         return (
             self.memory_kib,
-            tuple(sorted(self.pages.items())),
+            tuple(sorted(pages.items()) if len(pages) > 1 else pages.items()),
             len(self.cpus),
             tuple(map(len, self.cores)),
             self.has_cpus,
@@ -116,19 +118,14 @@ def _node_state(
     cell: HostCell, unusable: frozenset[int] | set[int], memory_kib: int, pages: dict[int, int]
 ) -> NodeState:
     ids = [cpu.id for cpu in cell.cpus]
-    cpus = sorted(ids if unusable.isdisjoint(ids) else (i for i in ids if i not in unusable))
     whole = cell.core_cpus
-    if len(cpus) < len(ids):
+    if not unusable or unusable.isdisjoint(ids):
+        cpus = sorted(ids)
+    else:
+        cpus = sorted(i for i in ids if i not in unusable)
         usable = set(cpus)
         whole = tuple(threads for threads in whole if usable.issuperset(threads))
-    return NodeState(
-        id=cell.id,
-        memory_kib=memory_kib,
-        pages=pages,
-        cpus=cpus,
-        cores=whole,
-        has_cpus=bool(cell.cpus),
-    )
+    return NodeState(cell.id, memory_kib, pages, cpus, whole, bool(ids))
 
 
 # --- what each cell needs -----------------------------------------------------------------
@@ -208,14 +205,12 @@ def grouped_reasons(reasons: dict[int, str | None]) -> str:
 
 
 def match_cells(
-    needs: Sequence[CellNeed], nodes: Iterable[int], compatible: Mapping[int, Collection[int]]
+    needs: Sequence[CellNeed], nodes: Iterable[int], compatible: Mapping[int, AbstractSet[int]]
 ) -> dict[int, int]:
     """Cells onto distinct nodes: each cell, in order, on the lowest-id node that still lets
     every later cell be matched (so the result is deterministic); {} when impossible."""
     nodes = sorted(nodes)
-    if len(nodes) >= len(needs) and all(
-        all(node in compatible[need.index] for node in nodes) for need in needs
-    ):
+    if len(nodes) >= len(needs) and _fit_everywhere(needs, nodes, compatible):
         return {need.index: node for need, node in zip(needs, nodes, strict=False)}
     if not perfect_matching(list(needs), nodes, compatible):
         return {}
@@ -233,14 +228,20 @@ def match_cells(
 
 
 def fits_together(
-    needs: Sequence[CellNeed], nodes: Sequence[int], compatible: Mapping[int, Collection[int]]
+    needs: Sequence[CellNeed], nodes: Sequence[int], compatible: Mapping[int, AbstractSet[int]]
 ) -> bool:
     """Can every need get its own node of ``nodes`` (what `match_cells` finds non-empty)?"""
-    if len(nodes) >= len(needs) and all(
-        all(node in compatible[need.index] for node in nodes) for need in needs
-    ):
+    if len(nodes) >= len(needs) and _fit_everywhere(needs, nodes, compatible):
         return True
     return perfect_matching(list(needs), list(nodes), compatible)
+
+
+def _fit_everywhere(
+    needs: Sequence[CellNeed], nodes: Sequence[int], compatible: Mapping[int, AbstractSet[int]]
+) -> bool:
+    """Every need fits every one of ``nodes``."""
+    wanted = frozenset(nodes)
+    return all(wanted <= compatible[need.index] for need in needs)
 
 
 def perfect_matching(

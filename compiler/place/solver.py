@@ -90,6 +90,13 @@ def choose(problem: Problem) -> Choice | None:
 
 
 class _Search:
+    """Depth-first over the classes (cheapest first), largest count first; a branch is cut
+    when even its optimistic bound (cost, then weight, then ids) cannot beat the best leaf.
+
+    Per branch the search carries ``link``: for each class j not yet decided, what one
+    more node of j adds in pairs with the fixed nodes and the nodes chosen so far (kept
+    up to date as counts are chosen, instead of summed again from the counts)."""
+
     def __init__(self, problem: Problem, classes: list[list[int]]) -> None:
         self.problem = problem
         d = problem.distances
@@ -97,20 +104,47 @@ class _Search:
 
         # Cheapest classes first: a good first leaf makes the bound bite early.
         def to_fixed(members: list[int]) -> int:
-            return sum(pair_cost(d, members[0], f) for f in fixed)
+            row = d[members[0]]
+            return sum(row[f] + d[f][members[0]] for f in fixed)
 
-        self.classes = sorted(classes, key=lambda m: (to_fixed(m), m[0]))
+        if fixed:
+            keyed = sorted((to_fixed(c), c[0], c) for c in classes)
+        else:  # no fixed nodes: the classes stay in order of their first member
+            keyed = sorted((0, c[0], c) for c in classes)
+        self.classes = [c for _, _, c in keyed]
+        self.fixed_cost = [cost for cost, _, _ in keyed]
         m = len(self.classes)
         reps = [c[0] for c in self.classes]
+        # out[i][j] = d[rep i][rep j]; cross[i][j] counts the pair both ways
+        out = [[row[r] for r in reps] for row in (d[r] for r in reps)]
+        self.cross = [
+            [a + b for a, b in zip(out[i], back, strict=True)]
+            for i, back in enumerate(zip(*out, strict=True))
+        ]
         self.size = [len(c) for c in self.classes]
         self.intra = [pair_cost(d, c[0], c[1]) if len(c) > 1 else 0 for c in self.classes]
-        self.cross = [[pair_cost(d, reps[i], reps[j]) for j in range(m)] for i in range(m)]
-        self.fixed_cost = [to_fixed(c) for c in self.classes]
         self.base = sum(pair_cost(d, a, b) for i, a in enumerate(fixed) for b in fixed[i + 1 :])
         self.weight = [problem.weight(c[0]) for c in self.classes]
         self.best: tuple[int, int, tuple[int, ...]] | None = None
         self.best_counts: Counts | None = None
         self.explored = 0
+        # what the classes t.. hold together, and the cheapest pair among them
+        self.suffix_size = [0] * (m + 1)
+        self.intra_min: list[int | None] = [None] * (m + 1)
+        self.cross_min: list[int | None] = [None] * (m + 1)
+        for t in range(m - 1, -1, -1):
+            self.suffix_size[t] = self.suffix_size[t + 1] + self.size[t]
+            intra = self.intra_min[t + 1]
+            if self.size[t] > 1:
+                intra = self.intra[t] if intra is None else min(intra, self.intra[t])
+            self.intra_min[t] = intra
+            cross = self.cross_min[t + 1]
+            if t + 1 < m:
+                nearest = min(self.cross[t][t + 1 :])
+                cross = nearest if cross is None else min(cross, nearest)
+            self.cross_min[t] = cross
+        self._internal: dict[tuple[int, int], int] = {}
+        self._smallest: dict[int, list[int]] = {}
 
     def run(self) -> Choice | None:
         if self.problem.k == 0:
@@ -119,7 +153,7 @@ class _Search:
             return Choice((), self.base, 0, 1)
         if sum(self.size) < self.problem.k:
             return None
-        self._dfs(0, [], self.problem.k, self.base, 0)
+        self._dfs(0, [], self.problem.k, self.base, 0, list(self.fixed_cost))
         if self.best is None or self.best_counts is None:
             return None
         cost, neg_weight, nodes = self.best
@@ -128,71 +162,99 @@ class _Search:
     def _chosen(self, counts: list[int]) -> list[tuple[list[int], int]]:
         return [(self.classes[i], x) for i, x in enumerate(counts) if x]
 
-    def _dfs(self, t: int, counts: list[int], remaining: int, cost: int, weight: int) -> None:
+    def _dfs(
+        self, t: int, counts: list[int], remaining: int, cost: int, weight: int, link: list[int]
+    ) -> None:
+        """``link[j]`` (j >= t): the cost one node of class j adds to the nodes so far."""
         self.explored += 1
         if remaining == 0:
             self._leaf(counts, cost, weight)
             return
-        if t == len(self.classes) or not self._promising(t, counts, remaining, cost, weight):
+        if t == len(self.classes) or not self._promising(t, counts, remaining, cost, weight, link):
             return
         if self.problem.possible is not None:
-            optimistic = [*counts] + [self.size[j] for j in range(t, len(self.classes))]
+            optimistic = [*counts, *self.size[t:]]
             if not self.problem.possible(self._chosen(optimistic)):
                 return
         most = min(self.size[t], remaining)
+        intra, added_one, weight_one = self.intra[t], link[t], self.weight[t]
+        cross_t = self.cross[t]
         for x in range(most, -1, -1):
-            added = (
-                x * (x - 1) // 2 * self.intra[t]
-                + x * self.fixed_cost[t]
-                + x * sum(counts[i] * self.cross[i][t] for i in range(t))
+            added = x * (x - 1) // 2 * intra + x * added_one
+            if x:
+                after = link[:]
+                for j in range(t + 1, len(after)):
+                    after[j] += x * cross_t[j]
+            else:
+                after = link
+            self._dfs(
+                t + 1, [*counts, x], remaining - x, cost + added, weight + x * weight_one, after
             )
-            self._dfs(t + 1, [*counts, x], remaining - x, cost + added, weight + x * self.weight[t])
 
-    def _promising(self, t: int, counts: list[int], remaining: int, cost: int, weight: int) -> bool:
-        rest = range(t, len(self.classes))
-        if sum(self.size[j] for j in rest) < remaining:
+    def _promising(
+        self, t: int, counts: list[int], remaining: int, cost: int, weight: int, link: list[int]
+    ) -> bool:
+        if self.suffix_size[t] < remaining:
             return False
         if self.best is None:
             return True
-        increments: list[int] = []
-        weights: list[int] = []
-        for j in rest:
-            a = self.fixed_cost[j] + sum(counts[i] * self.cross[i][j] for i in range(t))
-            take = min(self.size[j], remaining)
-            increments.extend([a] * take)
-            weights.extend([self.weight[j]] * take)
-        increments.sort()
-        bound = cost + sum(increments[:remaining]) + self._internal_bound(t, remaining)
+        size = self.size
+        # the `remaining` cheapest single additions, each class offering up to its size
+        bound = cost + self._internal_bound(t, remaining)
+        left = remaining
+        for a, j in sorted((link[j], j) for j in range(t, len(size))):
+            take = min(size[j], left)
+            bound += take * a
+            left -= take
+            if not left:
+                break
         best_cost, best_neg_weight, best_nodes = self.best
         if bound != best_cost:
             return bound < best_cost
-        weights.sort(reverse=True)
+        most = weight
+        left = remaining
+        for w, j in sorted(((self.weight[j], j) for j in range(t, len(size))), reverse=True):
+            take = min(size[j], left)
+            most += take * w
+            left -= take
+            if not left:
+                break
         best_weight = -best_neg_weight
-        most = weight + sum(weights[:remaining])
         if most != best_weight:
             return most > best_weight
         # Same cost and weight at best: only a lexicographically smaller node list can win.
         chosen = [n for members, x in self._chosen(counts) for n in members[:x]]
-        smallest = sorted(n for j in rest for n in self.classes[j][: min(self.size[j], remaining)])
-        return tuple(sorted(chosen + smallest[:remaining])) < best_nodes
+        return tuple(sorted(chosen + self._smallest_ids(t, remaining))) < best_nodes
+
+    def _smallest_ids(self, t: int, remaining: int) -> list[int]:
+        """The ``remaining`` lowest ids that classes t.. could give, each its first nodes:
+        as class members are ascending (`interchangeable_classes`), the ``remaining``
+        lowest of all their members."""
+        merged = self._smallest.get(t)
+        if merged is None:
+            merged = self._smallest[t] = sorted(n for c in self.classes[t:] for n in c)
+        return merged[:remaining]
 
     def _internal_bound(self, t: int, remaining: int) -> int:
         """Least cost of the pairs among ``remaining`` more nodes from classes t.. : pack
         them into as few classes as possible when a class's own pairs are the cheapest."""
-        rest = range(t, len(self.classes))
+        key = (t, remaining)
+        found = self._internal.get(key)
+        if found is None:
+            found = self._internal[key] = self._pairs_bound(t, remaining)
+        return found
+
+    def _pairs_bound(self, t: int, remaining: int) -> int:
         pairs = remaining * (remaining - 1) // 2
         if pairs == 0:
             return 0
-        intra = [self.intra[j] for j in rest if self.size[j] > 1]
-        cross = [self.cross[i][j] for i in rest for j in rest if i < j]
-        intra_min = min(intra) if intra else None
-        cross_min = min(cross) if cross else None
+        intra_min, cross_min = self.intra_min[t], self.cross_min[t]
         if intra_min is None:
             return pairs * (cross_min or 0)
         if cross_min is None or intra_min > cross_min:
             return pairs * min(intra_min, cross_min if cross_min is not None else intra_min)
         left, inside = remaining, 0
-        for size in sorted((self.size[j] for j in rest), reverse=True):
+        for size in sorted(self.size[t:], reverse=True):
             take = min(size, left)
             inside += take * (take - 1) // 2
             left -= take
@@ -201,10 +263,11 @@ class _Search:
         return inside * intra_min + (pairs - inside) * cross_min
 
     def _leaf(self, counts: list[int], cost: int, weight: int) -> None:
-        nodes = tuple(sorted(n for members, x in self._chosen(counts) for n in members[:x]))
+        chosen = self._chosen(counts)
+        nodes = tuple(sorted(n for members, x in chosen for n in members[:x]))
         key = (cost, -weight, nodes)
         if self.best is not None and key >= self.best:
             return
-        if self.problem.feasible(self._chosen(counts)):
+        if self.problem.feasible(chosen):
             self.best = key
             self.best_counts = tuple(counts)

@@ -18,7 +18,7 @@ emit stage treat like any other. Every decision is recorded in `trace` for
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -100,6 +100,8 @@ class _Placement(CpuPlacement):
         self.bound_by_placement = False
         """A dedicated guest without cells or nodeset: placement chose and bound its nodes."""
         self._preferred_fits: bool | None = None
+        self.page_kib = _page(intent)
+        """The guest's page size when it uses huge pages (None: small pages)."""
         self._distances: dict[int, dict[int, int]] = {}
         self._signatures: dict[tuple[object, ...], int] = {}
         self._signature_ids: dict[int, int] = {}
@@ -283,19 +285,23 @@ class _Placement(CpuPlacement):
             for c in cells
             if c.index in intent.auto_cells or (nodeset_auto and c.host_nodes is None)
         ]
+        placed = {c.index for c in auto}  # a cell's index is its position: one per cell
         if self.occupied:
-            self.check_fixed_beside_occupied([c for c in cells if c not in auto])
+            self.check_fixed_beside_occupied([c for c in cells if c.index not in placed])
             if self.failed:
                 return None
         if not auto:
             return cells
-        fixed = sorted({n for c in cells if c not in auto and c.host_nodes for n in c.host_nodes})
+        fixed = sorted(
+            {n for c in cells if c.index not in placed and c.host_nodes for n in c.host_nodes}
+        )
         needs = [self.need(c) for c in auto]
         candidates = [n for n in sorted(self.states) if n not in fixed]
-        compatible = self.compatible(needs, candidates)
-        fits_on = {index: frozenset(nodes) for index, nodes in compatible.items()}
+        compatible, fits_on = self._compatible(needs, candidates)
         rejections: dict[str, list[int]] = {}
         for need in needs:
+            if len(fits_on[need.index]) == len(candidates):
+                continue  # fits every candidate (a subset of them): nothing rejected
             rejected = {n: self.misfit(need, n) for n in candidates if n not in fits_on[need.index]}
             if rejected:
                 rejections.setdefault(grouped_reasons(rejected), []).append(need.cell_id)
@@ -311,7 +317,7 @@ class _Placement(CpuPlacement):
                 self.no_node_fits(need, candidates)
         if self.failed:
             return None
-        usable = sorted({n for nodes in compatible.values() for n in nodes})
+        usable = sorted(frozenset().union(*fits_on.values()))
         if len(needs) > len(usable):
             others = [n for n in candidates if n not in usable]
             why = f": {self.why_not(needs, others)}" if others else ""
@@ -342,11 +348,9 @@ class _Placement(CpuPlacement):
             f"{choice.cost // 2} (least of all feasible sets; ties: most memory left, lowest ids; "
             f"{choice.explored} search steps)"
         )
-        resolved = []
         for cell in cells:
             node = mapping.get(cell.index)
             if node is None:
-                resolved.append(cell)
                 continue
             state = self.states[node]
             self.note(
@@ -354,8 +358,7 @@ class _Placement(CpuPlacement):
                 f"{node} ({format_kib(state.memory_kib)} small-page memory, "
                 f"{len(state.cpus)} usable CPUs)"
             )
-            resolved.append(cell._replace(host_nodes=frozenset({node})))
-        return self.with_host_distances(tuple(resolved))
+        return self.with_host_distances(cells, mapping)
 
     def check_fixed_beside_occupied(self, cells: list[GuestCell]) -> None:
         """A cell bound by hand to one node must still fit there beside `--occupied` guests
@@ -388,29 +391,44 @@ class _Placement(CpuPlacement):
     def compatible(self, needs: list[CellNeed], candidates: list[int]) -> dict[int, list[int]]:
         """The candidates each need fits on. Whether a need fits a node depends only on the
         need's size and the node's signature, so each distinct pair is judged once."""
-        by_size: dict[tuple[int, int | None, int], list[int]] = {}
+        return self._compatible(needs, candidates)[0]
+
+    def _compatible(
+        self, needs: list[CellNeed], candidates: list[int]
+    ) -> tuple[dict[int, list[int]], dict[int, frozenset[int]]]:
+        """`compatible`, and the same as sets (one set shared by the needs of one size)."""
+        by_size: dict[tuple[int, int | None, int], tuple[list[int], frozenset[int]]] = {}
         compatible: dict[int, list[int]] = {}
+        fits_on: dict[int, frozenset[int]] = {}
+        signature_of = self.signature_ids()
         for need in needs:
             size = (need.vcpus, need.page_kib, need.memory_kib)
-            if size not in by_size:
+            found = by_size.get(size)
+            if found is None:
                 verdicts: dict[int, bool] = {}
                 for node in candidates:
-                    signature = self.signature_id(node)
+                    signature = signature_of[node]
                     if signature not in verdicts:
                         verdicts[signature] = self.misfit(need, node) is None
-                by_size[size] = [n for n in candidates if verdicts[self.signature_id(n)]]
-            compatible[need.index] = list(by_size[size])
-        return compatible
+                nodes = [n for n in candidates if verdicts[signature_of[n]]]
+                found = by_size[size] = (nodes, frozenset(nodes))
+            compatible[need.index] = list(found[0])
+            fits_on[need.index] = found[1]
+        return compatible, fits_on
 
     def signature_id(self, node: int) -> int:
         """A small number per distinct `NodeState.signature` (equal ids, equal signatures)."""
-        found = self._signature_ids.get(node)
-        if found is None:
-            signature = self.states[node].signature()
-            found = self._signature_ids[node] = self._signatures.setdefault(
-                signature, len(self._signatures)
-            )
-        return found
+        return self.signature_ids()[node]
+
+    def signature_ids(self) -> dict[int, int]:
+        """`signature_id` of every node, worked out together on first use."""
+        if not self._signature_ids:
+            ids = self._signatures
+            self._signature_ids = {
+                node: ids.setdefault(state.signature(), len(ids))
+                for node, state in self.states.items()
+            }
+        return self._signature_ids
 
     def why_not(self, needs: Sequence[CellNeed], nodes: Sequence[int]) -> str:
         """What each of ``needs`` lacks on each of ``nodes``, one group per distinct text."""
@@ -527,7 +545,7 @@ class _Placement(CpuPlacement):
             distances=self.distances(fixed),
             weight=self.memory_left,
             # which needs a node fits follows from its signature (see `compatible`)
-            signature=self.signature_id,
+            signature=self.signature_ids().__getitem__,
             feasible=feasible,
             possible=None if all(compatible[n.index] == usable for n in needs) else possible,
             host_twins=self.host.twins,
@@ -539,7 +557,7 @@ class _Placement(CpuPlacement):
         tie-break): its pool of the guest's page size for a huge-page guest, else its
         small-page memory (pools are not memory a small-page cell can use)."""
         state = self.states[node]
-        page = _page(self.intent)
+        page = self.page_kib
         return state.pages.get(page, 0) * page if page else state.memory_kib
 
     def distance(self, a: int, b: int) -> int:
@@ -556,23 +574,40 @@ class _Placement(CpuPlacement):
             self._distances = _distance_rows(self.host, sorted(wanted))
         return self._distances
 
-    def with_host_distances(self, cells: tuple[GuestCell, ...]) -> tuple[GuestCell, ...]:
-        """Mirror the host's distances in the guest, unless the intent gave its own."""
-        if any(c.distances for c in self.intent.cells) or len(cells) < 2:
-            return cells
-        if not all(c.host_nodes and len(c.host_nodes) == 1 for c in cells):
-            return cells
-        node = {c.id: min(c.host_nodes or {0}) for c in cells}
-        if len(set(node.values())) < len(node):
-            return cells  # two cells on one host node: no host distance to mirror
-        return tuple(
-            c._replace(
-                distances={
-                    o.id: self.distance(node[c.id], node[o.id]) for o in cells if o.id != c.id
-                },
+    def with_host_distances(
+        self, cells: tuple[GuestCell, ...], placed: Mapping[int, int]
+    ) -> tuple[GuestCell, ...]:
+        """The cells bound to the node ``placed`` chose for them (by cell index), the host's
+        distances mirrored in the guest, unless the intent gave its own (one copy of each
+        cell for both)."""
+        bound = [
+            (c, frozenset({placed[c.index]}) if c.index in placed else c.host_nodes) for c in cells
+        ]
+        distances = self.mirrored_distances(bound)
+        if distances is None:
+            return tuple(
+                c._replace(host_nodes=nodes) if c.index in placed else c for c, nodes in bound
             )
-            for c in cells
-        )
+        return tuple(c._replace(host_nodes=nodes, distances=distances[c.id]) for c, nodes in bound)
+
+    def mirrored_distances(
+        self, bound: list[tuple[GuestCell, frozenset[int] | None]]
+    ) -> dict[int, dict[int, int]] | None:
+        """Each cell's distances (by cell id) to the others, mirroring the host's between
+        their nodes; None unless every cell is on one node of its own and the intent gave
+        no distances."""
+        if any(c.distances for c in self.intent.cells) or len(bound) < 2:
+            return None
+        if not all(nodes and len(nodes) == 1 for _, nodes in bound):
+            return None
+        node = {c.id: min(nodes or {0}) for c, nodes in bound}
+        if len(set(node.values())) < len(node):
+            return None  # two cells on one host node: no host distance to mirror
+        rows = self.distances(node.values())
+        return {
+            c.id: {o.id: rows[node[c.id]][node[o.id]] for o, _ in bound if o.id != c.id}
+            for c, _ in bound
+        }
 
     def assign_without_cells(self, *, required: bool = True) -> tuple[GuestCell, ...] | None:
         """`nodeset: auto` without cells: the fewest, closest nodes that hold the guest.
