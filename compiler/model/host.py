@@ -123,11 +123,12 @@ class HostCell(NamedTuple):
 
 class HostTopology(Record):
     """The whole host. One per snapshot, so unlike the per-CPU records it is a class that
-    keeps what placement and the checks look up on every guest: its node ids and each
-    node's cell by id."""
+    keeps what placement and the checks look up on every guest: its node ids, each node's
+    cell by id and each node's CPU ids in order."""
 
     __slots__ = (
         "_cell_of",
+        "_cpus_of",
         "_node_ids",
         "arch",
         "captured_at",
@@ -178,6 +179,10 @@ class HostTopology(Record):
         on use."""
         self._cell_of = {cell.id: cell for cell in reversed(cells)}  # the first of an id wins
         self._node_ids = frozenset(self._cell_of)
+        self._cpus_of = {
+            node: tuple(sorted([cpu.id for cpu in cell.cpus]))
+            for node, cell in self._cell_of.items()
+        }
 
     @property
     def node_ids(self) -> frozenset[int]:
@@ -185,6 +190,10 @@ class HostTopology(Record):
 
     def cell(self, node_id: int) -> HostCell | None:
         return self._cell_of.get(node_id)
+
+    def cpus_of(self, node_id: int) -> tuple[int, ...]:
+        """The node's CPU ids, ascending (placement reads every node's on every call)."""
+        return self._cpus_of.get(node_id, ())
 
     @property
     def cpu_ids(self) -> frozenset[int]:

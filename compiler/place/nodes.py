@@ -66,7 +66,7 @@ def node_states(
         }
     unusable = reserved | taken_cpus
     states = {
-        cell.id: _node_state(cell, unusable, memory_kib, pages)
+        cell.id: _node_state(cell, host.cpus_of(cell.id), unusable, memory_kib, pages)
         for cell, (memory_kib, pages) in zip(
             host.cells, _placeable(host.cells, reserve_kib), strict=True
         )
@@ -115,14 +115,18 @@ def isolated_siblings(host: HostTopology, cpus: Iterable[int]) -> frozenset[int]
 
 
 def _node_state(
-    cell: HostCell, unusable: frozenset[int] | set[int], memory_kib: int, pages: dict[int, int]
+    cell: HostCell,
+    ids: tuple[int, ...],
+    unusable: frozenset[int] | set[int],
+    memory_kib: int,
+    pages: dict[int, int],
 ) -> NodeState:
-    ids = [cpu.id for cpu in cell.cpus]
+    """``ids``: the cell's CPU ids, ascending."""
     whole = cell.core_cpus
     if not unusable or unusable.isdisjoint(ids):
-        cpus = sorted(ids)
+        cpus = list(ids)
     else:
-        cpus = sorted(i for i in ids if i not in unusable)
+        cpus = [i for i in ids if i not in unusable]
         usable = set(cpus)
         whole = tuple(threads for threads in whole if usable.issuperset(threads))
     return NodeState(cell.id, memory_kib, pages, cpus, whole, bool(ids))
