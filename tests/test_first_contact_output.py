@@ -14,7 +14,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from tests.conftest import HOSTS, INTENTS, REPO, SAMPLES
-from tests.sysfs_trees import laptop_1n, write_tree
+from tests.sysfs_trees import laptop_1n
 
 XEON = HOSTS / "2s-xeon.xml"
 NEGATIVE = [SAMPLES / "negative" / "hv01" / name for name in ("db01.xml", "db02.xml")]
@@ -323,11 +323,11 @@ def _mode(path: Path) -> int:
 
 @pytest.mark.parametrize("umask", [0o022, 0o077], ids=["umask-022", "umask-077"])
 def test_new_output_files_get_the_umask_mode_and_old_ones_keep_theirs(
-    run_cli, monkeypatch, tmp_path, umask
+    run_cli, monkeypatch, tmp_path, machine_tree, umask
 ) -> None:
     monkeypatch.chdir(REPO)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")  # capture: same bytes twice
-    system = write_tree(tmp_path / "tree", laptop_1n())
+    system = machine_tree(laptop_1n)
     outputs = {
         "compile": ["compile", INTENTS / "db-strict.yaml", "--host", XEON, "-o"],
         "capture": ["capture", "--sysfs-root", system, "-o"],

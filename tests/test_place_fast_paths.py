@@ -43,7 +43,7 @@ from vnuma.runner import intent_from_raw
 
 from tests.conftest import SAMPLES
 from tests.strategies import HostSpec, IntentSpec, hosts, scenarios
-from tests.sysfs_trees import epyc_nps4, laptop_1n, write_tree, xeon_2s
+from tests.sysfs_trees import epyc_nps4, laptop_1n, xeon_2s
 
 COMMON = dict(
     deadline=None,
@@ -337,9 +337,9 @@ def test_loaded_cells_carry_their_core_grouping_many(spec) -> None:
     test_loaded_cells_carry_their_core_grouping.hypothesis.inner_test(spec=spec)
 
 
-def test_sysfs_cells_carry_their_core_grouping(tmp_path) -> None:
-    for index, tree in enumerate([laptop_1n(), xeon_2s(), epyc_nps4()]):
-        host, problems = load_sysfs(write_tree(tmp_path / str(index), tree))
+def test_sysfs_cells_carry_their_core_grouping(machine_tree) -> None:
+    for machine in (laptop_1n, xeon_2s, epyc_nps4):
+        host, problems = load_sysfs(machine_tree(machine))
         assert host is not None, problems
         assert_cores_stored(host)
 
