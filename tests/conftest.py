@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shlex
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +24,16 @@ SAMPLES = REPO / "samples"
 HOSTS = SAMPLES / "hosts"
 INTENTS = SAMPLES / "intents"
 SHARED_CORPUS = REPO.parent / "shared" / "corpus" / "libvirt"
+
+
+@cache
+def source_trees() -> dict[Path, ast.Module]:
+    """Every module under compiler/, parsed once per session (the tests of the import graph,
+    the code catalogue and the declared dependencies read the same trees)."""
+    return {
+        path: ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted((REPO / "compiler").rglob("*.py"))
+    }
 
 
 @pytest.fixture(autouse=True, scope="session")
