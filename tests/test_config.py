@@ -610,7 +610,7 @@ _TOML_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(_TOML_PIECES, max_size=6))
 def test_pre_scan_never_misses_a_table_tomllib_finds(pieces: list[str]) -> None:
     import tomllib
@@ -624,3 +624,10 @@ def test_pre_scan_never_misses_a_table_tomllib_finds(pieces: list[str]) -> None:
         return
     if isinstance(tool, dict) and "vnuma" in tool:
         assert _may_define_tool_vnuma(text.encode())
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TOML_PIECES, max_size=6))
+def test_pre_scan_never_misses_a_table_tomllib_finds_many(pieces) -> None:
+    test_pre_scan_never_misses_a_table_tomllib_finds.hypothesis.inner_test(pieces=pieces)
