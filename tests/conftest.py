@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import shlex
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+
+if TYPE_CHECKING:
+    from tests.sysfs_trees import Tree
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
 HOSTS = SAMPLES / "hosts"
 INTENTS = SAMPLES / "intents"
 SHARED_CORPUS = REPO.parent / "shared" / "corpus" / "libvirt"
+
+
+@cache
+def source_trees() -> dict[Path, ast.Module]:
+    """Every module under compiler/, parsed once per session (the tests of the import graph,
+    the code catalogue and the declared dependencies read the same trees)."""
+    return {
+        path: ast.parse(path.read_text(encoding="utf-8"))
+        for path in sorted((REPO / "compiler").rglob("*.py"))
+    }
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -34,6 +51,24 @@ def no_local_host(monkeypatch, tmp_path_factory):
     """`vnuma compile --local-host` reads this machine's sysfs; tests must not depend on
     the machine they run on, so they see none (tests of --local-host set their own)."""
     monkeypatch.setenv("VNUMA_SYSFS_ROOT", str(tmp_path_factory.getbasetemp() / "no-sysfs"))
+
+
+@pytest.fixture(scope="session")
+def machine_tree(tmp_path_factory) -> Callable[[Callable[[], Tree]], Path]:
+    """``machine_tree(xeon_2s)``: the ``system`` folder of one of the sample machines of
+    `tests/sysfs_trees.py`, written once per session (hundreds of files each). Read only:
+    a test that changes a tree, or needs one of its own, writes it with ``write_tree``."""
+    from tests.sysfs_trees import write_tree
+
+    written: dict[str, Path] = {}
+
+    def tree(machine: Callable[[], Tree]) -> Path:
+        name = machine.__name__
+        if name not in written:
+            written[name] = write_tree(tmp_path_factory.mktemp(f"sysfs-{name}"), machine())
+        return written[name]
+
+    return tree
 
 
 class XmlSnapshotExtension(SingleFileSnapshotExtension):

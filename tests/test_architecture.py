@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from vnuma import codes
 
-from tests.conftest import REPO
+from tests.conftest import REPO, source_trees
 
 SOURCE = REPO / "compiler"
 PACKAGE = "vnuma"
@@ -42,10 +42,13 @@ def _module_name(path: Path) -> str:
 
 @cache
 def _modules() -> dict[str, tuple[Path, ast.Module]]:
-    found = {}
-    for path in sorted(SOURCE.rglob("*.py")):
-        found[_module_name(path)] = (path, ast.parse(path.read_text(encoding="utf-8")))
-    return found
+    return {_module_name(path): (path, tree) for path, tree in source_trees().items()}
+
+
+@cache
+def _walk(tree: ast.Module) -> tuple[ast.AST, ...]:
+    """``ast.walk(tree)``, walked once per session (the trees of ``_modules`` are shared)."""
+    return tuple(ast.walk(tree))
 
 
 def _is_type_checking(test: ast.expr) -> bool:
@@ -196,7 +199,7 @@ def _codes_attribute(node: ast.AST) -> str | None:
 
 def _references(tree: ast.Module) -> Iterator[tuple[str, ast.AST]]:
     """Codes a module names: ``codes.VN104`` and string constants that are exactly a code."""
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         attribute = _codes_attribute(node)
         if attribute is not None:
             yield attribute, node
@@ -209,7 +212,7 @@ def _references(tree: ast.Module) -> Iterator[tuple[str, ast.AST]]:
 
 
 def _first_arguments(tree: ast.Module, *functions: str) -> Iterator[ast.expr]:
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, ast.Call) and node.args:
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
@@ -238,7 +241,7 @@ def test_every_code_a_module_names_is_in_the_catalogue() -> None:
     assert unknown == []
     # codes quoted inside messages and hints too ("... see VN605")
     for module, tree in _source_modules():
-        for node in ast.walk(tree):
+        for node in _walk(tree):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 for code in CODE.findall(node.value):
                     assert code in known, f"{module}:{node.lineno} mentions unknown {code}"
@@ -267,7 +270,7 @@ def test_each_code_and_name_is_stated_once() -> None:
     _, tree = _modules()["vnuma.codes"]
     strings = [
         node.value
-        for node in ast.walk(tree)
+        for node in _walk(tree)
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     ]
     for entry in codes.ALL:
@@ -275,7 +278,7 @@ def test_each_code_and_name_is_stated_once() -> None:
         assert strings.count(entry.name) == 1, entry.name
     names = {entry.name for entry in codes.ALL}
     for module, other in _source_modules():
-        for node in ast.walk(other):
+        for node in _walk(other):
             if isinstance(node, ast.Constant) and node.value in names:
                 pytest.fail(f"{module}:{node.lineno} restates the code name {node.value!r}")
     in_rules = [
@@ -330,7 +333,7 @@ def _every_import_of(target: str) -> set[str]:
     """Modules that import ``target`` anywhere, type-only imports included."""
     found = set()
     for module, (_, tree) in _modules().items():
-        for node in ast.walk(tree):
+        for node in _walk(tree):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
             if (isinstance(node, ast.ImportFrom) and node.module == target) or target in names:
                 found.add(module)
@@ -355,7 +358,7 @@ def test_no_rule_asks_which_form_a_guest_came_from() -> None:
     for module, (path, tree) in _modules().items():
         if not module.startswith("vnuma.rules"):
             continue
-        for node in ast.walk(tree):
+        for node in _walk(tree):
             names = {"INTENT_LANGUAGE", "DOMAIN_LANGUAGE", "Language", "is_domain", "origin"}
             if isinstance(node, ast.Name):
                 assert node.id not in names, f"{path}:{node.lineno} uses {node.id}"

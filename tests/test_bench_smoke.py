@@ -177,7 +177,7 @@ def test_scale_markdown_verdicts() -> None:
     assert result.failed == ["scale explicit"]
 
 
-def test_fleet_generator(tmp_path: Path) -> None:
+def test_fleet_generator(run_cli, monkeypatch, tmp_path: Path) -> None:
     """The generated fleet lints: hosts are mapped, no file is rejected as malformed, the
     guests fit their hosts except the deliberately misplaced ones."""
     sys.path.insert(0, str(BENCH))
@@ -187,12 +187,10 @@ def test_fleet_generator(tmp_path: Path) -> None:
         sys.path.remove(str(BENCH))
 
     def lint_codes(root: Path) -> list[str]:
-        result = run_process(
-            [sys.executable, "-m", "vnuma", "lint", str(root), "--format", "json", "-q"],
-            cwd=root,
-        )
-        assert result.returncode in (0, 1), explain_process(result)
-        return [d["code"] for d in json.loads(result.stdout)]
+        monkeypatch.chdir(root)  # in-process: the generator is under test, not the CLI
+        result = run_cli("lint", root, "--format", "json", "-q")
+        assert result.code in (0, 1), result.err
+        return [d["code"] for d in json.loads(result.out)]
 
     fleet = fleet_gen.generate(tmp_path / "clean", 60, seed=1)
     assert len(fleet.hosts) == 20

@@ -724,7 +724,7 @@ def test_preferred_guests_pages_may_come_from_other_nodes_together(run_cli, writ
         assert codes(result) == expected, result.out
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     whole=st.integers(0, 10**22),
     fraction=st.text("0123456789", max_size=8),
@@ -746,3 +746,16 @@ def test_sizes_are_parsed_as_exactly_as_rational_arithmetic(
             parse_size_kib(text)
     else:
         assert parse_size_kib(text) == int(kib)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None)
+@given(
+    whole=st.integers(0, 10**22),
+    fraction=st.text("0123456789", max_size=8),
+    unit=st.sampled_from(sorted(UNIT_BYTES)),
+)
+def test_sizes_are_parsed_as_exactly_as_rational_arithmetic_many(whole, fraction, unit) -> None:
+    test_sizes_are_parsed_as_exactly_as_rational_arithmetic.hypothesis.inner_test(
+        whole=whole, fraction=fraction, unit=unit
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vnuma.commands.show import load_view
@@ -49,20 +50,38 @@ def _check_layout(demands, capacity, allocation, *, anywhere: bool = False) -> N
     assert all(used[node] <= capacity[node] for node in used), (used, capacity)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
 def test_every_demand_takes_what_it_needs_from_its_nodes_within_capacity(problem) -> None:
     demands, capacity = problem
     _check_layout(demands, capacity, allocate(demands, capacity))
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_every_demand_takes_what_it_needs_from_its_nodes_within_capacity_many(problem) -> None:
+    test_every_demand_takes_what_it_needs_from_its_nodes_within_capacity.hypothesis.inner_test(
+        problem=problem
+    )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems(), st.booleans())
 def test_the_preferring_layout_keeps_the_same_invariants(problem, anywhere: bool) -> None:
     demands, capacity = problem
     laid = lay_out(demands, capacity, overflow_anywhere=anywhere)
     assert laid.shortfall == allocate(demands, capacity).shortfall
     _check_layout(demands, capacity, laid, anywhere=anywhere)
+
+
+@pytest.mark.slow
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.booleans())
+def test_the_preferring_layout_keeps_the_same_invariants_many(problem, anywhere) -> None:
+    test_the_preferring_layout_keeps_the_same_invariants.hypothesis.inner_test(
+        problem=problem, anywhere=anywhere
+    )
 
 
 def test_preferred_nodes_are_taken_first() -> None:

@@ -108,7 +108,7 @@ def instances(draw, max_demands=4, max_amount=5, max_capacity=8):
     return demands, capacity
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_same_verdict_as_splitting_every_demand(instance) -> None:
     demands, capacity = instance
@@ -117,6 +117,13 @@ def test_same_verdict_as_splitting_every_demand(instance) -> None:
     assert (found is None) == (not hall_violation(demands, capacity))
     if found is not None:
         check_shortfall(demands, capacity, found)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances())
+def test_same_verdict_as_splitting_every_demand_many(instance) -> None:
+    test_same_verdict_as_splitting_every_demand.hypothesis.inner_test(instance=instance)
 
 
 @st.composite
@@ -135,7 +142,7 @@ def larger_instances(draw):
     return demands, capacity
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(larger_instances())
 def test_same_verdict_as_halls_condition(instance) -> None:
     demands, capacity = instance
@@ -143,6 +150,13 @@ def test_same_verdict_as_halls_condition(instance) -> None:
     assert (found is None) == (not hall_violation(demands, capacity)), (demands, capacity, found)
     if found is not None:
         check_shortfall(demands, capacity, found)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(larger_instances())
+def test_same_verdict_as_halls_condition_many(instance) -> None:
+    test_same_verdict_as_halls_condition.hypothesis.inner_test(instance=instance)
 
 
 # --- explicit cases, checked by hand -------------------------------------------------------------

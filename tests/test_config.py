@@ -502,25 +502,27 @@ def _naive_host_for(config, path):
 _SEGMENTS = ["vms", "hv1", "hv2", "db", "a.xml", "b.yaml", "*", "**", "*.xml", "hv?", "[ab].*"]
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    globs=st.lists(
-        st.lists(
-            st.builds(
-                lambda parts, slash: "/".join(parts) + ("/" if slash else ""),
-                st.lists(st.sampled_from(_SEGMENTS), min_size=1, max_size=3),
-                st.booleans(),
-            ),
-            min_size=1,
-            max_size=3,
+_GLOBS = st.lists(
+    st.lists(
+        st.builds(
+            lambda parts, slash: "/".join(parts) + ("/" if slash else ""),
+            st.lists(st.sampled_from(_SEGMENTS), min_size=1, max_size=3),
+            st.booleans(),
         ),
         min_size=1,
-        max_size=6,
+        max_size=3,
     ),
-    path=st.lists(
-        st.sampled_from(["vms", "hv1", "hv2", "db", "a.xml", "b.yaml"]), min_size=1, max_size=4
-    ),
+    min_size=1,
+    max_size=6,
 )
+"""Each host mapping's `files` globs."""
+_PATHS = st.lists(
+    st.sampled_from(["vms", "hv1", "hv2", "db", "a.xml", "b.yaml"]), min_size=1, max_size=4
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(globs=_GLOBS, path=_PATHS)
 def test_host_mapping_lookup_agrees_with_the_plain_definition(globs, path) -> None:
     from vnuma.report.config import HostMapping, LintConfig
 
@@ -529,6 +531,15 @@ def test_host_mapping_lookup_agrees_with_the_plain_definition(globs, path) -> No
     config = LintConfig(source=None, root=root, hosts=hosts)
     file = root.joinpath(*path)
     assert config.host_for(file) == _naive_host_for(config, file)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(globs=_GLOBS, path=_PATHS)
+def test_host_mapping_lookup_agrees_with_the_plain_definition_many(globs, path) -> None:
+    test_host_mapping_lookup_agrees_with_the_plain_definition.hypothesis.inner_test(
+        globs=globs, path=path
+    )
 
 
 # --- pyproject.toml pre-scan: parse only files that may define tool.vnuma ----------------
@@ -599,7 +610,7 @@ _TOML_PIECES = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(_TOML_PIECES, max_size=6))
 def test_pre_scan_never_misses_a_table_tomllib_finds(pieces: list[str]) -> None:
     import tomllib
@@ -639,3 +650,10 @@ def test_path_cache_resolves_a_walked_directory_per_directory(tmp_path: Path) ->
     assert paths.relative(root, root / "vms") == "vms"
     assert paths.relative(root, tmp_path / "elsewhere.yaml") is None
     assert paths.relative(root, Path("/")) is None
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_TOML_PIECES, max_size=6))
+def test_pre_scan_never_misses_a_table_tomllib_finds_many(pieces) -> None:
+    test_pre_scan_never_misses_a_table_tomllib_finds.hypothesis.inner_test(pieces=pieces)

@@ -11,7 +11,7 @@ import re
 import sys
 import tomllib
 
-from tests.conftest import REPO
+from tests.conftest import REPO, source_trees
 
 # import name -> the distribution pyproject.toml declares for it
 DISTRIBUTIONS = {"jinja2": "jinja2", "lxml": "lxml", "yaml": "pyyaml", "libvirt": "libvirt-python"}
@@ -19,8 +19,8 @@ DISTRIBUTIONS = {"jinja2": "jinja2", "lxml": "lxml", "yaml": "pyyaml", "libvirt"
 
 def imported_top_level_names() -> dict[str, str]:
     names: dict[str, str] = {}
-    for path in sorted((REPO / "compiler").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for path, tree in source_trees().items():
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 found = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:

@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from hypothesis import event, given, note
+from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 from vnuma.commands.lint import LintOptions, lint
 from vnuma.diagnostics import Severity
@@ -22,6 +22,7 @@ from vnuma.report.config import default_config
 from tests.conftest import HOSTS, INTENTS
 from tests.strategies import hosts, intents
 from tests.test_placement_properties import (
+    COMMON,
     FAST,
     PLACEMENT_CODES,
     QUICK,
@@ -133,6 +134,13 @@ def test_compiled_output_lints_with_no_new_finding(scenario) -> None:
         new = codes_of(report.diagnostics) - codes_of(outcome.diagnostics)
         event(f"mode {spec.mode}")
         assert not new, describe(report.diagnostics)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, **COMMON)
+@given(any_mode())
+def test_compiled_output_lints_with_no_new_finding_many(scenario) -> None:
+    test_compiled_output_lints_with_no_new_finding.hypothesis.inner_test(scenario=scenario)
 
 
 # --- 3. every no-fit names resource, node and amount --------------------------------------

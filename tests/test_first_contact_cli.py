@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tests.conftest import HOSTS, INTENTS, REPO, explain_process, run_process
-from tests.sysfs_trees import write_tree, xeon_2s
+from tests.sysfs_trees import xeon_2s
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 NO_UNIT = "version: 1\nvcpus: 4\nmemory: 4096\n"  # VN004 at 3:9
@@ -399,8 +399,10 @@ AUTO_TWO_CELLS = (
 )
 
 
-def test_compile_checks_this_machine_only_when_asked(run_cli, write, monkeypatch, tmp_path) -> None:
-    monkeypatch.setenv("VNUMA_SYSFS_ROOT", str(write_tree(tmp_path / "xeon", xeon_2s())))
+def test_compile_checks_this_machine_only_when_asked(
+    run_cli, write, monkeypatch, machine_tree
+) -> None:
+    monkeypatch.setenv("VNUMA_SYSFS_ROOT", str(machine_tree(xeon_2s)))
     intent = write("vm.yaml", AUTO_TWO_CELLS)
     default = run_cli("compile", intent)
     assert default.code == 1 and _located(default.err) == [f"{intent}:4:8: VN601"]

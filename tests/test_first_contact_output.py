@@ -6,8 +6,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -15,8 +13,8 @@ import pytest
 from lxml import etree
 from lxml import html as lxml_html
 
-from tests.conftest import HOSTS, INTENTS, REPO, SAMPLES, explain_process
-from tests.sysfs_trees import laptop_1n, write_tree
+from tests.conftest import HOSTS, INTENTS, REPO, SAMPLES
+from tests.sysfs_trees import laptop_1n
 
 XEON = HOSTS / "2s-xeon.xml"
 NEGATIVE = [SAMPLES / "negative" / "hv01" / name for name in ("db01.xml", "db02.xml")]
@@ -308,19 +306,15 @@ def test_the_free_memory_line_is_in_the_legend(run_cli, tmp_path) -> None:
 # --- the mode of new output files ---------------------------------------------------------
 
 
-def _vnuma(args: list[str | Path], umask: int, cwd: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "vnuma", *map(str, args)],
-        cwd=cwd,
-        env={**os.environ, "SOURCE_DATE_EPOCH": "1790000000"},  # capture: same bytes twice
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        preexec_fn=lambda: os.umask(umask),
-    )
-    assert result.returncode == 0, explain_process(result)
-    return result
+def _vnuma(run_cli, args: list[str | Path], umask: int) -> None:
+    """`vnuma ARGS` in this process under ``umask`` (the mode of a new file is the kernel's
+    doing: the same in a fresh process, without its half-second start)."""
+    previous = os.umask(umask)
+    try:
+        result = run_cli(*args)
+    finally:
+        os.umask(previous)
+    assert result.code == 0, result.err
 
 
 def _mode(path: Path) -> int:
@@ -328,8 +322,12 @@ def _mode(path: Path) -> int:
 
 
 @pytest.mark.parametrize("umask", [0o022, 0o077], ids=["umask-022", "umask-077"])
-def test_new_output_files_get_the_umask_mode_and_old_ones_keep_theirs(tmp_path, umask) -> None:
-    system = write_tree(tmp_path / "tree", laptop_1n())
+def test_new_output_files_get_the_umask_mode_and_old_ones_keep_theirs(
+    run_cli, monkeypatch, tmp_path, machine_tree, umask
+) -> None:
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")  # capture: same bytes twice
+    system = machine_tree(laptop_1n)
     outputs = {
         "compile": ["compile", INTENTS / "db-strict.yaml", "--host", XEON, "-o"],
         "capture": ["capture", "--sysfs-root", system, "-o"],
@@ -341,8 +339,8 @@ def test_new_output_files_get_the_umask_mode_and_old_ones_keep_theirs(tmp_path, 
         old = tmp_path / f"old-{name}{suffix[name]}"
         old.write_text("previous\n", encoding="utf-8")
         old.chmod(0o640)
-        _vnuma([*args, new], umask, REPO)
-        _vnuma([*args, old], umask, REPO)
+        _vnuma(run_cli, [*args, new], umask)
+        _vnuma(run_cli, [*args, old], umask)
         assert (name, _mode(new)) == (name, 0o666 & ~umask)
         assert (name, _mode(old)) == (name, 0o640)
         assert old.read_text(encoding="utf-8") == new.read_text(encoding="utf-8") != "previous\n"

@@ -213,10 +213,17 @@ def assert_same(data: Any) -> None:
     assert _diagnostics(data, OURS) == _diagnostics(data, REFERENCE)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(intents)
 def test_same_errors_as_jsonschema(data: Any) -> None:
     assert_same(data)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(intents)
+def test_same_errors_as_jsonschema_many(data) -> None:
+    test_same_errors_as_jsonschema.hypothesis.inner_test(data=data)
 
 
 @settings(max_examples=100, deadline=None)
@@ -302,11 +309,18 @@ EVERY_REFERENCE = Draft202012Validator(EVERY_KEYWORD)
 every_key = st.sampled_from([*sorted(EVERY_KEYWORD["properties"]), "k", "next", "n", "zz"])
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.one_of(junk(3), st.dictionaries(every_key, junk(2), max_size=4)))
 def test_is_valid_agrees_on_every_keyword(data: Any) -> None:
     assert EVERY_OURS.is_valid(data) == EVERY_REFERENCE.is_valid(data)
     assert EVERY_OURS.is_valid(data) == (not list(EVERY_OURS.iter_errors(data)))
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(junk(3), st.dictionaries(every_key, junk(2), max_size=4)))
+def test_is_valid_agrees_on_every_keyword_many(data) -> None:
+    test_is_valid_agrees_on_every_keyword.hypothesis.inner_test(data=data)
 
 
 @pytest.mark.parametrize(

@@ -87,22 +87,27 @@ def _split_fleet(root: Path, *, shared_snapshot: bool = False) -> None:
     config.write_text(text, encoding="utf-8")
 
 
-def _same_for_jobs(run_cli, *args: str) -> CliResult:  # type: ignore[no-untyped-def]
+JOBS = ["2", pytest.param("3", marks=pytest.mark.slow)]
+"""-j N for the scenarios below: two processes in the default run, three (an odd split of
+three hosts) in CI's slow step; test_generated_fleet_same_output_with_jobs runs both."""
+
+
+def _same_for_jobs(run_cli, jobs: str, *args: str) -> CliResult:  # type: ignore[no-untyped-def]
     one = run_cli("lint", *args, "--format", "json", "-j", "1")
-    for jobs in ("2", "3"):
-        other = run_cli("lint", *args, "--format", "json", "-j", jobs)
-        assert (other.code, other.out, other.err) == (one.code, one.out, one.err), jobs
+    other = run_cli("lint", *args, "--format", "json", "-j", jobs)
+    assert (other.code, other.out, other.err) == (one.code, one.out, one.err), jobs
     return one
 
 
+@pytest.mark.parametrize("jobs", JOBS)
 @pytest.mark.parametrize("shared", [False, True])
 def test_host_in_several_folders_same_output_with_jobs(
-    run_cli, tmp_path: Path, monkeypatch, shared: bool
+    run_cli, tmp_path: Path, monkeypatch, shared: bool, jobs: str
 ) -> None:
     _fleet_gen().generate(tmp_path, 120, hosts=3, seed=3, problem_every=10)
     _split_fleet(tmp_path, shared_snapshot=shared)
     monkeypatch.chdir(tmp_path)
-    whole = _same_for_jobs(run_cli, ".")
+    whole = _same_for_jobs(run_cli, jobs, ".")
     findings = json.loads(whole.out)
     admitted = [d for d in findings if d["code"].startswith("VN50")]
     assert admitted, whole.out
@@ -110,7 +115,8 @@ def test_host_in_several_folders_same_output_with_jobs(
     assert {d["path"].split("/")[0] for d in admitted} == {"vms", "other"}
 
 
-def test_unasked_files_are_admitted_with_jobs(run_cli, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("jobs", JOBS)
+def test_unasked_files_are_admitted_with_jobs(run_cli, tmp_path: Path, monkeypatch, jobs) -> None:
     # a pre-commit run passes only staged files: their hosts are still admitted whole,
     # from files in the other folder of the host too
     _fleet_gen().generate(tmp_path, 120, hosts=3, seed=3, problem_every=10)
@@ -119,14 +125,15 @@ def test_unasked_files_are_admitted_with_jobs(run_cli, tmp_path: Path, monkeypat
     whole = json.loads(run_cli("lint", ".", "--format", "json").out)
     flagged = sorted({d["path"] for d in whole if d["code"].startswith("VN50")})
     staged = [flagged[0], flagged[-1], "vms/hv001", "other/hv003"]
-    one = _same_for_jobs(run_cli, *staged[:2])
+    one = _same_for_jobs(run_cli, jobs, *staged[:2])
     found = json.loads(one.out)
     assert {d["path"] for d in found} <= set(staged[:2])
     assert [d for d in found if d["code"].startswith("VN50")], one.out
-    _same_for_jobs(run_cli, *staged[2:])
+    _same_for_jobs(run_cli, jobs, *staged[2:])
 
 
-def test_nested_configs_same_output_with_jobs(run_cli, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.parametrize("jobs", JOBS)
+def test_nested_configs_same_output_with_jobs(run_cli, tmp_path: Path, monkeypatch, jobs) -> None:
     _fleet_gen().generate(tmp_path, 120, hosts=3, seed=5, problem_every=10)
     nested = tmp_path / "vms" / "hv002"
     (nested / "vnuma.toml").write_text(
@@ -134,14 +141,15 @@ def test_nested_configs_same_output_with_jobs(run_cli, tmp_path: Path, monkeypat
         encoding="utf-8",
     )
     monkeypatch.chdir(tmp_path)
-    one = _same_for_jobs(run_cli, ".")
+    one = _same_for_jobs(run_cli, jobs, ".")
     assert one.code in (0, 1), one.err
     found = [(d["path"], d["code"]) for d in json.loads(one.out)]
     assert ("vms/hv002", "VN502") not in {(path.rsplit("/", 1)[0], code) for path, code in found}
 
 
+@pytest.mark.parametrize("jobs", JOBS)
 def test_unreadable_files_are_the_same_error_with_jobs(
-    run_cli, tmp_path: Path, monkeypatch
+    run_cli, tmp_path: Path, monkeypatch, jobs: str
 ) -> None:
     # files that vanish after discovery, on two hosts: the first in the report's order
     # is the error, whichever worker met it
@@ -149,17 +157,18 @@ def test_unreadable_files_are_the_same_error_with_jobs(
     for host in ("hv003", "hv001"):
         (tmp_path / "vms" / host / "zz-gone.yaml").symlink_to(tmp_path / "missing.yaml")
     monkeypatch.chdir(tmp_path)
-    one = _same_for_jobs(run_cli, ".")
+    one = _same_for_jobs(run_cli, jobs, ".")
     assert one.code == 2 and "zz-gone.yaml" in one.err and not one.out, one.err
 
 
+@pytest.mark.parametrize("jobs", JOBS)
 def test_bad_nested_config_is_the_same_error_with_jobs(
-    run_cli, tmp_path: Path, monkeypatch
+    run_cli, tmp_path: Path, monkeypatch, jobs: str
 ) -> None:
     _fleet_gen().generate(tmp_path, 60, hosts=2, seed=5)
     (tmp_path / "vms" / "hv002" / "vnuma.toml").write_text("[lint\n", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    one = _same_for_jobs(run_cli, ".")
+    one = _same_for_jobs(run_cli, jobs, ".")
     assert one.code == 2 and "vnuma.toml" in one.err, one.err
 
 

@@ -12,7 +12,7 @@ from vnuma.load.sysfs import load_sysfs
 from vnuma.model.host import HostTopology
 
 from tests.conftest import HOSTS
-from tests.sysfs_trees import epyc_nps4, write_tree, xeon_2s
+from tests.sysfs_trees import epyc_nps4, xeon_2s
 
 RNG = Path("/usr/share/libvirt/schemas/capability.rng")
 TWO_CELLS_ON_NODES_0_AND_3 = """\
@@ -35,9 +35,9 @@ cpu: {pinning: dedicated, threads: prefer}
 
 
 @pytest.fixture
-def xeon_sysfs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def xeon_sysfs(machine_tree, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The 2-socket Xeon (nodes 0 and 1) as this machine's sysfs."""
-    system = write_tree(tmp_path / "xeon", xeon_2s())
+    system = machine_tree(xeon_2s)
     monkeypatch.setenv("VNUMA_SYSFS_ROOT", str(system))
     return system
 
@@ -95,8 +95,8 @@ def test_placement_on_this_machine(run_cli, write, xeon_sysfs) -> None:
     assert result.out == with_snapshot.out  # the tree is the sample machine
 
 
-def test_sysfs_root_option_and_its_errors(run_cli, write, tmp_path) -> None:
-    system = write_tree(tmp_path / "epyc", epyc_nps4())
+def test_sysfs_root_option_and_its_errors(run_cli, write, tmp_path, machine_tree) -> None:
+    system = machine_tree(epyc_nps4)
     intent = write("vm.yaml", TWO_CELLS_ON_NODES_0_AND_3)
     assert run_cli("compile", intent, "--sysfs-root", system).code == 0
     missing = run_cli("compile", intent, "--sysfs-root", tmp_path / "nope")
@@ -107,12 +107,14 @@ def test_sysfs_root_option_and_its_errors(run_cli, write, tmp_path) -> None:
         assert usage.value.code == 2
 
 
-def test_host_without_a_file_shows_this_machine(run_cli, xeon_sysfs, tmp_path) -> None:
+def test_host_without_a_file_shows_this_machine(run_cli, xeon_sysfs, machine_tree) -> None:
     result = run_cli("host")
     assert result.code == 0, result.err
-    assert "2 socket(s), 2 NUMA node(s), 80 CPUs, 40 cores" in result.out
-    epyc = write_tree(tmp_path / "epyc", epyc_nps4())
-    assert "8 NUMA node(s), 128 CPUs" in run_cli("host", "--sysfs-root", epyc).out
+    # the header names the tree's path, so where it wraps depends on how long that is
+    assert "2 socket(s), 2 NUMA node(s), 80 CPUs, 40 cores" in " ".join(result.out.split())
+    epyc = machine_tree(epyc_nps4)
+    epyc_out = run_cli("host", "--sysfs-root", epyc).out
+    assert "8 NUMA node(s), 128 CPUs" in " ".join(epyc_out.split())
     both = run_cli("host", HOSTS / "2s-xeon.xml", "--sysfs-root", epyc)
     assert both.code == 2
 
@@ -138,8 +140,8 @@ def test_capture_sysfs_writes_the_same_machine(run_cli, tmp_path, xeon_sysfs) ->
         assert schema.validate(root), schema.error_log
 
 
-def test_capture_sysfs_root_implies_sysfs(run_cli, tmp_path) -> None:
-    system = write_tree(tmp_path / "epyc", epyc_nps4())
+def test_capture_sysfs_root_implies_sysfs(run_cli, tmp_path, machine_tree) -> None:
+    system = machine_tree(epyc_nps4)
     result = run_cli("capture", "--sysfs-root", system)
     assert result.code == 0, result.err
     assert result.out.startswith('<capabilities>\n  <?vnuma-host-state version="1"')

@@ -20,6 +20,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from vnuma.libvirt.capabilities import load_host
@@ -42,13 +43,16 @@ from vnuma.runner import intent_from_raw
 
 from tests.conftest import SAMPLES
 from tests.strategies import HostSpec, IntentSpec, hosts, scenarios
-from tests.sysfs_trees import epyc_nps4, laptop_1n, write_tree, xeon_2s
+from tests.sysfs_trees import epyc_nps4, laptop_1n, xeon_2s
 
-SETTINGS = settings(
-    max_examples=150,
+COMMON = dict(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+SETTINGS = settings(max_examples=30, **COMMON)
+"""The default run: a few dozen examples per property."""
+MANY = settings(max_examples=150, **COMMON)
+"""The `slow` twin of each property (`pytest -m slow tests/test_place_fast_paths.py`)."""
 
 
 # --- classes of interchangeable nodes ------------------------------------------------------
@@ -123,6 +127,13 @@ def test_classes_match_the_definition(case) -> None:
     assert interchangeable_classes(problem) == reference_classes(candidates, fixed, rows, signature)
 
 
+@pytest.mark.slow
+@MANY
+@given(matrices())
+def test_classes_match_the_definition_many(case) -> None:
+    test_classes_match_the_definition.hypothesis.inner_test(case=case)
+
+
 @SETTINGS
 @given(matrices())
 def test_the_hosts_own_twins_give_the_classes_of_the_definition(case) -> None:
@@ -142,6 +153,13 @@ def test_the_hosts_own_twins_give_the_classes_of_the_definition(case) -> None:
         host_twins=twins,
     )
     assert interchangeable_classes(problem) == reference_classes(candidates, fixed, rows, signature)
+
+
+@pytest.mark.slow
+@MANY
+@given(matrices())
+def test_the_hosts_own_twins_give_the_classes_of_the_definition_many(case) -> None:
+    test_the_hosts_own_twins_give_the_classes_of_the_definition.hypothesis.inner_test(case=case)
 
 
 def test_twins_are_none_without_a_full_distance_matrix() -> None:
@@ -198,16 +216,18 @@ def reference_match(needs: list[CellNeed], nodes: list[int], compatible: dict) -
     return mapping
 
 
-@SETTINGS
-@given(
-    st.integers(0, 5).flatmap(
-        lambda cells: st.tuples(
-            st.lists(st.integers(0, 7), max_size=7, unique=True),
-            st.lists(st.sets(st.integers(0, 7)), min_size=cells, max_size=cells),
-            st.booleans(),
-        )
+MATCHING_CASES = st.integers(0, 5).flatmap(
+    lambda cells: st.tuples(
+        st.lists(st.integers(0, 7), max_size=7, unique=True),
+        st.lists(st.sets(st.integers(0, 7)), min_size=cells, max_size=cells),
+        st.booleans(),
     )
 )
+"""Nodes, the nodes each cell fits, and whether every cell fits every node."""
+
+
+@SETTINGS
+@given(MATCHING_CASES)
 def test_matching_shortcut_matches_the_greedy_matching(case) -> None:
     nodes, fits, everywhere = case
     needs = [CellNeed(i, i, 1, 1, None) for i in range(len(fits))]
@@ -215,6 +235,13 @@ def test_matching_shortcut_matches_the_greedy_matching(case) -> None:
     expected = reference_match(needs, nodes, compatible)
     assert match_cells(needs, nodes, compatible) == expected
     assert fits_together(needs, nodes, compatible) == (len(expected) == len(needs))
+
+
+@pytest.mark.slow
+@MANY
+@given(MATCHING_CASES)
+def test_matching_shortcut_matches_the_greedy_matching_many(case) -> None:
+    test_matching_shortcut_matches_the_greedy_matching.hypothesis.inner_test(case=case)
 
 
 # --- on real hosts: distances and which nodes each cell fits ---------------------------------
@@ -260,6 +287,15 @@ def test_compatible_and_distances_match_the_plain_computation(scenario, occupy) 
             assert placement.distance(a, b) == rows[a][b]
 
 
+@pytest.mark.slow
+@MANY
+@given(scenarios(max_nodes=7), st.booleans())
+def test_compatible_and_distances_match_the_plain_computation_many(scenario, occupy) -> None:
+    test_compatible_and_distances_match_the_plain_computation.hypothesis.inner_test(
+        scenario=scenario, occupy=occupy
+    )
+
+
 # --- each node's cores, grouped once when the host is built ---------------------------------
 
 
@@ -294,9 +330,16 @@ def test_loaded_cells_carry_their_core_grouping(spec) -> None:
     assert_cores_stored(rebuilt)
 
 
-def test_sysfs_cells_carry_their_core_grouping(tmp_path) -> None:
-    for index, tree in enumerate([laptop_1n(), xeon_2s(), epyc_nps4()]):
-        host, problems = load_sysfs(write_tree(tmp_path / str(index), tree))
+@pytest.mark.slow
+@MANY
+@given(hosts(max_nodes=6))
+def test_loaded_cells_carry_their_core_grouping_many(spec) -> None:
+    test_loaded_cells_carry_their_core_grouping.hypothesis.inner_test(spec=spec)
+
+
+def test_sysfs_cells_carry_their_core_grouping(machine_tree) -> None:
+    for machine in (laptop_1n, xeon_2s, epyc_nps4):
+        host, problems = load_sysfs(machine_tree(machine))
         assert host is not None, problems
         assert_cores_stored(host)
 
@@ -322,3 +365,12 @@ def test_placeable_per_layout_is_the_capacity_model_per_cell(spec, reserve_kib) 
     assert found == expected
     pools = [pages for _, pages in found]
     assert len({id(pages) for pages in pools}) == len(pools)  # each node's own, to take from
+
+
+@pytest.mark.slow
+@MANY
+@given(hosts(max_nodes=6), st.sampled_from([0, 1024, 4 * 1024 * 1024]))
+def test_placeable_per_layout_is_the_capacity_model_per_cell_many(spec, reserve_kib) -> None:
+    test_placeable_per_layout_is_the_capacity_model_per_cell.hypothesis.inner_test(
+        spec=spec, reserve_kib=reserve_kib
+    )

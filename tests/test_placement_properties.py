@@ -12,8 +12,8 @@ written here from the documented rules, not from the placement code:
 4. a guest placed with `--occupied` beside another is admitted together with it;
 5. a "no fit" is truly infeasible and says which node or resource is short.
 
-The default run keeps each property to a few dozen examples; the `slow` marker runs
-the same properties with many more (`pytest -m slow tests/test_placement_properties.py`).
+The default run keeps each property to 20 examples; the `slow` marker runs the same
+properties with many more (`pytest -m slow tests/test_placement_properties.py`).
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ COMMON = dict(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-FAST = settings(max_examples=60, **COMMON)
+FAST = settings(max_examples=20, **COMMON)
 QUICK = settings(max_examples=30, **COMMON)
 SLOW = settings(max_examples=2000, **COMMON)
 PLACEMENT_CODES = {"VN602", "VN603", "VN604", "VN606", "VN607"}

@@ -212,6 +212,7 @@ def git_repo(tmp_path: Path) -> Path:
     return repo
 
 
+@pytest.mark.slow  # git and the real pre-commit: about ten processes; the lint above is its fast twin
 def test_pre_commit_refuses_the_second_guest_of_a_full_host(git_repo: Path) -> None:
     """The real `pre-commit` with vnuma as a local hook: it passes only the staged file,
     and the commit of the second guest must still fail on the whole host."""

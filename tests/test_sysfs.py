@@ -83,8 +83,8 @@ def host_summary(host: HostTopology) -> tuple[Any, ...]:
     [(laptop_1n, "laptop-1n.xml"), (xeon_2s, "2s-xeon.xml"), (epyc_nps4, "epyc-nps4.xml")],
     ids=["laptop-1n", "2s-xeon", "epyc-nps4"],
 )
-def test_sample_machine_trees_load_like_their_capabilities(tmp_path, make, sample):
-    ours = load_ok(write_tree(tmp_path, make()))
+def test_sample_machine_trees_load_like_their_capabilities(machine_tree, make, sample):
+    ours = load_ok(machine_tree(make))
     theirs, diagnostics = load_host(HOSTS / sample)
     assert diagnostics == [] and theirs is not None
     # The samples carry cluster_id='0' and the trees write cluster_id 0, so every id

@@ -91,7 +91,7 @@ def _by_pathlib(path: str) -> str:
         return str(parsed)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(cwd=_SEGMENTS, path=_SEGMENTS, absolute=st.booleans(), slashes=st.sampled_from(["/", "//"]))
 def test_display_path_matches_its_pathlib_definition(
     tmp_path_factory: pytest.TempPathFactory,
@@ -115,6 +115,17 @@ def test_display_path_matches_its_pathlib_definition(
         assert display_path(text) == _by_pathlib(text)  # type: ignore[arg-type]
     finally:
         os.chdir(old)
+
+
+@pytest.mark.slow
+@settings(max_examples=300, deadline=None)
+@given(cwd=_SEGMENTS, path=_SEGMENTS, absolute=st.booleans(), slashes=st.sampled_from(["/", "//"]))
+def test_display_path_matches_its_pathlib_definition_many(
+    tmp_path_factory, cwd, path, absolute, slashes
+) -> None:
+    test_display_path_matches_its_pathlib_definition.hypothesis.inner_test(
+        tmp_path_factory=tmp_path_factory, cwd=cwd, path=path, absolute=absolute, slashes=slashes
+    )
 
 
 @pytest.mark.parametrize("cwd", ["/", "/tmp"])
