@@ -42,10 +42,10 @@ def small_page_kib_of(host: HostTopology, nodes: frozenset[int]) -> int | None:
     """Small-page memory of a set of nodes (None when one is missing or unknown)."""
     total = 0
     for node in nodes:
-        cell = host.cell(node)
-        if cell is None or cell.small_page_kib is None:
+        kib = host.small_page_kib(node)
+        if kib is None:
             return None
-        total += cell.small_page_kib
+        total += kib
     return total
 
 
@@ -61,10 +61,16 @@ def pool_pages_of(host: HostTopology, nodes: frozenset[int], size_kib: int) -> i
 
 def free_kib_of(host: HostTopology, nodes: frozenset[int]) -> int | None:
     """Free memory of a set of nodes per the snapshot; None unless every node records it."""
-    cells = host.cells_of(nodes)
-    if not cells or any(cell.free_memory_kib is None for cell in cells):
-        return None
-    return sum(cell.free_memory_kib or 0 for cell in cells)
+    total, counted = 0, False
+    for node in nodes:
+        cell = host.cell(node)
+        if cell is None:
+            continue  # not a node of the host (VN201 says so)
+        if cell.free_memory_kib is None:
+            return None
+        total += cell.free_memory_kib
+        counted = True
+    return total if counted else None
 
 
 def free_pool_pages_of(host: HostTopology, nodes: frozenset[int], size_kib: int) -> int | None:
@@ -82,7 +88,7 @@ def free_pool_pages_of(host: HostTopology, nodes: frozenset[int], size_kib: int)
 
 def small_page_capacity(host: HostTopology) -> dict[int, int]:
     """Memory a node can give small-page guest memory: its total minus its huge page pools."""
-    return {cell.id: cell.small_page_kib or 0 for cell in host.cells}
+    return {cell.id: host.small_page_kib(cell.id) or 0 for cell in host.cells}
 
 
 def page_capacity(host: HostTopology, size_kib: int) -> dict[int, int]:

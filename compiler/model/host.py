@@ -130,6 +130,7 @@ class HostTopology(Record):
         "_cell_of",
         "_cpus_of",
         "_node_ids",
+        "_small_page_kib",
         "arch",
         "captured_at",
         "captured_from",
@@ -179,6 +180,7 @@ class HostTopology(Record):
         on use."""
         self._cell_of = {cell.id: cell for cell in reversed(cells)}  # the first of an id wins
         self._node_ids = frozenset(self._cell_of)
+        self._small_page_kib = {node: cell.small_page_kib for node, cell in self._cell_of.items()}
         self._cpus_of = {
             node: tuple(sorted([cpu.id for cpu in cell.cpus]))
             for node, cell in self._cell_of.items()
@@ -190,6 +192,11 @@ class HostTopology(Record):
 
     def cell(self, node_id: int) -> HostCell | None:
         return self._cell_of.get(node_id)
+
+    def small_page_kib(self, node_id: int) -> int | None:
+        """`HostCell.small_page_kib` of the node (None: no such node, or its memory is
+        unknown), worked out once per host: every capacity check of every guest asks."""
+        return self._small_page_kib.get(node_id)
 
     def cpus_of(self, node_id: int) -> tuple[int, ...]:
         """The node's CPU ids, ascending (placement reads every node's on every call)."""
