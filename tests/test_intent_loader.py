@@ -92,7 +92,7 @@ def test_the_samples_get_the_stock_tags() -> None:
         assert composed(IntentLoader, text) == composed(STOCK, text), sample
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.lists(st.text(alphabet="0123456789abefnotxyTFNY.:+-_eE~ ", max_size=12), max_size=8))
 def test_random_plain_scalars_get_the_stock_tags(values: list[str]) -> None:
     text = "".join(

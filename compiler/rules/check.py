@@ -3,6 +3,7 @@ diagnostics."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from vnuma.codes import Code, make_diagnostic
@@ -16,8 +17,10 @@ from vnuma.rules import admissions, checks
 from vnuma.rules.base import AdmissionContext, AdmissionFinding, Check, CheckContext, Finding
 
 
-def applicable_checks(has_host: bool) -> list[Check]:
-    return [c for c in checks() if has_host or not c.needs_host]
+@cache
+def applicable_checks(has_host: bool) -> tuple[Check, ...]:
+    """The checks that run with (or without) a host, in code order (once per run)."""
+    return tuple(c for c in checks() if has_host or not c.needs_host)
 
 
 def run_checks(guest: Guest, host: HostTopology | None) -> list[Diagnostic]:
