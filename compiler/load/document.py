@@ -25,9 +25,11 @@ if TYPE_CHECKING:
 
 _DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?\s*(<\?xml\s[^>]*\?>)")
 _ENCODING = re.compile(r"""encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+# Possessive repeats: a prolog of whitespace, comments and PIs has one reading, and a
+# hostile file must not make the engine try the others (30 spaces took seconds).
 _FIRST_ELEMENT = re.compile(
-    rb"(?:\xef\xbb\xbf)?\s*(?:<\?xml\s[^>]*\?>)?(?:\s+|<!--(?:[^-]|-(?!-))*-->|<\?[^>]*\?>)*"
-    rb"<([A-Za-z_][A-Za-z0-9_.-]*)[\s/>]"
+    rb"(?:\xef\xbb\xbf)?(?:\s|<!--(?:[^-]|-(?!-))*+-->|<\?(?:[^?]|\?(?!>))*+\?>)*+"
+    rb"<([A-Za-z_][A-Za-z0-9_.-]*+)[\s/>]"
 )
 _PROLOG_PEEK = 4096  # bytes of a prolog read for its first element
 
