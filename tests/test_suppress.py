@@ -60,23 +60,3 @@ pieces = st.sampled_from(
 def test_the_same_codes_as_the_old_patterns(parts: list[str], kind: str) -> None:
     text = "".join(parts)
     assert found_codes(text, kind) == reference_codes(text, kind)
-
-
-def test_a_hostile_comment_is_read_in_one_pass() -> None:
-    """A child with a deadline: a regex holds the interpreter until it is done."""
-    import subprocess
-    import sys
-
-    script = (
-        "from vnuma.report.suppress import find_suppressions\n"
-        "for n in (2000, 200000):\n"
-        "    find_suppressions('<!-- vnuma: disable=' + ' ' * n, 'xml')\n"
-        "    find_suppressions('<!-- vnuma: disable=' + 'a ' * n, 'xml')\n"
-        "    find_suppressions('# vnuma: disable=' + ' ,' * n, 'hash')\n"
-        "print('ok')\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=30
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"

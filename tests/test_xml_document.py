@@ -65,31 +65,3 @@ def test_a_capabilities_file_in_a_walk_is_skipped_unparsed_and_others_as_before(
     assert "broken-caps.xml: skipped: a host capabilities snapshot, not a domain" in result.err
     assert "pom.xml: skipped: not a libvirt domain (root element <project>)" in result.err
     assert "junk.xml: skipped: not a libvirt domain (and not well-formed XML)" in result.err
-
-
-HOSTILE_PROLOGS = [
-    b" " * 4000 + b"x",
-    b" \t\n" * 1300 + b"<",
-    b"<!--" + b"-" * 3000,
-    b"<?" + b"?" * 3000,
-    b"<!-- a -->" * 400 + b"x",
-]
-
-
-def test_a_hostile_prolog_is_read_in_one_pass() -> None:
-    """Each part of a prolog has one reading: the peek must not backtrack through the
-    ways of splitting it (a regex that did took seconds on 30 spaces and junk). Run in
-    a child with a deadline, as a regex holds the interpreter until it is done."""
-    import subprocess
-    import sys
-
-    script = (
-        "import sys; from vnuma.load.document import first_element; "
-        "print([first_element(bytes.fromhex(line)) for line in sys.stdin])"
-    )
-    feed = "".join(data.hex() + "\n" for data in HOSTILE_PROLOGS)
-    done = subprocess.run(
-        [sys.executable, "-c", script], input=feed, capture_output=True, text=True, timeout=30
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == repr([None] * len(HOSTILE_PROLOGS))

@@ -22,7 +22,10 @@ IDSET_EXAMPLE = "0-1"
 STARTER: tuple[tuple[str, Any], ...] = (("version", 1), ("vcpus", 4), ("memory", "4GiB"))
 # Patterns the schema uses besides sizes and id sets (which have their own checks).
 PATTERN_HINTS = {r"^[^/\s][^/]*$": "use a name without '/' that does not start with a space"}
-_PLAIN_YAML = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*|[0-9][0-9A-Za-z_.-]*[A-Za-z-][0-9A-Za-z_.-]*")
+# A word, or digits-first text with a letter or '-' after them. Possessive, and the
+# lookahead skips only what cannot be the letter: a long value is read in one pass (the
+# backtracking form took 0.8 s on 16,000 characters).
+_PLAIN_YAML = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*+|[0-9](?=[0-9_.]*+[A-Za-z-])[0-9A-Za-z_.-]*+")
 _YAML_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n"})
 
 
