@@ -1353,3 +1353,17 @@ def test_attribute_value_containing_a_greater_than_sign(tmp_path: Path) -> None:
     report = run_xml(dom(body), tmp_path)
     # description on 6, cputune 7, vcpupin 8
     assert [(d.code, d.line, d.column) for d in report.diagnostics] == [("VN401", 8, 19)]
+
+
+def test_a_domain_of_billions_of_vcpus_is_checked_without_listing_them(tmp_path: Path) -> None:
+    """`<vcpu>` is an unsigned int: the ids past the cells' are reported as one range
+    (the fuzzer's `<vcpu>4294967296</vcpu>` made VN105 build a set of them, 23 GB)."""
+    xml = (
+        "<domain type='kvm'><name>big</name><memory unit='KiB'>1048576</memory>"
+        "<vcpu>4294967295</vcpu><cpu><numa>"
+        "<cell id='0' cpus='0-1,4' memory='1048576' unit='KiB'/></numa></cpu></domain>\n"
+    )
+    found = [d for d in run_xml(xml, tmp_path).diagnostics if d.code == "VN105"]
+    assert [d.message for d in found] == [
+        "vCPU(s) 2-3,5-4294967294 are in no cell: libvirt moves them to cell 0"
+    ]

@@ -82,14 +82,29 @@ def vcpu_not_in_any_cell(ctx: CheckContext) -> Iterator[Finding]:
     if not ctx.guest.cells:
         return
     assigned = frozenset().union(*(cell.cpus for cell in ctx.guest.cells))
-    missing = set(range(ctx.guest.vcpus)) - assigned
+    missing = _unassigned(ctx.guest.vcpus, assigned)
     if missing:
         yield Finding(
-            f"vCPU(s) {format_cpuset(missing)} are in no cell: libvirt moves them to cell 0",
+            f"vCPU(s) {missing} are in no cell: libvirt moves them to cell 0",
             ("cells",),
             hint="add them to a cell's cpus so the definition says what the guest gets",
             severity=ctx.guest.language.rewrite_severity,
         )
+
+
+def _unassigned(vcpus: int, assigned: frozenset[int]) -> str:
+    """The vCPU ids below ``vcpus`` that no cell has, as a set string ("" for none).
+    Cells name ids up to 16383, but a domain's `<vcpu>` can say 4294967295: the ids
+    past the cells' are one range, never a set of billions."""
+    below = frozenset(i for i in assigned if i < vcpus)
+    last = max(below, default=-1)
+    gaps = format_cpuset(frozenset(range(last + 1)) - below)
+    tail = (
+        ""
+        if last + 1 >= vcpus
+        else (f"{last + 1}" if last + 2 == vcpus else f"{last + 1}-{vcpus - 1}")
+    )
+    return ",".join(part for part in (gaps, tail) if part)
 
 
 @check(codes.VN106, reads=("cells", "memory", "memory_devices"))
