@@ -80,11 +80,12 @@ def format_cpuset(ids: frozenset[int] | set[int]) -> str:
         if cur == prev + 1:
             prev = cur
         else:
-            parts.append(_run(start, prev))
+            parts.append(format_run(start, prev))
             start = prev = cur
-    parts.append(_run(start, prev))
+    parts.append(format_run(start, prev))
     return ",".join(parts)
 
 
-def _run(start: int, end: int) -> str:
+def format_run(start: int, end: int) -> str:
+    """One run of consecutive ids as a set term: '5' or '2-7'."""
     return str(start) if start == end else f"{start}-{end}"

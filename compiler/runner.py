@@ -219,6 +219,9 @@ def _looks_like_intent(data: Any) -> bool:
     return isinstance(data, dict) and bool(_INTENT_MARKERS & set(map(str, data)))
 
 
+_SNAPSHOT_NOTE = "a host capabilities snapshot, not a domain"
+
+
 def _load_domain(result: GuestFile, discovering: bool) -> None:
     import re
 
@@ -229,7 +232,7 @@ def _load_domain(result: GuestFile, discovering: bool) -> None:
 
     data = read_bytes(result.path)
     if discovering and first_element(data) == "capabilities":
-        result.note = "a host capabilities snapshot, not a domain"  # not parsed to say so
+        result.note = _SNAPSHOT_NOTE  # recognised without parsing it
         return
     doc = parse_xml_document(data, result.shown)
     if discovering:
@@ -238,7 +241,7 @@ def _load_domain(result: GuestFile, discovering: bool) -> None:
             return
         if doc.root is not None and doc.root_tag != "domain":
             result.note = (
-                "a host capabilities snapshot, not a domain"
+                _SNAPSHOT_NOTE
                 if doc.root_tag == "capabilities"
                 else f"not a libvirt domain (root element <{doc.root_tag}>)"
             )

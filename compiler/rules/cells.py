@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from vnuma import codes
-from vnuma.cpusets import format_cpuset
+from vnuma.cpusets import format_cpuset, format_run
 from vnuma.diagnostics import JsonPath
 from vnuma.model.guest import GuestCell
 from vnuma.rules.base import CheckContext, Finding, check
@@ -99,11 +99,7 @@ def _unassigned(vcpus: int, assigned: frozenset[int]) -> str:
     below = frozenset(i for i in assigned if i < vcpus)
     last = max(below, default=-1)
     gaps = format_cpuset(frozenset(range(last + 1)) - below)
-    tail = (
-        ""
-        if last + 1 >= vcpus
-        else (f"{last + 1}" if last + 2 == vcpus else f"{last + 1}-{vcpus - 1}")
-    )
+    tail = format_run(last + 1, vcpus - 1) if last + 1 < vcpus else ""
     return ",".join(part for part in (gaps, tail) if part)
 
 
