@@ -268,9 +268,9 @@ def _entry(index: int, path: Path, configs: ConfigResolver, options: LintOptions
 
 def _placed_on(path: Path, config: LintConfig, options: LintOptions) -> Path | None:
     if options.host_path is not None:
-        return config.paths.resolve(options.host_path)
+        return config.paths.resolve_kept(options.host_path)
     mapped = config.host_for(path)
-    return config.paths.resolve(mapped) if mapped is not None else None
+    return config.paths.resolve_kept(mapped) if mapped is not None else None
 
 
 # --- tasks: one per host, chunks of files on no host ---------------------------------------

@@ -125,6 +125,14 @@ class PathCache:
         directory, name = self.resolve_parts(path)
         return directory / name if name else directory
 
+    def resolve_kept(self, path: Path) -> Path:
+        """``resolve``, remembered: for a path many files share (a host snapshot), so
+        they all hold one resolved path, not one each (10k files: 2.8 MB)."""
+        found = self._resolved.get(path)
+        if found is None:
+            found = self._resolved[path] = self.resolve(path)
+        return found
+
     def resolve_parts(self, path: Path) -> tuple[Path, str]:
         """``path.resolve()`` as (its directory, its name); a walked file's directory is
         the one object the walk remembered for all its files. ("", for the root.)"""
