@@ -184,7 +184,7 @@ def mapped_under(config: LintConfig, configs: ConfigResolver) -> Iterator[tuple[
         closest = configs.for_file(path)
         mapped = closest.host_for(path)
         if mapped is not None:
-            yield path, configs.paths.resolve(path), configs.paths.resolve(mapped)
+            yield path, configs.paths.resolve(path), configs.paths.resolve_kept(mapped)
 
 
 def mapped_files(config: LintConfig, snapshot: Path) -> list[tuple[Path, Path]]:
