@@ -97,6 +97,22 @@ def test_an_entry_reads_back_as_the_loader_reported(name, snapshots, cache_home)
     assert hostcache.load_snapshot(path, "shown-as.xml") == expected
 
 
+def test_a_hit_allocates_what_the_entry_holds_not_the_limit(snapshots, cache_home):
+    """Reading an entry asks for its size: a read of the 64 MiB limit allocated that much
+    for every host of a fleet."""
+    import tracemalloc
+
+    path = snapshots / "2s-xeon.xml"
+    hostcache.load_snapshot(path, "x.xml")  # the miss writes the entry
+    tracemalloc.start()
+    try:
+        assert hostcache.load_snapshot(path, "x.xml")[0] is not None
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024, peak
+
+
 @pytest.mark.parametrize("subcommand", ["compile", "fit", "show"])
 def test_every_command_that_reads_a_snapshot_goes_through_the_cache(
     subcommand, cache_home, run_cli, monkeypatch, tmp_path

@@ -138,7 +138,9 @@ def _read_owned(entry: Path) -> bytes | None:
                 return None
             if status.st_size > MAX_ENTRY_BYTES:
                 return None
-            return handle.read(MAX_ENTRY_BYTES + 1)
+            # its size (+1 to see it end), not the limit: read(n) allocates n bytes
+            data = handle.read(status.st_size + 1)
+            return data if len(data) <= status.st_size else None
     except OSError:
         return None
 
