@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from vnuma import codes
 from vnuma.diagnostics import Diagnostic, Severity
 from vnuma.load.discover import DOMAIN_SUFFIXES, INTENT_SUFFIXES
-from vnuma.load.text import UnreadableInput
+from vnuma.load.text import StrPath, UnreadableInput
 from vnuma.model.host import HostTopology
 from vnuma.records import Record
 
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 # --- paths ---------------------------------------------------------------------------------
 
 
-def display_path(path: Path) -> str:
+def display_path(path: StrPath) -> str:
     """The path as a user would type it: relative to the working directory when inside it."""
     # strings, not Path.relative_to: lint calls this for every file of a fleet
     written = os.fspath(path)
@@ -60,6 +60,16 @@ def display_path(path: Path) -> str:
         return "."
     inside = cwd if cwd.endswith(os.sep) else cwd + os.sep
     return text[len(inside) :] if text.startswith(inside) else text
+
+
+def display_child(shown_directory: str, name: str) -> str:
+    """``display_path(directory / name)`` from ``display_path(directory)``, for a file
+    name (no "/", not "." or "..")."""
+    if shown_directory == ".":
+        return name
+    if shown_directory.endswith("/"):  # the root, "/" or "//"
+        return shown_directory + name
+    return f"{shown_directory}/{name}"
 
 
 def local_sysfs_root() -> Path:
@@ -85,6 +95,7 @@ class GuestFile:
     a fleet)."""
 
     __slots__ = (
+        "_path",
         "diagnostics",
         "distance",
         "guest",
@@ -92,9 +103,9 @@ class GuestFile:
         "kind",
         "nodes",
         "note",
-        "path",
         "same_as",
         "shown",
+        "source",
         "suppressions",
         "trace",
         "written",
@@ -102,7 +113,7 @@ class GuestFile:
 
     def __init__(
         self,
-        path: Path,
+        path: StrPath,
         shown: str,
         kind: str = "skipped",
         note: str | None = None,
@@ -110,7 +121,9 @@ class GuestFile:
         guest: Guest | None = None,
         suppressions: list[Suppression] | None = None,
     ) -> None:
-        self.path = path
+        self.source = path
+        """The file as it is read."""
+        self._path = path if isinstance(path, Path) else None
         self.shown = shown
         self.kind = kind
         """"intent", "domain", or "skipped" (not a guest file; ``note`` says why)."""
@@ -129,6 +142,19 @@ class GuestFile:
         """The host node placement chose for each guest cell (empty: nothing was placed)."""
         self.distance: int | None = None
         """Summed pairwise host distance between those nodes."""
+
+    @property
+    def path(self) -> Path:
+        """Where the file is, as configurations see it: ``source`` unless set, made on
+        first use (a fleet's files are read by string and most never need one: pathlib
+        interns each file name it parses, and a table of 10k names stays)."""
+        if self._path is None:
+            self._path = Path(self.source)
+        return self._path
+
+    @path.setter
+    def path(self, path: Path) -> None:
+        self._path = path
 
     @property
     def has_errors(self) -> bool:
@@ -169,18 +195,23 @@ def _as_written(written: Intent | Guest | None) -> Guest | None:
 
 
 def load_guest_file(
-    path: Path, shown: str | None = None, *, real: Path | None = None, discovering: bool = False
+    path: StrPath,
+    shown: str | None = None,
+    *,
+    real_directory: Path | None = None,
+    discovering: bool = False,
 ) -> GuestFile:
     """load -> validate -> model for one guest file, chosen by its suffix.
 
+    ``real_directory``: the directory the file resolves to, when the caller knows it.
     ``discovering`` (lint walking a tree): files that are not intents or domains at all
     are skipped with a note instead of being reported. Raises UnreadableInput."""
     result = GuestFile(path, shown if shown is not None else display_path(path))
-    suffix = path.suffix.lower()
+    suffix = os.path.splitext(path)[1].lower()
     if suffix in DOMAIN_SUFFIXES:
         _load_domain(result, discovering)
     elif suffix in INTENT_SUFFIXES:
-        _load_intent(result, real, discovering)
+        _load_intent(result, real_directory, discovering)
     else:
         result.note = "not a .yaml, .yml, .toml or .xml file"
     result.guest = _as_written(result.written)
@@ -192,13 +223,13 @@ def load_guest_file(
 _INTENT_MARKERS = frozenset({"vcpus", "numatune", "cells", "hugepages"})
 
 
-def _load_intent(result: GuestFile, real: Path | None, discovering: bool) -> None:
+def _load_intent(result: GuestFile, real_directory: Path | None, discovering: bool) -> None:
     import re
 
     from vnuma.load.intent import load_intent
     from vnuma.report.suppress import find_suppressions
 
-    raw = load_intent(result.path, result.shown, real_path=real)
+    raw = load_intent(result.source, result.shown, real_directory=real_directory)
     if discovering:
         if raw.data is not None and not _looks_like_intent(raw.data):
             result.note = "not a vnuma intent (no vcpus, numatune, cells or hugepages key)"
@@ -230,7 +261,7 @@ def _load_domain(result: GuestFile, discovering: bool) -> None:
     from vnuma.load.text import read_bytes
     from vnuma.report.suppress import find_suppressions
 
-    data = read_bytes(result.path)
+    data = read_bytes(result.source)
     if discovering and first_element(data) == "capabilities":
         result.note = _SNAPSHOT_NOTE  # recognised without parsing it
         return
@@ -341,7 +372,7 @@ def seating_order(files: Sequence[GuestFile]) -> list[GuestFile]:
         written = file.written
         if written is None or not written.needs_placement:
             return False, "", ""
-        return True, written.name or "", os.path.normpath(file.path)
+        return True, written.name or "", os.path.normpath(file.source)
 
     return sorted(files, key=key)  # stable: fixed guests keep the order they came in
 
@@ -515,7 +546,7 @@ def configured(file: GuestFile, config: LintConfig) -> list[Diagnostic]:
 
     enabled = [d for d in file.diagnostics if config.is_enabled(d.code, file.path)]
     kept = apply_suppressions(enabled, file.suppressions, file.shown, may_fire=may_fire)
-    return _selected(kept, config, file.path)
+    return _selected(kept, config, file.path) if kept else []
 
 
 def report_file(file: GuestFile, config: LintConfig | None = None) -> list[Diagnostic]:
@@ -643,7 +674,9 @@ def compile_intent(options: CompileOptions) -> CompileOutcome:
         file = load_guest_file(options.intent_path)
     else:
         stands_for = Path.cwd() / options.intent_shown
-        file = load_guest_file(options.intent_path, options.intent_shown, real=stands_for)
+        file = load_guest_file(
+            options.intent_path, options.intent_shown, real_directory=stands_for.parent
+        )
         file.path = stands_for
     config = _compile_config(options, file)
     intent = file.written
@@ -727,7 +760,7 @@ def _compile_host(
             real = given.resolve()
             if real not in seen:  # the intent itself, or a file given twice: one guest
                 seen.add(real)
-                mates.append(load_guest_file(given, real=real))
+                mates.append(load_guest_file(given, real_directory=real.parent))
     for diagnostics in snapshots.reported.values():
         outcome.diagnostics.extend(diagnostics)
     return host, mates
@@ -739,7 +772,7 @@ def _mapped_mates(file: GuestFile, snapshot: Path, config: LintConfig | None) ->
     assert config is not None
     own = file.path.resolve()
     return [
-        load_guest_file(path, real=real, discovering=True)
+        load_guest_file(path, real_directory=real.parent, discovering=True)
         for path, real in mapped_files(config, snapshot.resolve())
         if real != own
     ]

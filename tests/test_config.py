@@ -639,8 +639,9 @@ def test_path_cache_resolves_a_walked_directory_per_directory(tmp_path: Path) ->
     (root / "vms" / "link.yaml").symlink_to(root / "other" / "b.yaml")
     config = make(root)
     configs = ConfigResolver(config)
-    found = discover((root / "vms",), configs)
-    assert [path.name for path in found] == ["a.yaml", "link.yaml"]
+    found = list(discover((root / "vms",), configs))
+    assert [name for _, name in found] == ["a.yaml", "link.yaml"]
+    assert found[0][0] is found[1][0]  # the files of a directory share its path
     paths = config.paths
     assert paths.resolve(root / "vms" / "a.yaml") == (root / "vms" / "a.yaml").resolve()
     assert paths.resolve(root / "vms" / "link.yaml") == (root / "other" / "b.yaml").resolve()
@@ -656,7 +657,7 @@ def test_files_on_one_host_share_its_resolved_snapshot(tmp_path: Path) -> None:
     """Every file [[hosts]] maps to one snapshot holds the same resolved path object,
     not one of its own (a 10k-file fleet kept 2.8 MB of copies), and it is the
     snapshot's real path."""
-    from vnuma.commands.lint import LintOptions, _entry
+    from vnuma.commands.lint import LintOptions, _EntryMaker
     from vnuma.load.discover import ConfigResolver, discover
 
     root = tmp_path / "proj"
@@ -671,8 +672,9 @@ def test_files_on_one_host_share_its_resolved_snapshot(tmp_path: Path) -> None:
     )
     configs = ConfigResolver(None)
     options = LintOptions((root / "vms",))
-    found = discover(options.paths, configs)
-    entries = [_entry(i, path, configs, options) for i, path in enumerate(found)]
+    found = list(discover(options.paths, configs))
+    make = _EntryMaker(configs, options)
+    entries = [make(i, directory, name) for i, (directory, name) in enumerate(found)]
     hosts = [entry.placed_on for entry in entries]
     assert len(hosts) == 3 and hosts[0] == (root / "real.xml").resolve()
     assert all(host is hosts[0] for host in hosts)

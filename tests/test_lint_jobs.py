@@ -190,7 +190,7 @@ def test_split_walk_finds_what_discover_finds(tmp_path: Path, monkeypatch) -> No
     (tmp_path / "linked").symlink_to(tmp_path / "vms" / "hv002")
     monkeypatch.chdir(tmp_path)
     given = (Path("."), Path("vms/hv002"), Path("hosts/hv001.xml"))
-    expected = discover(given, ConfigResolver(None))
+    expected = list(discover(given, ConfigResolver(None)))
     for wanted in (1, 4, 50):
         configs = ConfigResolver(None)
         units = split_walk(given, configs, wanted=wanted)
@@ -215,3 +215,29 @@ def test_config_error_reaches_the_parent_whole(tmp_path: Path) -> None:
     assert share.error is not None and share.error[0] == 3
     assert isinstance(share.error[1], ConfigError)
     assert str(share.error[1]) == str(error) and "second" in str(error)
+
+
+def test_a_fleet_report_keeps_no_path_per_file(tmp_path: Path) -> None:
+    """A report's files share their folders' paths, and linting made no path per file
+    that stays: a fleet's peak memory grows by a small record and a name per file
+    (pathlib keeps every name it parses interned, so even a path made and dropped per
+    file would leave a table of names behind)."""
+    import gc
+    from pathlib import PurePath
+
+    from vnuma.commands.lint import LintOptions, lint
+
+    def paths() -> int:
+        gc.collect()
+        return sum(isinstance(o, PurePath) for o in gc.get_objects())
+
+    _fleet_gen().generate(tmp_path, 120, hosts=3, seed=2)
+    before = paths()
+    report = lint(LintOptions((tmp_path,)))
+    assert len(report.files) >= 120
+    folders = {id(file.folder) for file in report.files}
+    assert len(folders) <= 10
+    assert paths() - before < 30
+    names = [file.name for file in report.files]
+    assert sum(sys.intern("".join(list(name))) is name for name in names) == 0
+    assert report.files[0].path == report.files[0].folder.path / report.files[0].name

@@ -112,9 +112,18 @@ def test_display_path_matches_its_pathlib_definition(
     os.chdir(work)
     try:
         assert display_path(Path(text)) == _by_pathlib(text)
-        assert display_path(text) == _by_pathlib(text)  # type: ignore[arg-type]
+        assert display_path(text) == _by_pathlib(text)
+        _assert_child_shown_as_its_path(Path(text))
     finally:
         os.chdir(old)
+
+
+def _assert_child_shown_as_its_path(directory: Path) -> None:
+    """display_child (lint's file names, from their directory's) is display_path."""
+    from vnuma.runner import display_child, display_path
+
+    for name in ("x.yaml", "vm 1.xml", "..a.toml"):
+        assert display_child(display_path(directory), name) == display_path(directory / name)
 
 
 @pytest.mark.slow
@@ -135,7 +144,8 @@ def test_display_path_at_the_root_and_outside(cwd: str) -> None:
     old = os.getcwd()
     os.chdir(cwd)
     try:
-        for text in ["/", "/tmp", "/tmp/x/../y", "//x/y", "///x/y", "rel/../a"]:
+        for text in ["/", "//", "/tmp", "/tmp/x/../y", "//x/y", "///x/y", "rel/../a", ".", ".."]:
             assert display_path(Path(text)) == _by_pathlib(text)
+            _assert_child_shown_as_its_path(Path(text))
     finally:
         os.chdir(old)

@@ -23,10 +23,19 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from vnuma.diagnostics import Diagnostic, Severity
-from vnuma.load.discover import ConfigResolver, Unit, discover, mapped_under, split_walk, walk_unit
+from vnuma.load.discover import (
+    ConfigResolver,
+    Found,
+    Unit,
+    child_path,
+    discover,
+    mapped_under,
+    split_walk,
+    walk_unit,
+)
 from vnuma.model.guest import Guest
 from vnuma.records import Record
 from vnuma.report.config import ConfigError, LintConfig
@@ -34,6 +43,7 @@ from vnuma.runner import (
     GuestFile,
     HostSnapshots,
     configured,
+    display_child,
     display_path,
     load_guest_file,
     place_and_check,
@@ -80,40 +90,70 @@ class LintOptions(Record):
         """Read host snapshots through the user's cache (False: --no-cache)."""
 
 
+class Folder(Record):
+    """A directory of linted files, as walked or given and as diagnostics show it: one
+    object for all the files in it."""
+
+    __slots__ = ("path", "shown")
+
+    def __init__(self, path: Path, shown: str) -> None:
+        self.path = path
+        self.shown = shown
+        """``display_path(path)``."""
+
+    def child(self, name: str) -> Path:
+        return child_path(self.path, name)
+
+    def shown_child(self, name: str) -> str:
+        return display_child(self.shown, name)
+
+
 class FileResult(Record):
-    """One linted file as reported."""
+    """One linted file as reported: its folder and its name (a fleet's report keeps one
+    small record and one string per file)."""
 
     __slots__ = (
         "diagnostics",
+        "folder",
         "guest",
         "had_guest",
         "host_checked",
         "kind",
+        "name",
         "note",
-        "path",
-        "shown",
     )
 
     def __init__(
         self,
-        path: Path,
-        shown: str,
+        folder: Folder,
+        name: str,
         kind: str = "skipped",
         note: str | None = None,
-        diagnostics: list[Diagnostic] | None = None,
+        diagnostics: Sequence[Diagnostic] | None = None,
         host_checked: bool = False,
         had_guest: bool = False,
         guest: Guest | None = None,
     ) -> None:
-        self.path = path
-        self.shown = shown
+        self.folder = folder
+        self.name = name
         self.kind = kind
         self.note = note
-        self.diagnostics: list[Diagnostic] = [] if diagnostics is None else diagnostics
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics) if diagnostics else ()
+        """Its configured diagnostics (a tuple: most files of a fleet have none, and they
+        share the empty one)."""
         self.host_checked = host_checked
         self.had_guest = had_guest
         """A guest model was built (it is not kept unless LintOptions.keep_models)."""
         self.guest = guest
+
+    @property
+    def path(self) -> Path:
+        return self.folder.child(self.name)
+
+    @property
+    def shown(self) -> str:
+        """The path as diagnostics show it (``display_path(path)``)."""
+        return self.folder.shown_child(self.name)
 
 
 class LintReport(Record):
@@ -140,15 +180,27 @@ class LintReport(Record):
 
 
 class _Entry(Record):
-    """A file of one task: where it is, what configures it, where --host/[[hosts]] put it."""
+    """A file of one task: where it is, what configures it, where --host/[[hosts]] put it.
 
-    __slots__ = ("config", "index", "path", "placed_on", "real_directory", "real_name", "shown")
+    Its paths are its folder's and its name; its own path is made while its task runs,
+    as a string. (Its fields are as many as a FileResult's, so that the memory of the
+    entries dropped as their results come in holds the results.)"""
+
+    __slots__ = (
+        "config",
+        "folder",
+        "index",
+        "name",
+        "placed_on",
+        "real_directory",
+        "real_name",
+    )
 
     def __init__(
         self,
         index: int,
-        path: Path,
-        shown: str,
+        folder: Folder,
+        name: str,
         real_directory: Path,
         real_name: str,
         config: LintConfig,
@@ -156,18 +208,14 @@ class _Entry(Record):
     ) -> None:
         self.index = index
         """Its place in the report; -1 for a file of the host that was not asked for."""
-        self.path = path
-        self.shown = shown
+        self.folder = folder
+        self.name = name
         self.real_directory = real_directory
-        """Where it resolves to, as its directory (one object for a directory's files:
-        a fleet's entries keep no resolved path each) and its name."""
+        """Where it resolves to, as its directory and its name (the same string as
+        ``name`` unless the file is a symlink)."""
         self.real_name = real_name
         self.config = config
         self.placed_on = placed_on
-
-    @property
-    def real(self) -> Path:
-        return self.real_directory / self.real_name
 
 
 class _Task(Record):
@@ -213,25 +261,39 @@ def lint(options: LintOptions) -> LintReport:
             units = split_walk(options.paths, configs, wanted=_PARTS_PER_JOB * options.jobs)
             if len(units) > 1:
                 return _in_processes(options, configs, units)
+        make = _EntryMaker(configs, options)
         found = discover(options.paths, configs, force_exclude=options.force_exclude)
-        entries = [_entry(i, path, configs, options) for i, path in enumerate(found)]
-        tasks = _tasks(entries, options, configs)
-        return _merged(entries, (_run_task(task) for task in tasks))  # each freed once merged
+        entries = [make(i, directory, name) for i, (directory, name) in enumerate(found)]
+        tasks = _tasks(entries, options, configs, make)
+        done = (_run_task(task) for task in _drained(tasks))
+        return _merged(cast("list[_Entry | None]", entries), done)
 
 
-def _merged(entries: list[_Entry], done: Iterable[_TaskResult]) -> LintReport:
-    """The report from the task results, in task order (the same for any -j)."""
+def _drained(tasks: list[_Task]) -> Iterator[_Task]:
+    """The tasks in order, each dropped from the list as it is taken: with ``_merged``
+    dropping each entry once its result is in, a file's entry and its result are not
+    both kept."""
+    tasks.reverse()
+    while tasks:
+        yield tasks.pop()
+
+
+def _merged(entries: list[_Entry | None], done: Iterable[_TaskResult]) -> LintReport:
+    """The report from the task results, in task order (the same for any -j); each
+    entry is dropped from ``entries`` once its file's result is made."""
     files: list[FileResult | None] = [None] * len(entries)
     host_diagnostics: dict[Path, list[Diagnostic]] = {}
     for result in done:
         for index, kind, note, host_checked, had_guest, diagnostics, guest in result.files:
             entry = entries[index]
+            assert entry is not None, "a file reported twice"
+            entries[index] = None
             files[index] = FileResult(
-                entry.path,
-                entry.shown,
+                entry.folder,
+                entry.name,
                 kind,
                 note,
-                diagnostics or [],
+                diagnostics,
                 host_checked,
                 had_guest,
                 guest,
@@ -259,17 +321,41 @@ def _few_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _entry(index: int, path: Path, configs: ConfigResolver, options: LintOptions) -> _Entry:
-    config = configs.for_file(path)
-    directory, name = configs.paths.resolve_parts(path)
-    placed_on = _placed_on(path, config, options)
-    return _Entry(index, path, display_path(path), directory, name, config, placed_on)
+class _EntryMaker:
+    """Entries of one run: each file's configuration, resolved path and host, and its
+    folder (made once per directory)."""
+
+    def __init__(self, configs: ConfigResolver, options: LintOptions) -> None:
+        self._configs = configs
+        self._options = options
+        self._folders: dict[Path, Folder] = {}
+
+    def __call__(self, index: int, directory: Path, name: str) -> _Entry:
+        """The entry of the file ``name`` in ``directory``."""
+        real = self._configs.paths.resolve_child(directory, name)
+        config = self._configs.for_directory(real[0])
+        return self.made(index, directory, name, real, _placed_on(*real, config, self._options))
+
+    def made(
+        self, index: int, directory: Path, name: str, real: tuple[Path, str], host: Path | None
+    ) -> _Entry:
+        """The entry of a file whose resolved (directory, name) and host are known."""
+        real_directory, real_name = real
+        config = self._configs.for_directory(real_directory)
+        folder = self._folders.get(directory)
+        if folder is None:
+            folder = self._folders[directory] = Folder(directory, display_path(directory))
+        if real_name == name:
+            real_name = name  # one string for both
+        return _Entry(index, folder, name, real_directory, real_name, config, host)
 
 
-def _placed_on(path: Path, config: LintConfig, options: LintOptions) -> Path | None:
+def _placed_on(
+    real_directory: Path, real_name: str, config: LintConfig, options: LintOptions
+) -> Path | None:
     if options.host_path is not None:
         return config.paths.resolve_kept(options.host_path)
-    mapped = config.host_for(path)
+    mapped = config.host_for_child(real_directory, real_name)
     return config.paths.resolve_kept(mapped) if mapped is not None else None
 
 
@@ -278,7 +364,9 @@ def _placed_on(path: Path, config: LintConfig, options: LintOptions) -> Path | N
 _CHUNK = 64  # files of no host per task at most
 
 
-def _tasks(entries: list[_Entry], options: LintOptions, configs: ConfigResolver) -> list[_Task]:
+def _tasks(
+    entries: list[_Entry], options: LintOptions, configs: ConfigResolver, make: _EntryMaker
+) -> list[_Task]:
     by_host: dict[Path, list[_Entry]] = {}
     loose: list[_Entry] = []
     for entry in entries:
@@ -288,7 +376,7 @@ def _tasks(entries: list[_Entry], options: LintOptions, configs: ConfigResolver)
             by_host.setdefault(entry.placed_on, []).append(entry)
     option = options.host_path is not None
     if not option:
-        _add_unasked(by_host, entries, options, configs)
+        _add_unasked(by_host, entries, options, configs, make)
     tasks = [
         _Task(tuple(group), host, option, options.keep_models, options.use_cache)
         for host, group in by_host.items()
@@ -306,6 +394,7 @@ def _add_unasked(
     entries: list[_Entry],
     options: LintOptions,
     configs: ConfigResolver,
+    make: _EntryMaker,
 ) -> None:
     """Every other file a [[hosts]] mapping puts on a host that an asked file is on, so
     the host is admitted whole (pre-commit passes only the staged files)."""
@@ -320,14 +409,12 @@ def _add_unasked(
     ]
     if not unwalked:
         return
-    asked = {entry.real for entry in entries}
+    asked = {(entry.real_directory, entry.real_name) for entry in entries}
     for config in unwalked:
-        for path, real, host in mapped_under(config, configs):
+        for (directory, name), real, host in mapped_under(config, configs):
             if host in by_host and real not in asked:
                 asked.add(real)
-                config = configs.for_file(path)
-                shown = display_path(path)
-                by_host[host].append(_Entry(-1, path, shown, real.parent, real.name, config, host))
+                by_host[host].append(make.made(-1, directory, name, real, host))
 
 
 # --- running a task (in this process or a worker: a pure function of the task) ------------
@@ -336,7 +423,12 @@ def _add_unasked(
 def _run_task(task: _Task) -> _TaskResult:
     snapshots = HostSnapshots(task.use_cache)
     files = [
-        load_guest_file(entry.path, entry.shown, real=entry.real, discovering=True)
+        load_guest_file(
+            os.path.join(entry.folder.path, entry.name),
+            entry.folder.shown_child(entry.name),
+            real_directory=entry.real_directory,
+            discovering=True,
+        )
         for entry in task.entries
     ]
     together: list[GuestFile] = []
@@ -420,7 +512,7 @@ def _in_processes(options: LintOptions, configs: ConfigResolver, units: list[Uni
     shares += [_received(end, len(tasks)) for _, end in children]
     for child, _ in children:
         child.join()
-    return _merged(entries, _ordered(shares, len(tasks)))
+    return _merged(cast("list[_Entry | None]", entries), _ordered(shares, len(tasks)))
 
 
 def _shared_rows(
@@ -439,8 +531,9 @@ def _shared_rows(
     return rows
 
 
-_Row = tuple[str, str, str, "str | None"]
-"""A file found by a worker: (path, shown, resolved path, resolved snapshot it is on)."""
+_Row = tuple[str, str, str, "str | None", "str | None"]
+"""A file found by a worker: (its directory, its name, its resolved directory, its
+resolved name when not its name, the resolved snapshot it is on)."""
 
 
 class _Share(Record):
@@ -486,7 +579,7 @@ def _walk_share(
     def walk(number: int) -> list[_Row]:
         found = list(walk_unit(units[number], configs, force_exclude=options.force_exclude))
         try:
-            return [_row(path, configs, options) for path in found]
+            return [_row(file, configs, options) for file in found]
         except Exception as exc:
             raise _Unmapped(exc) from exc
 
@@ -497,20 +590,27 @@ class _Unmapped(Exception):
     """A found file's configuration could not be read: raised after every walk error."""
 
 
-def _row(path: Path, configs: ConfigResolver, options: LintOptions) -> _Row:
-    config = configs.for_file(path)
-    placed_on = _placed_on(path, config, options)
-    real = str(configs.paths.resolve(path))
-    return str(path), display_path(path), real, None if placed_on is None else str(placed_on)
+def _row(found: Found, configs: ConfigResolver, options: LintOptions) -> _Row:
+    directory, name = found
+    real_directory, real_name = configs.paths.resolve_child(directory, name)
+    config = configs.for_directory(real_directory)
+    placed_on = _placed_on(real_directory, real_name, config, options)
+    return (
+        os.fspath(directory),
+        name,
+        os.fspath(real_directory),
+        None if real_name == name else real_name,
+        None if placed_on is None else os.fspath(placed_on),
+    )
 
 
 def _rows(walks: list[_Share], count: int) -> list[_Row]:
     """Every file found, in walk order, each once; the first error is raised."""
     parts: list[list[_Row]] = _ordered(walks, count)
-    found: dict[str, _Row] = {}
+    found: dict[tuple[str, str], _Row] = {}
     for part in parts:
         for row in part:
-            found.setdefault(row[0], row)
+            found.setdefault((row[0], row[1]), row)
     return list(found.values())
 
 
@@ -519,51 +619,23 @@ def _planned(
 ) -> tuple[list[_Entry], list[_Task]]:
     """The entries and tasks of ``lint``'s one process, from the rows (the same in
     every process)."""
-    # A fleet's files share a few directories: each file's paths are made as children of
-    # its directories' (parsing each whole path string costs twice as much), and its
-    # configuration is its resolved directory's.
-    directories = _Directories(configs)
+    # A fleet's files share a few directories: each directory's path is made once.
+    directories: dict[str, Path] = {}
     snapshots: dict[str, Path] = {}
+
+    def path_of(text: str, made: dict[str, Path]) -> Path:
+        path = made.get(text)
+        if path is None:
+            path = made[text] = Path(text)
+        return path
+
+    make = _EntryMaker(configs, options)
     entries = []
-    for index, (text, shown, real_text, placed_text) in enumerate(rows):
-        placed_on = None
-        if placed_text is not None:
-            placed_on = snapshots.get(placed_text)
-            if placed_on is None:
-                placed_on = snapshots[placed_text] = Path(placed_text)
-        real_directory, real_name = directories.child(real_text)
-        config = directories.config(real_directory)
-        path = directories.path(text)
-        entries.append(_Entry(index, path, shown, real_directory, real_name, config, placed_on))
-    return entries, _tasks(entries, options, configs)
-
-
-class _Directories:
-    """Paths of files made from their directories' paths, and each directory's configuration."""
-
-    def __init__(self, configs: ConfigResolver) -> None:
-        self._configs = configs
-        self._paths: dict[str, Path] = {}
-        self._by_path: dict[Path, LintConfig] = {}
-
-    def child(self, text: str) -> tuple[Path, str]:
-        """(directory, name) of a path string."""
-        head, name = os.path.split(text)
-        directory = self._paths.get(head)
-        if directory is None:
-            directory = self._paths[head] = Path(head)
-        return directory, name
-
-    def path(self, text: str) -> Path:
-        directory, name = self.child(text)
-        return directory / name
-
-    def config(self, resolved_directory: Path) -> LintConfig:
-        config = self._by_path.get(resolved_directory)
-        if config is None:
-            config = self._configs.for_directory(resolved_directory)
-            self._by_path[resolved_directory] = config
-        return config
+    for index, (directory, name, real_directory, real_name, placed) in enumerate(rows):
+        real = (path_of(real_directory, directories), real_name or name)
+        host = None if placed is None else path_of(placed, snapshots)
+        entries.append(make.made(index, path_of(directory, directories), name, real, host))
+    return entries, _tasks(entries, options, configs, make)
 
 
 def _task_share(tasks: list[_Task], counter: Any) -> _Share:

@@ -70,34 +70,53 @@ GIVEN, DIRECTORY, FILE = "given", "directory", "file"
 Unit = tuple[Path, str]
 """A part of the walk: a path given on the command line (GIVEN), a directory to walk
 whole, or a candidate file."""
+Found = tuple[Path, str]
+"""A candidate file as (its directory, as walked or given; its name): a fleet's files
+share their directory's path object and make no path of their own."""
 
 _SPLIT_LEVELS = 3  # directory levels split_walk opens at most
 
 
+def child_path(directory: Path, name: str) -> Path:
+    """``directory / name``, made from their joined string: pathlib interns the parts it
+    is given, and the names a fleet's report keeps must not all stay in the
+    interpreter's table of interned strings (10k files: a 1 MB table)."""
+    return Path(os.path.join(directory, name))
+
+
+def found_path(found: Found) -> Path:
+    return child_path(*found)
+
+
 def discover(
     paths: tuple[Path, ...], configs: ConfigResolver, *, force_exclude: bool = False
-) -> list[Path]:
-    """The candidate files: given files as they are, given directories walked (sorted).
-    Raises UnreadableInput for a path that does not exist."""
-    found: dict[Path, None] = {}
+) -> Iterator[Found]:
+    """The candidate files, as the walk finds them: given files as they are, given
+    directories walked (sorted), each file once. Raises UnreadableInput for a path that
+    does not exist, when the walk reaches it."""
+    if len(paths) == 1:  # one walk finds a path once: nothing to remember
+        yield from walk_unit((paths[0], GIVEN), configs, force_exclude=force_exclude)
+        return
+    seen: set[Found] = set()
     for given in paths:
-        for path in walk_unit((given, GIVEN), configs, force_exclude=force_exclude):
-            found.setdefault(path)
-    return list(found)
+        for file in walk_unit((given, GIVEN), configs, force_exclude=force_exclude):
+            if file not in seen:
+                seen.add(file)
+                yield file
 
 
 def walk_unit(
     unit: Unit, configs: ConfigResolver, *, force_exclude: bool = False
-) -> Iterator[Path]:
+) -> Iterator[Found]:
     """The candidate files of one part of the walk, in walk order."""
     path, kind = unit
     if kind == DIRECTORY or (kind == GIVEN and path.is_dir()):
         yield from _walk(path, configs)
     elif kind == FILE:
-        yield path
+        yield path.parent, path.name
     elif path.exists():
         if not (force_exclude and configs.for_path(path).is_excluded(path)):
-            yield path
+            yield path.parent, path.name
     else:
         raise UnreadableInput(f"{path}: no such file or directory")
 
@@ -123,24 +142,26 @@ def _opened(unit: Unit, configs: ConfigResolver) -> list[Unit]:
     if kind == FILE or (kind == GIVEN and not path.is_dir()):
         return [unit]
     try:
-        return [(child, DIRECTORY if is_dir else FILE) for child, is_dir in _listing(path, configs)]
+        return [
+            (path / name, DIRECTORY if is_dir else FILE) for name, is_dir in _listing(path, configs)
+        ]
     except (UnreadableInput, ConfigError):
         return [unit]  # walked whole, so that the error comes where the walk meets it
 
 
-def _walk(directory: Path, configs: ConfigResolver) -> Iterator[Path]:
-    for path, is_dir in _listing(directory, configs):
+def _walk(directory: Path, configs: ConfigResolver) -> Iterator[Found]:
+    for name, is_dir in _listing(directory, configs):
         if is_dir:
-            yield from _walk(path, configs)
+            yield from _walk(directory / name, configs)
         else:
-            yield path
+            yield directory, name
 
 
-def _listing(directory: Path, configs: ConfigResolver) -> Iterator[tuple[Path, bool]]:
-    """(path, is a directory) of each entry of one directory that the walk takes."""
+def _listing(directory: Path, configs: ConfigResolver) -> Iterator[tuple[str, bool]]:
+    """(name, is a directory) of each entry of one directory that the walk takes."""
     # os.scandir: the entry types come with the listing, and a file that is not a symlink
     # resolves to its resolved directory plus its name, so large trees cost no stat or
-    # realpath per file (a 10k-file fleet spent a third of a second here).
+    # realpath per file (a 10k-file fleet spent a third of a second here), and no path.
     try:
         with os.scandir(directory) as listing:
             entries = sorted(listing, key=lambda entry: entry.name)
@@ -157,38 +178,47 @@ def _listing(directory: Path, configs: ConfigResolver) -> Iterator[tuple[Path, b
     links = frozenset(name for name, is_link, _ in kinds if is_link)
     configs.paths.remember_listing(directory, real_directory, links)
     for name, is_link, is_dir in kinds:
-        path = directory / name
         if is_dir:
-            config = configs.for_directory(configs.paths.resolve(path))
-        else:
-            config = here if not is_link else configs.for_file(path)
-        if config.is_excluded(path):
-            continue
-        if is_dir:
+            path = directory / name
+            if configs.for_directory(configs.paths.resolve(path)).is_excluded(path):
+                continue
             if not name.startswith(".") and name not in SKIPPED_DIRECTORIES:
-                yield path, True
-        elif _is_candidate(path):
-            yield path, False
+                yield name, True
+            continue
+        if is_link:
+            path = directory / name
+            if configs.for_file(path).is_excluded(path):
+                continue
+        elif here.is_excluded_child(real_directory, name):
+            continue
+        if _is_candidate(name):
+            yield name, False
 
 
-def _is_candidate(path: Path) -> bool:
-    if path.name.startswith(".") or path.name in CONFIG_FILES:
+def _is_candidate(name: str) -> bool:
+    if name.startswith(".") or name in CONFIG_FILES:
         return False
-    return path.suffix.lower() in INTENT_SUFFIXES + DOMAIN_SUFFIXES
+    return os.path.splitext(name)[1].lower() in INTENT_SUFFIXES + DOMAIN_SUFFIXES
 
 
-def mapped_under(config: LintConfig, configs: ConfigResolver) -> Iterator[tuple[Path, Path, Path]]:
-    """(path, resolved path, resolved snapshot) of every guest file under the
-    configuration's root that its closest configuration maps to a host."""
-    for path in _walk(config.root, configs):
-        closest = configs.for_file(path)
-        mapped = closest.host_for(path)
+def mapped_under(
+    config: LintConfig, configs: ConfigResolver
+) -> Iterator[tuple[Found, tuple[Path, str], Path]]:
+    """(file, its resolved directory and name, resolved snapshot) of every guest file
+    under the configuration's root that its closest configuration maps to a host."""
+    for directory, name in _walk(config.root, configs):
+        real = configs.paths.resolve_child(directory, name)
+        mapped = configs.for_directory(real[0]).host_for_child(*real)
         if mapped is not None:
-            yield path, configs.paths.resolve(path), configs.paths.resolve_kept(mapped)
+            yield (directory, name), real, configs.paths.resolve_kept(mapped)
 
 
 def mapped_files(config: LintConfig, snapshot: Path) -> list[tuple[Path, Path]]:
     """Every guest file under ``config``'s root that is mapped to the (resolved) snapshot:
     the guests `vnuma compile` seats an intent beside, as `vnuma lint` does."""
     configs = ConfigResolver(None, config.paths)
-    return [(path, real) for path, real, host in mapped_under(config, configs) if host == snapshot]
+    return [
+        (found_path(found), real_directory / real_name)
+        for found, (real_directory, real_name), host in mapped_under(config, configs)
+        if host == snapshot
+    ]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
 
 from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
-from vnuma.load.text import decode_utf8, read_bytes
+from vnuma.load.text import StrPath, decode_utf8, read_bytes
 from vnuma.records import Record
 
 INTENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
@@ -48,21 +49,21 @@ class RawDocument(Record):
         return not self.diagnostics
 
 
-def intent_format(path: Path) -> str | None:
-    return INTENT_SUFFIXES.get(path.suffix.lower())
+def intent_format(path: StrPath) -> str | None:
+    return INTENT_SUFFIXES.get(os.path.splitext(path)[1].lower())
 
 
 def load_intent(
-    path: Path, display: str | None = None, *, real_path: Path | None = None
+    path: StrPath, display: str | None = None, *, real_directory: Path | None = None
 ) -> RawDocument:
     """Raises UnreadableInput when the file cannot be read; everything else is a diagnostic.
 
-    ``real_path``: ``path.resolve()`` when the caller already knows it."""
-    shown = display or str(path)
+    ``real_directory``: ``path.resolve().parent`` when the caller already knows it."""
+    shown = display or os.fspath(path)
     fmt = intent_format(path) or "yaml"
     data = read_bytes(path)
     text, problem = decode_utf8(data)
-    base_dir = (real_path or path.resolve()).parent
+    base_dir = real_directory or Path(path).resolve().parent
     if problem is not None:
         span = Span(problem.line, problem.column, problem.line, problem.column + 1)
         diag = make_diagnostic("VN001", problem.message, shown, span, hint="save the file as UTF-8")

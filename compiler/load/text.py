@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TypeAlias
 
 from vnuma.libvirt.values import parse_uint
 from vnuma.records import Record
+
+StrPath: TypeAlias = "str | os.PathLike[str]"
+"""A file to open: a path, or its string (lint reads a fleet's files by string, making
+no path object per file)."""
 
 # A 1,024-CPU host's `virsh capabilities` is about 0.3 MiB; 16 MiB leaves ample room and
 # still bounds what a hostile file can make vnuma read. VNUMA_MAX_INPUT_BYTES overrides it.
@@ -33,7 +37,7 @@ class DecodeProblem(Record):
         self.column = column
 
 
-def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+def read_bytes(path: StrPath, max_bytes: int | None = None) -> bytes:
     """Raises UnreadableInput for missing, unreadable or too large files."""
     max_bytes = max_bytes if max_bytes is not None else max_input_bytes()
     try:

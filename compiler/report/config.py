@@ -147,6 +147,14 @@ class PathCache:
         parent = found.parent
         return (found, "") if parent == found else (parent, found.name)
 
+    def resolve_child(self, directory: Path, name: str) -> tuple[Path, str]:
+        """``resolve_parts(directory / name)`` of an entry a walk listed: no path is made
+        for a file that is not a symlink, and its name is the listing's own string."""
+        listed = self._listed.get(os.fspath(directory))
+        if listed is not None and name not in listed[1]:
+            return listed[0], name
+        return self.resolve_parts(directory / name)
+
     def remember_listing(self, directory: Path, real: Path, links: frozenset[str]) -> None:
         """What a walk learnt of one directory: its resolved path, and which of its
         entries are symlinks (every other entry resolves to ``real`` / its name)."""
@@ -156,7 +164,11 @@ class PathCache:
     def relative(self, root: Path, path: Path) -> str | None:
         """``path`` (resolved) relative to ``root`` (resolved), as a POSIX path; None
         outside it."""
-        directory, name = self.resolve_parts(path)
+        return self.relative_child(root, *self.resolve_parts(path))
+
+    def relative_child(self, root: Path, directory: Path, name: str) -> str | None:
+        """``relative`` of the path that resolves to (``directory``, ``name``), as
+        ``resolve_parts`` gives them."""
         real_root = self.resolve(root)
         if not name:  # the file system's root
             return "." if directory == real_root else None
@@ -245,7 +257,13 @@ class LintConfig(Record):
         `**`, one of its directories)."""
         if not self.hosts:
             return None
-        relpath = self.relative(path)
+        return self.host_for_child(*self.paths.resolve_parts(path))
+
+    def host_for_child(self, directory: Path, name: str) -> Path | None:
+        """``host_for`` of the file that resolves to (``directory``, ``name``)."""
+        if not self.hosts:
+            return None
+        relpath = self.paths.relative_child(self.root, directory, name)
         if relpath is None or relpath in ("", "."):
             return None
         for_file, _ = self._host_patterns
@@ -274,7 +292,13 @@ class LintConfig(Record):
     def is_excluded(self, path: Path) -> bool:
         if not self.exclude:
             return False
-        matches = _path_matcher(self.relative(path))
+        return self.is_excluded_child(*self.paths.resolve_parts(path))
+
+    def is_excluded_child(self, directory: Path, name: str) -> bool:
+        """``is_excluded`` of the path that resolves to (``directory``, ``name``)."""
+        if not self.exclude:
+            return False
+        matches = _path_matcher(self.paths.relative_child(self.root, directory, name))
         return any(matches(glob) for glob in self.exclude)
 
     def relative(self, path: Path) -> str | None:
