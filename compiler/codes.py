@@ -389,22 +389,47 @@ VN016 = Code(
 A libvirt domain XML has a value libvirt's parser refuses.
 
 ## What it checks
-While a domain is read into the model: integers are integers, enumerations
-(`mode`, `placement`, `memAccess`) have known values, required attributes
-(`<cell memory>`, `<vcpupin cpuset>`, `<memnode cellid>`) are present, and
-the domain has a memory size and at least one vCPU.
+While a domain is read into the model: integers are integers within libvirt's
+limits, enumerations (`mode`, `placement`, `memAccess`) have known values,
+required attributes (`<cell memory>`, `<vcpupin cpuset>`, `<memnode cellid>`)
+are present, and the domain has a memory size and at least one vCPU. The limits
+are libvirt 9.0's, read as it reads them (C's `strtoull`: white space before the
+digits and a `+` are skipped, anything after the digits, white space too, is
+refused):
+
+- Unsigned ints, at most 4294967295 (UINT_MAX). `<vcpu>` ("maximum vcpus count
+  must be an integer"; `-N` wraps round to 4294967296 - N, as libvirt's
+  `virStrToLong_ui` does). `<vcpu current>`, `<cell id>`, `<vcpupin vcpu>`,
+  `<memnode cellid>`, `<vcpus><vcpu id>` and the other integer attributes
+  refuse any `-` ("Invalid value for attribute 'id' in element 'cell': '…'.
+  Expected non-negative integer value"). A `<vcpus><vcpu id>` must also be
+  below the `<vcpu>` count ("vcpu id 'N' is out of range of maximum vcpu count").
+- Sizes (`<memory>`, `<currentMemory>`, `<maxMemory>`, `<cell memory>`,
+  `<page size>`, a memory device's `<size>`): an unsigned long long ("Invalid
+  value '…' for element or attribute './memory[1]'"), at most 2^63 - 1 bytes
+  once scaled by the unit ("value too large: N" followed by the unit as
+  written), and below 2^53 KiB once rounded up to KiB ("size value too large").
+  A required size that is absent or empty: "missing element or attribute './@memory'".
+- A device's NUMA node (`<target><node>`): a C int, 0 to 2147483647.
+
+Id sets (cpusets, nodesets) with an id past 16383 are VN006 ("Failed to parse
+bitmap '…'"). vnuma never builds a number, a range or a set from such values,
+however many digits they have.
 
 ## Why
 `virsh define` fails with the message quoted in the finding, e.g.
-"Invalid value for attribute 'memAccess' in element 'cell': 'invalid'."
+"Invalid value for attribute 'memAccess' in element 'cell': 'invalid'." or
+"maximum vcpus count must be an integer" for `<vcpu>4294967296</vcpu>`.
 
 ## Example
 ```xml
+<vcpu placement='static'>4294967296</vcpu>
 <cell id='0' cpus='0-1' memory='1048576' memAccess='invalid'/>
 ```
 
 ## Fix
-Use a value libvirt accepts, as the finding's hint lists.""",
+Use a value libvirt accepts, as the finding's hint lists; write a count on the
+same line as its tags (`<vcpu>8</vcpu>`, not the 8 followed by a newline).""",
 )
 
 # --- Guest consistency --------------------------------------------------------------------------

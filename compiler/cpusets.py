@@ -8,6 +8,26 @@ import re
 MAX_SET_ID = 16383
 _TERM_RE = re.compile(r"^(?P<neg>\^)?(?P<lo>[0-9]+)(?:-(?P<hi>[0-9]+))?$")
 _ONE_TERM_RE = re.compile(r"([0-9]+)(?:-([0-9]+))?")  # "3", "0-7": most sets a fleet has
+# Ids of more digits than this are past every limit: they are not made into ints (int()
+# refuses more than 4300 digits, and a range to one must never be built).
+_MAX_DIGITS = 18
+_PAST_EVERY_LIMIT = 10**_MAX_DIGITS
+
+
+def _set_id(digits: str) -> int:
+    """A term's id; `_PAST_EVERY_LIMIT` for one of more than `_MAX_DIGITS` digits."""
+    significant = digits.lstrip("0") or "0"
+    return int(significant) if len(significant) <= _MAX_DIGITS else _PAST_EVERY_LIMIT
+
+
+def _beyond(value: object, term: str, limit: int) -> CpusetError:
+    """An id past ``limit``: libvirt's own message when the limit is its bitmap size."""
+    if limit >= MAX_SET_ID:
+        return CpusetError(
+            f"Failed to parse bitmap '{value}': id {term} is beyond libvirt's limit of {limit}",
+            f"libvirt's cpusets and nodesets hold ids 0-{MAX_SET_ID}",
+        )
+    return CpusetError(f"id {term} in '{value}' is beyond libvirt's limit of {limit}")
 
 
 class CpusetError(ValueError):
@@ -27,8 +47,8 @@ def parse_cpuset(value: object, *, limit: int = MAX_SET_ID) -> frozenset[int]:
         raise CpusetError(f"expected a set like '0-3,5', not {type(value).__name__}")
     one = _ONE_TERM_RE.fullmatch(value)
     if one is not None:
-        lo = int(one[1])
-        hi = int(one[2]) if one[2] is not None else lo
+        lo = _set_id(one[1])
+        hi = _set_id(one[2]) if one[2] is not None else lo
         if lo <= hi <= limit:
             return frozenset(range(lo, hi + 1))
     text = value.strip()
@@ -44,19 +64,19 @@ def parse_cpuset(value: object, *, limit: int = MAX_SET_ID) -> frozenset[int]:
                 f"Failed to parse bitmap '{value}': bad term {term!r}",
                 "use ids and ranges separated by commas, '^N' excludes: e.g. '0-7,^3'",
             )
-        lo = int(match["lo"])
-        hi = int(match["hi"]) if match["hi"] is not None else lo
+        lo = _set_id(match["lo"])
+        hi = _set_id(match["hi"]) if match["hi"] is not None else lo
         if match["neg"] and match["hi"] is not None:
             raise CpusetError(
                 f"Failed to parse bitmap '{value}': '^' excludes a single id, not {term!r}"
             )
+        if max(lo, hi) > limit:
+            raise _beyond(value, match["lo"] if lo > hi else match["hi"] or match["lo"], limit)
         if hi < lo:
             raise CpusetError(
                 f"Failed to parse bitmap '{value}': range {term!r} is reversed",
                 f"write it as '{hi}-{lo}'",
             )
-        if hi > limit:
-            raise CpusetError(f"id {hi} in '{value}' is beyond libvirt's limit of {limit}")
         (excluded if match["neg"] else included).update(range(lo, hi + 1))
     return _checked(included - excluded, value, limit)
 
@@ -65,7 +85,7 @@ def _checked(ids: set[int], original: str, limit: int) -> frozenset[int]:
     if not ids:
         raise CpusetError(f"Invalid value of 'nodeset': {original} (the set is empty)")
     if max(ids) > limit:
-        raise CpusetError(f"id {max(ids)} in '{original}' is beyond libvirt's limit of {limit}")
+        raise _beyond(original, str(max(ids)), limit)
     return frozenset(ids)
 
 

@@ -66,8 +66,19 @@ def parse_size_kib(value: object) -> int:
         raise SizeError(f"unknown size unit {unit!r} in {value!r}", unknown_unit_hint(value))
     number: str = match["num"]
     whole, _, fraction = number.partition(".")
+    # No int of thousands of digits (int() refuses them): a whole part of more than 30
+    # digits is past 2**64 KiB in any unit, and more than 100 decimals (trailing zeros
+    # aside) end in a digit that no power of 1024 or 1000 bytes makes whole KiB.
+    whole, fraction = whole.lstrip("0"), fraction.rstrip("0")
+    if len(whole) > 30:
+        raise SizeError(f"size {value!r} is larger than libvirt can represent")
+    if len(fraction) > 100:
+        raise SizeError(
+            f"size {value!r} is not a whole number of KiB",
+            "libvirt sizes are whole KiB; use a binary unit (KiB, MiB, GiB) or a multiple of 1024 bytes",
+        )
     scale: int = 10 ** len(fraction)  # exact, in integers: bytes = scaled_bytes / scale
-    scaled_bytes = int(whole + fraction) * UNIT_BYTES[unit]
+    scaled_bytes = int(whole + fraction or "0") * UNIT_BYTES[unit]
     if scaled_bytes % (scale * 1024):
         raise SizeError(
             f"size {value!r} is not a whole number of KiB ({_decimal_text(scaled_bytes, scale)} bytes)",

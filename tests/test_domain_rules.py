@@ -1327,17 +1327,22 @@ def test_prolog_and_a_comment_with_markup_shift_nothing(tmp_path: Path) -> None:
 
 
 def test_text_value_on_its_own_line(tmp_path: Path) -> None:
-    xml = (
+    """libvirt reads `<vcpu>` as string(./vcpu[1]) with virStrToLong_ui: white space before
+    the digits is skipped, white space after them is refused (libvirt 9.0's `virsh define`:
+    "maximum vcpus count must be an integer"). Either way the finding is at the count."""
+    head = (
         "<domain type='kvm'>\n"  # 1
         "  <name>big</name>\n"  # 2
         "  <memory unit='GiB'>4</memory>\n"  # 3
         "  <vcpu placement='static'>\n"  # 4
-        "     96\n"  # 5: the count at column 6
-        "  </vcpu>\n"  # 6
-        "</domain>\n"
     )
-    report = run_xml(xml, tmp_path, XEON)
+    # 5: the count at column 6, the end tag on the same line: libvirt reads 96
+    report = run_xml(head + "     96</vcpu>\n</domain>\n", tmp_path, XEON)
     assert [(d.code, d.line, d.column) for d in report.diagnostics] == [("VN207", 5, 6)]
+    # 5: the count at column 6, then a newline before the end tag (6): libvirt refuses it
+    report = run_xml(head + "     96\n  </vcpu>\n</domain>\n", tmp_path, XEON)
+    found = [(d.code, d.line, d.column, d.message) for d in report.diagnostics]
+    assert found == [("VN016", 5, 6, "maximum vcpus count must be an integer")]
 
 
 def test_unused_suppression_in_a_comment_over_two_lines(tmp_path: Path) -> None:

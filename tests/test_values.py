@@ -149,3 +149,52 @@ def test_display_path_at_the_root_and_outside(cwd: str) -> None:
             _assert_child_shown_as_its_path(Path(text))
     finally:
         os.chdir(old)
+
+
+# --- libvirt's C integer readers (virStrToLong_*): limits, signs, white space -------------
+
+
+def test_libvirt_unsigned_int_readers() -> None:
+    from vnuma.libvirt.values import parse_prop_uint, parse_xpath_uint
+
+    for read in (parse_prop_uint, parse_xpath_uint):
+        assert read("4294967295") == 4294967295
+        assert read(" \t\n+7") == 7
+        assert read("0" * 5000 + "7") == 7
+        for refused in ("4294967296", "7 ", "", " ", "0x7", "+-7", "7a", "9" * 5000, None):
+            assert read(refused) is None, refused
+    assert parse_prop_uint("-1") is None
+    assert parse_prop_uint("-0") is None
+    assert parse_xpath_uint("-1") == 4294967295  # virStrToLong_ui wraps a '-'
+    assert parse_xpath_uint("-4294967295") == 1
+    assert parse_xpath_uint("-4294967296") is None
+
+
+def test_libvirt_size_reader() -> None:
+    from vnuma.libvirt.values import SizeRefused, parse_memory_kib
+
+    assert parse_memory_kib("9007199254740991", None, "./memory[1]") == 2**53 - 1
+    assert parse_memory_kib("9223372036854774784", "b", "./memory[1]") == 2**53 - 1
+    refused = {
+        ("9007199254740992", None): "value too large: 9007199254740992",
+        ("9007199254740992", "KiB"): "value too large: 9007199254740992KiB",
+        ("9223372036854774785", "b"): "size value too large",
+        ("18446744073709551616", None): "Invalid value '18446744073709551616' for element"
+        " or attribute './memory[1]'",
+        ("-1", None): "Invalid value '-1' for element or attribute './memory[1]'",
+        ("9" * 5000, "b"): f"Invalid value '{'9' * 5000}' for element or attribute './memory[1]'",
+    }
+    for (raw, unit), message in refused.items():
+        with pytest.raises(SizeRefused) as exc:
+            parse_memory_kib(raw, unit, "./memory[1]")
+        assert exc.value.message == message
+    with pytest.raises(SizeRefused) as exc:
+        parse_memory_kib("1", "zz", "./memory[1]")
+    assert exc.value.unit
+
+
+def test_set_ids_of_thousands_of_digits_are_refused_without_an_int() -> None:
+    for text in ("9" * 5000, "0-" + "9" * 5000, "^" + "9" * 5000 + ",1", "9" * 5000 + "-1"):
+        with pytest.raises(CpusetError, match=r"^Failed to parse bitmap"):
+            parse_cpuset(text)
+    assert parse_cpuset("0" * 5000 + "5") == frozenset({5})

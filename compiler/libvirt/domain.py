@@ -16,7 +16,14 @@ from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
 from vnuma.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
 from vnuma.libvirt import elements as e
-from vnuma.libvirt.values import parse_uint, scaled_kib
+from vnuma.libvirt.values import (
+    SizeRefused,
+    parse_memory_kib,
+    parse_node_int,
+    parse_prop_uint,
+    parse_uint,
+    parse_xpath_uint,
+)
 from vnuma.load.document import XmlDocument
 from vnuma.model.guest import (
     DOMAIN_LANGUAGE,
@@ -61,6 +68,19 @@ def _select(found: list[Any], tags: tuple[str, ...]) -> list[Any]:
             break
         found = [child for parent in found for child in parent if child.tag == tag]
     return found
+
+
+def _string(element: Any) -> str:
+    """The element's XPath ``string()``, as libvirt reads ``string(./vcpu[1])``: all the
+    text inside it (comments left out), its white space kept."""
+    return "".join(element.itertext())
+
+
+# Device NUMA nodes are C ints (non-negative, at most INT_MAX); libvirt's messages for them.
+_NODE_MESSAGES = {
+    e.MEMORY_DEVICE_NODE: "invalid value of memory device node",
+    e.CONTROLLER_NODE: "invalid NUMA node in target",
+}
 
 
 def _children_by_tag(node: Any) -> dict[str, list[Any]]:
@@ -153,7 +173,8 @@ class _Lifter:
                     self.locator.element(element),
                 )
             return None
-        value = parse_uint(raw)
+        # virXMLPropUInt: an unsigned int, no sign '-', no trailing white space
+        value = parse_prop_uint(raw)
         if value is None:
             self.report(
                 "VN016",
@@ -163,28 +184,40 @@ class _Lifter:
             )
         return value
 
-    def uint_text(self, element: Any, what: str) -> int | None:
-        value = parse_uint(element.text)
+    def node_text(self, element: Any, declared: e.Element) -> int | None:
+        """A device's NUMA node (`<target><node>`): a non-negative C int."""
+        value = parse_node_int(_string(element))
         if value is None:
-            self.report(
-                "VN016",
-                f"{what} must be an integer, not '{(element.text or '').strip()}'",
-                self.locator.text(element),
-            )
+            message = _NODE_MESSAGES.get(declared, f"{declared.what} must be an integer")
+            self.report("VN016", message, self.locator.text(element))
         return value
 
-    def scaled(self, element: Any, value: int | None, unit_attr: str = "unit") -> int | None:
-        if value is None:
+    def size(
+        self, element: Any, raw: str | None, xpath: str, span: Span | None, *, required: bool
+    ) -> int | None:
+        """A size (``virDomainParseMemory``) in KiB; None when absent, empty or refused."""
+        if not raw:
+            if required:
+                self.report(
+                    "VN016",
+                    f"missing element or attribute '{xpath}'",
+                    self.locator.element(element),
+                )
             return None
-        kib = scaled_kib(value, element.get(unit_attr))
-        if kib is None:
-            self.report(
-                "VN005",
-                f"unknown unit '{element.get(unit_attr)}' in element '{element.tag}'",
-                self.locator.attribute(element, unit_attr),
-                hint="libvirt units: b, KiB (default), MiB, GiB, TiB, KB, MB, GB ...",
-            )
-        return kib
+        unit = element.get(e.KIB.unit)
+        try:
+            return parse_memory_kib(raw, unit, xpath)
+        except SizeRefused as exc:
+            if exc.unit:
+                self.report(
+                    "VN005",
+                    f"unknown unit '{unit}' in element '{element.tag}'",
+                    self.locator.attribute(element, e.KIB.unit),
+                    hint="libvirt units: b, KiB (default), MiB, GiB, TiB, KB, MB, GB ...",
+                )
+            else:
+                self.report("VN016", exc.message, span)
+            return None
 
     def cpuset_attr(self, element: Any, name: str) -> frozenset[int] | None:
         raw = element.get(name)
@@ -214,8 +247,9 @@ class _Lifter:
         if value is e.UINT:
             return self.uint_attr(element, declared.name, required=declared.required)
         if value is e.KIB:
-            number = self.uint_attr(element, declared.name, required=declared.required)
-            return self.scaled(element, number, value.unit)
+            span = self.locator.attribute(element, declared.name)
+            raw = element.get(declared.name)
+            return self.size(element, raw, declared.xpath, span, required=declared.required)
         if value is e.CPUSET:
             return self.cpuset_attr(element, declared.name)
         if value.kind == "enum":
@@ -226,9 +260,11 @@ class _Lifter:
         """The text of a declared element, parsed as its type; None when bad."""
         value = declared.text
         if value is e.UINT:
-            return self.uint_text(element, declared.what)
+            return self.node_text(element, declared)
         if value is e.KIB:
-            return self.scaled(element, self.uint_text(element, declared.what), value.unit)
+            span = self.locator.text(element)
+            required = declared is e.MEMORY_DEVICE_SIZE  # <memory> may come from the cells
+            return self.size(element, _string(element), declared.xpath, span, required=required)
         if value is e.CPUSET:
             try:
                 return parse_cpuset((element.text or "").strip())
@@ -308,7 +344,10 @@ class _Lifter:
         if element is None:
             return 1, None, Placement.STATIC, None
         self.at_text(("vcpus",), element)
-        count = parse_uint(element.text)
+        # virXPathUInt: an unsigned int ('-1' wraps to UINT_MAX); the text's white space
+        # counts, so "<vcpu>\n  4\n</vcpu>" is refused for the newline after the 4
+        count = parse_xpath_uint(_string(element))
+        given = count is not None and count > 0
         if count is None or count == 0:
             self.report(
                 "VN016",
@@ -325,10 +364,25 @@ class _Lifter:
         cpuset = self.attr(element, e.VCPU_CPUSET)
         if cpuset is not None:
             self.at(("vcpu_cpuset",), element, e.VCPU_CPUSET.name)
+        self.vcpu_ids(count if given else None)
         return count, current, Placement(placement), cpuset
+
+    def vcpu_ids(self, count: int | None) -> None:
+        """`<vcpus><vcpu id>`: each id an unsigned int below the maximum vCPU count."""
+        for element in self.findall(e.VCPUS_VCPU):
+            vcpu_id = self.attr(element, e.VCPUS_VCPU_ID)
+            if vcpu_id is not None and count is not None and vcpu_id >= count:
+                self.report(
+                    "VN016",
+                    f"vcpu id '{vcpu_id}' is out of range of maximum vcpu count",
+                    self.locator.attribute(element, e.VCPUS_VCPU_ID.name),
+                )
 
     def memory(self, cells: tuple[GuestCell, ...]) -> tuple[int, bool]:
         element = self.find(e.MEMORY)
+        current = self.find(e.CURRENT_MEMORY)
+        if current is not None:
+            self.text(current, e.CURRENT_MEMORY)  # read only to refuse what libvirt refuses
         cell_sum = sum(cell.memory_kib for cell in cells)
         if element is None:
             numa = self.find(e.NUMA)
@@ -343,7 +397,8 @@ class _Lifter:
             return cell_sum, False
         self.at_text(("memory",), element)
         size = self.text(element, e.MEMORY)
-        if size == 0 and not cells:
+        # an empty <memory></memory> is no size, as an absent one (virParseScaledValue)
+        if (size == 0 or not _string(element)) and not cells:
             self.report(
                 "VN016",
                 "Memory size must be specified via <memory> or in the <numa> configuration",
@@ -357,7 +412,7 @@ class _Lifter:
         if element is None:
             return None, None
         self.at_text(("max_memory",), element)
-        return self.text(element, e.MAX_MEMORY), parse_uint(e.MAX_MEMORY_SLOTS.get(element))
+        return self.text(element, e.MAX_MEMORY), parse_prop_uint(e.MAX_MEMORY_SLOTS.get(element))
 
     def topology(self) -> CpuTopology | None:
         element = self.find(e.TOPOLOGY)

@@ -66,16 +66,23 @@ class Element:
 
     A declaration is itself: compared and hashed by identity (a plain class)."""
 
-    __slots__ = ("_ranks", "children", "path", "steps", "tag", "text", "what")
+    __slots__ = ("_ranks", "children", "path", "steps", "tag", "text", "what", "xpath")
 
     def __init__(
-        self, path: str, text: Value | None = None, children: tuple[str, ...] = (), what: str = ""
+        self,
+        path: str,
+        text: Value | None = None,
+        children: tuple[str, ...] = (),
+        what: str = "",
+        xpath: str = "",
     ) -> None:
         self.path = path
         self.text = text
         self.children = children
         self.what = what
         """How libvirt's messages name the text value ("memory size")."""
+        self.xpath = xpath
+        """kib: the XPath libvirt's size messages name (``./memory[1]``, ``./size``)."""
         self.tag = "domain" if path == "." else path.rsplit("/", 1)[1]
         self.steps: tuple[str, ...] = tuple(path.split("/")[1:])
         """The tags from `<domain>` down to this element."""
@@ -137,6 +144,11 @@ class Attribute:
         return f"Attribute({self.path!r})"
 
     @property
+    def xpath(self) -> str:
+        """The XPath libvirt's size messages name, from the element (``./@memory``)."""
+        return f"./@{self.name}"
+
+    @property
     def element(self) -> Element:
         return ELEMENTS[self.path.rsplit("/@", 1)[0]]
 
@@ -163,10 +175,10 @@ DOMAIN_TYPE = Attribute("./@type", STRING)
 NAME = Element("./name", STRING)
 UUID = Element("./uuid", STRING)
 
-MAX_MEMORY = Element("./maxMemory", KIB, what="maximum memory size")
+MAX_MEMORY = Element("./maxMemory", KIB, what="maximum memory size", xpath="./maxMemory[1]")
 MAX_MEMORY_SLOTS = Attribute("./maxMemory/@slots", UINT)
-MEMORY = Element("./memory", KIB, what="memory size")
-CURRENT_MEMORY = Element("./currentMemory", KIB)
+MEMORY = Element("./memory", KIB, what="memory size", xpath="./memory[1]")
+CURRENT_MEMORY = Element("./currentMemory", KIB, xpath="./currentMemory[1]")
 
 MEMORY_BACKING = Element(
     "./memoryBacking",
@@ -183,6 +195,9 @@ VCPU = Element("./vcpu", UINT, what="maximum vcpus count")
 VCPU_PLACEMENT = Attribute("./vcpu/@placement", PLACEMENT)
 VCPU_CPUSET = Attribute("./vcpu/@cpuset", CPUSET)  # read; written for one node set, else kept
 VCPU_CURRENT = Attribute("./vcpu/@current", UINT)  # read, and kept by the merge
+VCPUS = Element("./vcpus", children=("vcpu",))  # read only
+VCPUS_VCPU = Element("./vcpus/vcpu")
+VCPUS_VCPU_ID = Attribute("./vcpus/vcpu/@id", UINT, required=True)
 
 # virDomainCputuneDefFormat
 CPUTUNE = Element(
@@ -264,7 +279,9 @@ MEMORY_DEVICE_NODEMASK = Element(
     "./devices/memory/source/nodemask", CPUSET, what="memory device nodemask"
 )
 MEMORY_DEVICE_TARGET = Element("./devices/memory/target", children=("size", "node"))
-MEMORY_DEVICE_SIZE = Element("./devices/memory/target/size", KIB, what="memory device size")
+MEMORY_DEVICE_SIZE = Element(
+    "./devices/memory/target/size", KIB, what="memory device size", xpath="./size"
+)
 MEMORY_DEVICE_NODE = Element("./devices/memory/target/node", UINT, what="memory device target node")
 MEMORY_DEVICE_ADDRESS = Element("./devices/memory/address")  # read only
 MEMORY_DEVICE_ADDRESS_TYPE = Attribute("./devices/memory/address/@type", STRING)

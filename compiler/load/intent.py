@@ -163,11 +163,18 @@ class _YamlBuilder:
         if node.tag == STR_TAG:
             return node.value  # what SafeConstructor.construct_yaml_str returns
         if node.tag == INT_TAG and _PLAIN_DECIMAL.fullmatch(node.value):
-            return int(node.value)  # construct_yaml_int's plain case, without its dispatch
+            if len(node.value) <= MAX_INT_DIGITS:
+                return int(node.value)  # construct_yaml_int's plain case, without its dispatch
+            message = f"cannot read value: {TOO_MANY_DIGITS}"
+            self.diagnostics.append(make_diagnostic("VN001", message, self.shown, _node_span(node)))
+            return None
         try:
             return self.loader.construct_object(node, deep=True)
-        except self.yaml_error as exc:
-            message = f"cannot read value: {getattr(exc, 'problem', None) or exc}"
+        except (self.yaml_error, ValueError) as exc:  # ValueError: int() of '+999...9'
+            problem = getattr(exc, "problem", None) or exc
+            if "integer string conversion" in str(problem):
+                problem = TOO_MANY_DIGITS
+            message = f"cannot read value: {problem}"
             self.diagnostics.append(make_diagnostic("VN001", message, self.shown, _node_span(node)))
             return None
 
@@ -281,9 +288,28 @@ _TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
 _TOML_END = " (at end of document)"
 
 
+# int() refuses to convert more digits than this (sys.get_int_max_str_digits()); YAML and
+# TOML readers then raise a plain ValueError, with neither a position nor a fix.
+MAX_INT_DIGITS = 4300
+# A value of so many digits (after `=`, in an array or inline table), not one in a string
+_LONG_TOML_INTEGER = re.compile(rf"(?<=[=\[,{{])[ \t]*[+-]?([0-9](?:_?[0-9]){{{MAX_INT_DIGITS},}})")
+TOO_MANY_DIGITS = f"an integer of more than {MAX_INT_DIGITS} digits"
+
+
 def toml_error(exc: Exception, text: str) -> tuple[str, Span | None]:
     """A ``tomllib.TOMLDecodeError``'s message without its "(at line L, column C)", and that
-    position as a span (the configuration loader reports TOML errors the same way)."""
+    position as a span (the configuration loader reports TOML errors the same way). A
+    plain ValueError is tomllib's int() refusing a number of thousands of digits."""
+    import tomllib
+
+    if not isinstance(exc, tomllib.TOMLDecodeError):
+        found = _LONG_TOML_INTEGER.search(text)
+        if found is None:
+            return str(exc), None
+        start = found.start(1)
+        line = text.count("\n", 0, start) + 1
+        col = start - text.rfind("\n", 0, start)
+        return TOO_MANY_DIGITS, Span(line, col, line, col + 1)
     message = str(exc)
     if message.endswith(_TOML_END):
         lines = text.split("\n")
@@ -303,7 +329,7 @@ def _load_toml(text: str, shown: str) -> tuple[Any, PositionMap, list[Diagnostic
 
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or int() of thousands of digits
         message, span = toml_error(exc, text)
         diag = make_diagnostic("VN001", f"TOML syntax error: {message}", shown, span)
         return None, PositionMap(), [diag]

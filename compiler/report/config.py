@@ -448,7 +448,7 @@ def _parse_toml(text: str, path: Path) -> dict[str, Any]:
 
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or int() of thousands of digits
         message, span = toml_error(exc, text)
         raise ConfigError.of(path, [ConfigProblem(f"invalid TOML: {message}", span)]) from None
 
@@ -483,7 +483,7 @@ def _has_vnuma_table(pyproject: Path) -> bool:
 
     try:
         tool = tomllib.loads(raw.decode("utf-8")).get("tool")
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+    except ValueError:  # not UTF-8, not TOML, or int() of thousands of digits
         return re.search(_DOTTED_TOOL_VNUMA, raw) is not None
     return isinstance(tool, dict) and "vnuma" in tool
 
