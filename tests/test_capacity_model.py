@@ -16,7 +16,18 @@ from tests.conftest import HOSTS
 
 XEON = HOSTS / "2s-xeon.xml"
 LIVE = HOSTS / "2s-xeon-live.xml"
+EPYC = HOSTS / "epyc-nps4.xml"
 NODES = (0, 1, 2, 3)
+
+
+def uniform(a: int, b: int) -> int:
+    """A host without a distance matrix: 10 local, 20 remote (libvirt's, the kernel's)."""
+    return 10 if a == b else 20
+
+
+def matrix(rows: dict[tuple[int, int], int]):  # type: ignore[no-untyped-def]
+    """The distance of a symmetric matrix given by its upper triangle (10 local)."""
+    return lambda a, b: 10 if a == b else rows[(min(a, b), max(a, b))]
 
 
 @st.composite
@@ -32,6 +43,13 @@ def problems(draw: st.DrawFn) -> tuple[list[Demand], dict[int, int]]:
         for index in range(draw(st.integers(0, 5)))
     ]
     return demands, capacity
+
+
+@st.composite
+def distances(draw: st.DrawFn):  # type: ignore[no-untyped-def]
+    """A distance function over NODES: 10 local, 11-40 between nodes (maybe asymmetric)."""
+    rows = {(a, b): draw(st.integers(11, 40)) for a in NODES for b in NODES if a != b}
+    return lambda a, b: 10 if a == b else rows[(a, b)]
 
 
 def _check_layout(demands, capacity, allocation, *, anywhere: bool = False) -> None:
@@ -67,27 +85,27 @@ def test_every_demand_takes_what_it_needs_from_its_nodes_within_capacity_many(pr
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problems(), st.booleans())
-def test_the_preferring_layout_keeps_the_same_invariants(problem, anywhere: bool) -> None:
+@given(problems(), distances(), st.booleans())
+def test_the_preferring_layout_keeps_the_same_invariants(problem, distance, anywhere) -> None:
     demands, capacity = problem
-    laid = lay_out(demands, capacity, overflow_anywhere=anywhere)
+    laid = lay_out(demands, capacity, distance, overflow_anywhere=anywhere)
     assert laid.shortfall == allocate(demands, capacity).shortfall
     _check_layout(demands, capacity, laid, anywhere=anywhere)
 
 
 @pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(problems(), st.booleans())
-def test_the_preferring_layout_keeps_the_same_invariants_many(problem, anywhere) -> None:
+@given(problems(), distances(), st.booleans())
+def test_the_preferring_layout_keeps_the_same_invariants_many(problem, distance, anywhere) -> None:
     test_the_preferring_layout_keeps_the_same_invariants.hypothesis.inner_test(
-        problem=problem, anywhere=anywhere
+        problem=problem, distance=distance, anywhere=anywhere
     )
 
 
 def test_preferred_nodes_are_taken_first() -> None:
     demands = [Demand("a", 4, frozenset({0, 1}), frozenset({1}))]
-    assert lay_out(demands, {0: 10, 1: 10}).taken == ({1: 4},)
-    assert lay_out(demands, {0: 10, 1: 3}).taken == ({1: 3, 0: 1},)
+    assert lay_out(demands, {0: 10, 1: 10}, uniform).taken == ({1: 4},)
+    assert lay_out(demands, {0: 10, 1: 3}, uniform).taken == ({1: 3, 0: 1},)
     assert allocate(demands, {0: 10, 1: 10}).taken == ({0: 4},)  # the plain flow: lowest first
 
 
@@ -97,10 +115,88 @@ def test_two_demands_of_one_node_set_split_the_group_flow() -> None:
     assert [sum(t.values()) for t in allocation.taken] == [100, 50]
 
 
-def test_overflow_anywhere_takes_the_roomiest_nodes() -> None:
+def test_overflow_anywhere_takes_the_nearest_nodes_not_the_roomiest() -> None:
     demands = [Demand("a", 6, frozenset({0}))]
-    laid = lay_out(demands, {0: 2, 1: 1, 2: 5}, overflow_anywhere=True)
+    near_1 = matrix({(0, 1): 11, (0, 2): 21, (1, 2): 21})
+    laid = lay_out(demands, {0: 2, 1: 1, 2: 5}, near_1, overflow_anywhere=True)
+    assert laid.taken == ({0: 2, 1: 1, 2: 3},)
+    near_2 = matrix({(0, 1): 21, (0, 2): 11, (1, 2): 21})
+    laid = lay_out(demands, {0: 2, 1: 1, 2: 5}, near_2, overflow_anywhere=True)
     assert laid.taken == ({0: 2, 2: 4},)
+
+
+def test_a_preferred_cells_pages_overflow_to_the_nearest_node_with_pages() -> None:
+    """MPOL_PREFERRED: what the preferred node's pool cannot give comes from the nearest
+    node by distance that has pages left (node 1 is empty: node 2 is next), not from the
+    roomiest (node 3)."""
+    demands = [Demand("a", 6, frozenset({0, 1, 2, 3}), frozenset({0}))]
+    distance = matrix({(0, 1): 11, (0, 2): 12, (0, 3): 31, (1, 2): 12, (1, 3): 31, (2, 3): 31})
+    laid = lay_out(demands, {0: 2, 1: 0, 2: 3, 3: 9}, distance)
+    assert laid.taken == ({0: 2, 2: 3, 3: 1},)
+    assert laid.shortfall is None
+
+
+def test_the_nearest_overflow_breaks_ties_by_the_lowest_node_id() -> None:
+    """Nodes 1 and 2 are equally near node 0: node 1's pages first, though node 2 has more."""
+    demands = [Demand("a", 4, frozenset({0, 1, 2}), frozenset({0}))]
+    laid = lay_out(demands, {0: 1, 1: 2, 2: 9}, matrix({(0, 1): 21, (0, 2): 21, (1, 2): 11}))
+    assert laid.taken == ({0: 1, 1: 2, 2: 1},)
+
+
+def test_the_overflow_is_measured_from_the_node_a_cell_prefers() -> None:
+    """Asymmetric distances: the row of the preferred node (0 -> n) orders the overflow."""
+    rows = {(0, 1): 30, (1, 0): 11, (0, 2): 12, (2, 0): 40, (1, 2): 20, (2, 1): 20}
+    demands = [Demand("a", 3, frozenset({0, 1, 2}), frozenset({0}))]
+    laid = lay_out(demands, {0: 1, 1: 5, 2: 5}, lambda a, b: 10 if a == b else rows[(a, b)])
+    assert laid.taken == ({0: 1, 2: 2},)
+
+
+def test_every_cell_takes_its_own_pool_before_another_cells_overflow() -> None:
+    """Cell a's overflow does not take node 1's pages, which cell b prefers, although node
+    1 is the nearest to node 0: b gets its own pool, a the next nearest node's."""
+    demands = [
+        Demand("a", 3, frozenset({0, 1, 2}), frozenset({0})),
+        Demand("b", 2, frozenset({0, 1, 2}), frozenset({1})),
+    ]
+    laid = lay_out(demands, {0: 1, 1: 2, 2: 5}, matrix({(0, 1): 11, (0, 2): 21, (1, 2): 21}))
+    assert laid.taken == ({0: 1, 2: 2}, {1: 2})
+
+
+def test_a_host_without_distances_overflows_to_the_lowest_remote_node(write) -> None:
+    """No <distances> in the snapshot: 10 local, 20 remote, so every other node is as
+    near and the lowest id gives first."""
+    import re
+
+    from vnuma.libvirt.capabilities import load_host
+    from vnuma.model.capacity import distance_of
+
+    with_matrix, _ = load_host(EPYC, EPYC.name)
+    assert with_matrix is not None
+    distance = distance_of(with_matrix)
+    assert (distance(4, 4), distance(4, 5), distance(4, 0), distance(0, 7)) == (10, 12, 32, 32)
+    text = re.sub(r"\s*<distances>.*?</distances>", "", EPYC.read_text("utf-8"), flags=re.S)
+    assert "<distances>" not in text
+    host, problems = load_host(write("flat.xml", text), "flat.xml")
+    assert host is not None and problems == []
+    distance = distance_of(host)
+    assert (distance(4, 4), distance(4, 5), distance(4, 0)) == (10, 20, 20)
+    demands = [Demand("a", 3072, frozenset(range(8)), frozenset({4}))]
+    laid = lay_out(demands, {node: 2048 for node in range(8)}, distance)
+    assert laid.taken == ({4: 2048, 0: 1024},)
+
+
+def test_the_views_draw_a_preferred_guests_overflow_on_the_nearest_node(write) -> None:
+    """EPYC NPS4: node 4 has 2048 x 2 MiB pages; a 6 GiB guest preferring node 4 takes
+    them and 1024 more from node 5 (distance 12, the lowest of nodes 5-7), not node 0
+    (distance 32) though every pool is as large."""
+    intent = write(
+        "pref.yaml",
+        'version: 1\nvcpus: 2\nmemory: 6GiB\nnumatune: {mode: preferred, nodeset: "4"}\n'
+        "hugepages: {size: 2MiB}\n",
+    )
+    view, _ = load_view(EPYC, [intent])
+    used = {n.id: p.used_by_guests for n in view.nodes for p in n.pools if p.size_kib == 2048}
+    assert used == {0: 0, 1: 0, 2: 0, 3: 0, 4: 2048, 5: 1024, 6: 0, 7: 0}, used
 
 
 # --- through the stages -------------------------------------------------------------------
@@ -317,7 +413,7 @@ def test_guests_on_a_node_with_no_free_memory_need_it_all(run_cli, write) -> Non
 def test_overflow_reaches_a_node_the_first_layout_left_untouched() -> None:
     # the preferring pass leaves node 1 empty; the overflow must see all of its room
     demands = [Demand("a", 3, frozenset({0}))]
-    laid = lay_out(demands, {0: 2, 1: 1}, overflow_anywhere=True)
+    laid = lay_out(demands, {0: 2, 1: 1}, uniform, overflow_anywhere=True)
     assert laid.taken == ({0: 2, 1: 1},)
 
 

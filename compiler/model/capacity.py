@@ -10,7 +10,7 @@ picture never shows an overcommit the admission rules do not see.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from vnuma.diagnostics import JsonPath
@@ -35,7 +35,27 @@ def owner_of(demand: Demand) -> Owner:
     return owner
 
 
+LOCAL_DISTANCE = 10
+DEFAULT_REMOTE_DISTANCE = 20
+"""What libvirt and the kernel assume between two nodes the snapshot gives no distance for."""
+
+
 # --- what a node can give, what a guest holds -----------------------------------------------
+
+
+def distance_of(host: HostTopology) -> Callable[[int, int], int]:
+    """The host's NUMA distance from node a to node b (capabilities ``<distances>``), 10
+    local and 20 remote where the snapshot has none: what huge pages a node cannot give
+    overflow by (the kernel takes them from the nearest node that has them)."""
+    rows = {cell.id: cell.distances for cell in host.cells}  # not host.cell(): O(N) each
+
+    def distance(a: int, b: int) -> int:
+        value = rows.get(a, {}).get(b)
+        if value is not None:
+            return value
+        return LOCAL_DISTANCE if a == b else DEFAULT_REMOTE_DISTANCE
+
+    return distance
 
 
 def small_page_kib_of(host: HostTopology, nodes: frozenset[int]) -> int | None:
@@ -187,6 +207,7 @@ def host_load(host: HostTopology, guests: Sequence[Guest]) -> HostLoad:
     from vnuma.model.flow import allocate, lay_out
 
     free = free_capacity(host)
+    distance = distance_of(host)
     return HostLoad(
         memory=allocate(
             [d for guest in guests for d in bound_small_demands(host, guest)],
@@ -196,6 +217,7 @@ def host_load(host: HostTopology, guests: Sequence[Guest]) -> HostLoad:
             size: lay_out(
                 [d for guest in guests for d in page_demands(host, guest, size)],
                 page_capacity(host, size),
+                distance,
             )
             for size in page_sizes(host, guests)
         },
@@ -218,8 +240,9 @@ def held_on_nodes(
 
     small = allocate([d for guest in guests for d in bound_small_demands(host, guest)], memory)
     taken_pages: dict[int, dict[int, int]] = {}
+    distance = distance_of(host)
     for size in page_sizes(host, guests):
         capacity = {node: sizes.get(size, 0) for node, sizes in pages.items()}
         demands = [d for guest in guests for d in page_demands(host, guest, size)]
-        taken_pages[size] = lay_out(demands, capacity, overflow_anywhere=True).used()
+        taken_pages[size] = lay_out(demands, capacity, distance, overflow_anywhere=True).used()
     return small.used(), taken_pages

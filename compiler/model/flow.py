@@ -15,7 +15,7 @@ others or drawn: a one-file lint never pays for it.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 
@@ -107,13 +107,20 @@ def allocate(demands: Sequence[Demand], capacity: dict[int, int]) -> Allocation:
 
 
 def lay_out(
-    demands: Sequence[Demand], capacity: dict[int, int], *, overflow_anywhere: bool = False
+    demands: Sequence[Demand],
+    capacity: dict[int, int],
+    distance: Callable[[int, int], int],
+    *,
+    overflow_anywhere: bool = False,
 ) -> Allocation:
-    """Where the demands land, as the kernel takes them: each from its preferred nodes
-    first (by max-flow), the rest from the roomiest of its nodes (lowest id on ties), or,
-    with ``overflow_anywhere``, of every node (what placement assumes of a guest already
-    running). The shortfall is the exact one of :func:`allocate`; when the preference
-    leaves a demand short that the plain max-flow fits, the plain allocation is used."""
+    """Where the demands land, as the kernel takes huge pages: each from its preferred
+    nodes first (by max-flow, so every demand gets its own nodes' pages before any
+    other demand's overflow does), the rest, demand by demand, from the nearest of its
+    nodes with pages left by ``distance(a, b)`` from the nodes it prefers (from its
+    nodes when it prefers none), lowest id on ties, or, with ``overflow_anywhere``,
+    the nearest of every node (what placement assumes of a guest already running).
+    The shortfall is the exact one of :func:`allocate`; when the preference leaves a
+    demand short that the plain max-flow fits, the plain allocation is used."""
     demands = tuple(demands)
     plain = allocate(demands, capacity)
     if not any(d.prefer for d in demands) and not overflow_anywhere:
@@ -121,11 +128,22 @@ def lay_out(
     first = allocate([d._replace(nodes=(d.prefer & d.nodes) or d.nodes) for d in demands], capacity)
     left = {node: amount - first.used().get(node, 0) for node, amount in capacity.items()}
     taken = tuple(dict(t) for t in first.taken)
+    everywhere = frozenset(capacity)
+    # the overflow order of (the nodes a demand prefers, the nodes it may take from)
+    nearest: dict[tuple[frozenset[int], frozenset[int]], list[int]] = {}
     complete = True
     for index, demand in enumerate(demands):
         rest = first.missing(index)
-        nodes = capacity if overflow_anywhere else demand.nodes
-        for node in sorted(nodes, key=lambda n: (-left.get(n, 0), n)):
+        if rest <= 0:
+            continue
+        origin = (demand.prefer & demand.nodes) or demand.nodes
+        nodes = everywhere if overflow_anywhere else demand.nodes
+        order = nearest.get((origin, nodes))
+        if order is None:
+            order = nearest[(origin, nodes)] = sorted(
+                nodes, key=lambda n: (min((distance(o, n) for o in origin), default=0), n)
+            )
+        for node in order:
             give = min(rest, max(left.get(node, 0), 0))
             if give:
                 taken[index][node] = taken[index].get(node, 0) + give
