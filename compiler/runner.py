@@ -64,7 +64,7 @@ def display_path(path: StrPath) -> str:
 
 def display_child(shown_directory: str, name: str) -> str:
     """``display_path(directory / name)`` from ``display_path(directory)``, for a file
-    name (no "/", not "." or "..")."""
+    name (no "/", not "." or "..") of a file (not the working directory itself)."""
     if shown_directory == ".":
         return name
     if shown_directory.endswith("/"):  # the root, "/" or "//"

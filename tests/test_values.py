@@ -123,6 +123,8 @@ def _assert_child_shown_as_its_path(directory: Path) -> None:
     from vnuma.runner import display_child, display_path
 
     for name in ("x.yaml", "vm 1.xml", "..a.toml"):
+        if os.path.normpath(os.path.abspath(directory / name)) == os.getcwd():
+            continue  # a file is never the working directory (a directory named x.yaml is)
         assert display_child(display_path(directory), name) == display_path(directory / name)
 
 
