@@ -84,10 +84,6 @@ def child_path(directory: Path, name: str) -> Path:
     return Path(os.path.join(directory, name))
 
 
-def found_path(found: Found) -> Path:
-    return child_path(*found)
-
-
 def discover(
     paths: tuple[Path, ...], configs: ConfigResolver, *, force_exclude: bool = False
 ) -> Iterator[Found]:
@@ -218,7 +214,7 @@ def mapped_files(config: LintConfig, snapshot: Path) -> list[tuple[Path, Path]]:
     the guests `vnuma compile` seats an intent beside, as `vnuma lint` does."""
     configs = ConfigResolver(None, config.paths)
     return [
-        (found_path(found), real_directory / real_name)
+        (child_path(*found), real_directory / real_name)
         for found, (real_directory, real_name), host in mapped_under(config, configs)
         if host == snapshot
     ]
