@@ -63,3 +63,48 @@ def test_yaml_scalars_load_as_safe_load(tmp_path: Path) -> None:
     assert data == expected
     assert [type(v) for v in data.values()] == [type(v) for v in expected.values()]
     assert [type(v) for v in data["l"]] == [int, str, str, int]
+
+
+SIZED_DOMAIN = """<domain type='kvm'>
+  <name>sized</name>
+  <memory unit='KiB'>{memory}</memory>
+  <vcpu>2</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <cpu>
+    <numa>
+      <cell id='0' cpus='0-1'
+            memory='{cell}' unit='KiB'/>
+    </numa>
+  </cpu>
+  <devices>
+    <memory model='dimm'><target><size unit='MiB'>{dimm}</size><node>0</node></target></memory>
+  </devices>
+</domain>"""
+
+
+def _lift_sized(memory: str, cell: str, dimm: str):
+    from vnuma.libvirt.domain import lift_domain
+    from vnuma.load.document import parse_xml_document
+
+    text = SIZED_DOMAIN.format(memory=memory, cell=cell, dimm=dimm)
+    doc = parse_xml_document(text.encode(), "sized.xml")
+    _, diagnostics = lift_domain(doc)
+    return doc, diagnostics
+
+
+def test_sizes_read_without_locating_them() -> None:
+    """A domain whose sizes libvirt accepts is lifted without the locator's source scan
+    (a span is made only for a refused size: most files of a fleet have no finding)."""
+    doc, diagnostics = _lift_sized("1048576", "1048576", "128")
+    assert diagnostics == []
+    assert doc.locator is not None and not doc.locator._paired
+
+
+def test_a_refused_size_is_located_at_its_value() -> None:
+    _, diagnostics = _lift_sized("12x", "abc", "-1")
+    found = {(d.message, d.line, d.column) for d in diagnostics if d.code == "VN016"}
+    assert found == {
+        ("Invalid value '12x' for element or attribute './memory[1]'", 3, 22),
+        ("Invalid value 'abc' for element or attribute './@memory'", 9, 20),
+        ("Invalid value '-1' for element or attribute './size'", 13, 51),
+    }

@@ -193,20 +193,22 @@ class _Lifter:
         return value
 
     def size(
-        self, element: Any, raw: str | None, xpath: str, span: Span | None, *, required: bool
+        self, element: Any, raw: str | None, declared: e.Attribute | e.Element, *, required: bool
     ) -> int | None:
-        """A size (``virDomainParseMemory``) in KiB; None when absent, empty or refused."""
+        """A size (``virDomainParseMemory``) in KiB; None when absent, empty or refused.
+        ``declared``: the attribute, or the element whose text, ``raw`` is (located only
+        when refused: a fleet's every cell has a size)."""
         if not raw:
             if required:
                 self.report(
                     "VN016",
-                    f"missing element or attribute '{xpath}'",
+                    f"missing element or attribute '{declared.xpath}'",
                     self.locator.element(element),
                 )
             return None
         unit = element.get(e.KIB.unit)
         try:
-            return parse_memory_kib(raw, unit, xpath)
+            return parse_memory_kib(raw, unit, declared.xpath)
         except SizeRefused as exc:
             if exc.unit:
                 self.report(
@@ -216,6 +218,11 @@ class _Lifter:
                     hint="libvirt units: b, KiB (default), MiB, GiB, TiB, KB, MB, GB ...",
                 )
             else:
+                span = (
+                    self.locator.attribute(element, declared.name)
+                    if isinstance(declared, e.Attribute)
+                    else self.locator.text(element)
+                )
                 self.report("VN016", exc.message, span)
             return None
 
@@ -247,9 +254,8 @@ class _Lifter:
         if value is e.UINT:
             return self.uint_attr(element, declared.name, required=declared.required)
         if value is e.KIB:
-            span = self.locator.attribute(element, declared.name)
             raw = element.get(declared.name)
-            return self.size(element, raw, declared.xpath, span, required=declared.required)
+            return self.size(element, raw, declared, required=declared.required)
         if value is e.CPUSET:
             return self.cpuset_attr(element, declared.name)
         if value.kind == "enum":
@@ -262,9 +268,8 @@ class _Lifter:
         if value is e.UINT:
             return self.node_text(element, declared)
         if value is e.KIB:
-            span = self.locator.text(element)
             required = declared is e.MEMORY_DEVICE_SIZE  # <memory> may come from the cells
-            return self.size(element, _string(element), declared.xpath, span, required=required)
+            return self.size(element, _string(element), declared, required=required)
         if value is e.CPUSET:
             try:
                 return parse_cpuset((element.text or "").strip())
