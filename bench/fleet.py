@@ -385,8 +385,49 @@ def render_markdown(rows: list[FleetRow], validate_status: str) -> str:
             )
             + "."
         )
+    o.extend(_cost_split_lines(timed))
     o.extend(_goal_lines(timed))
     return "\n".join(o) + "\n"
+
+
+def cost_split(rows: list[FleetRow]) -> tuple[float, float] | None:
+    """(fixed seconds, seconds per file): the least-squares line through the `-j 1`
+    totals. The fixed part is what a run costs whatever its size (the interpreter, the
+    imports, the configuration); hosts grow with the files, so they are in the slope."""
+    points = [(r.files, r.vnuma.seconds) for r in rows if r.vnuma.seconds is not None]
+    if len({files for files, _ in points}) < 2:
+        return None
+    mean_x = statistics.fmean(files for files, _ in points)
+    mean_y = statistics.fmean(seconds for _, seconds in points)
+    spread = sum((files - mean_x) ** 2 for files, _ in points)
+    slope = sum((files - mean_x) * (seconds - mean_y) for files, seconds in points) / spread
+    return mean_y - slope * mean_x, slope
+
+
+def _cost_split_lines(rows: list[FleetRow]) -> list[str]:
+    """What the ratio goal leaves each file once the fixed cost is paid, per size."""
+    split = cost_split(rows)
+    if split is None:
+        return []
+    fixed, per_file = split
+    lines = [
+        "",
+        f"Fixed and per-file cost (least squares over the `-j 1` totals): {_fmt_seconds(fixed)}"
+        f" per run + {_fmt_seconds(per_file)} per file.",
+    ]
+    for r in rows:
+        vxv = r.validate.seconds_per_file
+        if vxv is None:
+            continue
+        budget = r.files * vxv / GOAL
+        left = (budget - fixed) / r.files
+        lines.append(
+            f"- {r.files:,} files: {GOAL:g}× allows {_fmt_seconds(budget)} in all; the fixed"
+            f" part takes {budget and fixed / budget:.0%} of it, leaving"
+            f" {_fmt_seconds(left) if left > 0 else 'nothing'} per file"
+            f" (measured: {_fmt_seconds(per_file)})."
+        )
+    return lines
 
 
 def _goal_lines(rows: list[FleetRow]) -> list[str]:

@@ -203,3 +203,28 @@ def test_fleet_generator(run_cli, monkeypatch, tmp_path: Path) -> None:
     # only admission findings: VN0xx (syntax, schema), VN1xx or per-guest capacity
     # findings would be generator bugs
     assert codes and codes <= {"VN501", "VN502"}, codes
+
+
+def test_fleet_cost_split() -> None:
+    """Rendering only (no timing): the fixed and per-file parts come from the `-j 1`
+    totals, and each size says what the ratio goal leaves a file once the fixed part is paid."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        fleet = importlib.import_module("fleet")
+    finally:
+        sys.path.remove(str(BENCH))
+
+    def row(files: int, seconds: float) -> object:
+        run = fleet.VnumaRun(seconds=seconds, runs=[seconds], max_rss_kib=30_000)
+        check = fleet.ValidateRun(sampled=10, seconds_per_file=0.012)
+        return fleet.FleetRow(files, files // 2, files // 2, run, check, hosts=files // 40)
+
+    rows = [row(1000, 0.1 + 1000 * 300e-6), row(5000, 0.1 + 5000 * 300e-6)]
+    fixed, per_file = fleet.cost_split(rows)
+    assert abs(fixed - 0.1) < 1e-9 and abs(per_file - 300e-6) < 1e-12
+    text = fleet.render_markdown(rows, "measured")
+    assert "100 ms per run + 300 µs per file" in text, text
+    # 1,000 files at 12 ms each: 40x allows 300 ms; the fixed 100 ms leaves 200 µs a file
+    assert "- 1,000 files: 40× allows 300 ms in all; the fixed part takes 33% of it" in text
+    assert "leaving 200 µs per file (measured: 300 µs)." in text
+    assert fleet.cost_split(rows[:1]) is None
