@@ -111,6 +111,16 @@ def _is_type(instance: Any, kind: str) -> bool:
     raise UnsupportedSchema(f"unknown type {kind!r}")
 
 
+# `_is_type` for one kind, as a predicate of its own (the schema's usual single "type")
+_TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda i: isinstance(i, str),
+    "object": lambda i: isinstance(i, dict),
+    "array": lambda i: isinstance(i, list),
+    "boolean": lambda i: isinstance(i, bool),
+    "null": lambda i: i is None,
+}
+
+
 _TRUE, _FALSE = object(), object()
 
 
@@ -430,15 +440,27 @@ class _Predicates:
             if key not in ANNOTATIONS
         ]
 
+        # loops, not all()/any() over a generator: a predicate runs for every value of
+        # every intent, and a generator per call costs more than most checks
         def valid(instance: Any) -> bool:
-            return all(check(instance) for check in checks)
+            for check in checks:  # noqa: SIM110 (no generator per call)
+                if not check(instance):
+                    return False
+            return True
 
         return checks[0] if len(checks) == 1 else valid
 
     def _type(self, value: Any, schema: Any) -> Predicate:
         if isinstance(value, str):
-            return lambda i: _is_type(i, value)
-        return lambda i: any(_is_type(i, kind) for kind in value)
+            return _TYPE_TESTS.get(value) or (lambda i: _is_type(i, value))
+
+        def valid(instance: Any) -> bool:
+            for kind in value:  # noqa: SIM110 (no generator per call)
+                if _is_type(instance, kind):
+                    return True
+            return False
+
+        return valid
 
     def _const(self, value: Any, schema: Any) -> Predicate:
         return lambda i: _equal(i, value)
@@ -482,16 +504,29 @@ class _Predicates:
 
     def _any_of(self, value: Any, schema: Any) -> Predicate:
         branches = [self.of(sub) for sub in value]
-        return lambda i: any(branch(i) for branch in branches)
+
+        def valid(instance: Any) -> bool:
+            for branch in branches:  # noqa: SIM110 (no generator per call)
+                if branch(instance):
+                    return True
+            return False
+
+        return valid
 
     def _properties(self, value: Any, schema: Any) -> Predicate:
         subs = {name: self.of(sub) for name, sub in value.items()}
         no_check = _always_valid
 
         # the instance's keys, not the schema's: an intent sets a few of its many properties
-        return lambda i: (
-            not isinstance(i, dict) or all(subs.get(key, no_check)(item) for key, item in i.items())
-        )
+        def valid(instance: Any) -> bool:
+            if not isinstance(instance, dict):
+                return True
+            for key, item in instance.items():  # noqa: SIM110 (no generator per call)
+                if not subs.get(key, no_check)(item):
+                    return False
+            return True
+
+        return valid
 
     def _additional_properties(self, value: Any, schema: Any) -> Predicate:
         known = schema.get("properties", {})
@@ -502,14 +537,24 @@ class _Predicates:
             )
         if value:
             return lambda _: True
-        return lambda i: not isinstance(i, dict) or all(key in known for key in i)
+        return lambda i: not isinstance(i, dict) or i.keys() <= known.keys()
 
     def _required(self, value: Any, schema: Any) -> Predicate:
-        return lambda i: not isinstance(i, dict) or all(name in i for name in value)
+        names = frozenset(value)
+        return lambda i: not isinstance(i, dict) or i.keys() >= names
 
     def _items(self, value: Any, schema: Any) -> Predicate:
         sub = self.of(value)
-        return lambda i: not isinstance(i, list) or all(sub(item) for item in i)
+
+        def valid(instance: Any) -> bool:
+            if not isinstance(instance, list):
+                return True
+            for item in instance:  # noqa: SIM110 (no generator per call)
+                if not sub(item):
+                    return False
+            return True
+
+        return valid
 
     def _property_names(self, value: Any, schema: Any) -> Predicate:
         sub = self.of(value)
