@@ -6,7 +6,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -228,3 +230,25 @@ def test_fleet_cost_split() -> None:
     assert "- 1,000 files: 40× allows 300 ms in all; the fixed part takes 33% of it" in text
     assert "leaving 200 µs per file (measured: 300 µs)." in text
     assert fleet.cost_split(rows[:1]) is None
+
+
+def test_peak_rss_is_the_commands_own(tmp_path: Path) -> None:
+    """The fleet's peak RSS comes from bench/peak_rss.py: a command started straight from a
+    large process reports at least that process's size (Linux counts a child's peak from
+    the fork); through the helper it reports its own."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        fleet = importlib.import_module("fleet")
+    finally:
+        sys.path.remove(str(BENCH))
+    ballast = bytearray(256 * 1024 * 1024)
+    ballast[::4096] = b"\1" * len(range(0, len(ballast), 4096))  # resident, not just reserved
+    command = [sys.executable, "-c", "import sys; sys.exit(3)"]
+    with (tmp_path / "out").open("w+b") as out, (tmp_path / "err").open("w+b") as err:
+        code, rss_kib, seconds = fleet.measured(command, tmp_path, out, err)
+        direct = subprocess.Popen(command, stdout=out, stderr=err)
+        _, _, usage = os.wait4(direct.pid, 0)
+    assert code == 3 and 0 < seconds < 30
+    assert usage.ru_maxrss > 256 * 1024, "the trap the helper avoids"
+    assert rss_kib < 64 * 1024, rss_kib
+    del ballast
