@@ -259,13 +259,15 @@ def _tab_error(text: str, mark: Any, shown: str) -> Diagnostic:
     return make_diagnostic("VN001", message, shown, _mark_span(mark), hint=hint)
 
 
-# The line breaks YAML 1.1 (PyYAML, libyaml) counts when it numbers lines.
-_YAML_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# The line breaks YAML 1.1 (PyYAML, libyaml) counts when it numbers lines. Patterns used
+# only to report an error are strings, compiled by `re` on first use (and cached there):
+# a clean file does not pay for them when vnuma starts.
+_YAML_LINE_BREAK = "\r\n|[\r\n\x85\u2028\u2029]"
 
 
 def _line_at(text: str, line: int) -> str:
     """The text of 0-based ``line``, or "" beyond the end."""
-    lines = _YAML_LINE_BREAK.split(text, maxsplit=line + 1)
+    lines = re.split(_YAML_LINE_BREAK, text, maxsplit=line + 1)
     return lines[line] if line < len(lines) else ""
 
 
@@ -284,7 +286,7 @@ def _node_span(node: Any) -> Span:
 
 # --- TOML ---------------------------------------------------------------------------
 
-_TOML_POS_RE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+_TOML_POS = r"\s*\(at line (\d+), column (\d+)\)"
 _TOML_END = " (at end of document)"
 
 
@@ -292,7 +294,7 @@ _TOML_END = " (at end of document)"
 # TOML readers then raise a plain ValueError, with neither a position nor a fix.
 MAX_INT_DIGITS = 4300
 # A value of so many digits (after `=`, in an array or inline table), not one in a string
-_LONG_TOML_INTEGER = re.compile(rf"(?<=[=\[,{{])[ \t]*[+-]?([0-9](?:_?[0-9]){{{MAX_INT_DIGITS},}})")
+_LONG_TOML_INTEGER = rf"(?<=[=\[,{{])[ \t]*[+-]?([0-9](?:_?[0-9]){{{MAX_INT_DIGITS},}})"
 TOO_MANY_DIGITS = f"an integer of more than {MAX_INT_DIGITS} digits"
 
 
@@ -303,7 +305,7 @@ def toml_error(exc: Exception, text: str) -> tuple[str, Span | None]:
     import tomllib
 
     if not isinstance(exc, tomllib.TOMLDecodeError):
-        found = _LONG_TOML_INTEGER.search(text)
+        found = re.search(_LONG_TOML_INTEGER, text)
         if found is None:
             return str(exc), None
         start = found.start(1)
@@ -315,11 +317,11 @@ def toml_error(exc: Exception, text: str) -> tuple[str, Span | None]:
         lines = text.split("\n")
         line, col = len(lines), len(lines[-1]) + 1
         return message.removesuffix(_TOML_END), Span(line, col, line, col + 1)
-    match = _TOML_POS_RE.search(message)
+    match = re.search(_TOML_POS, message)
     if match is None:
         return message, None
     line, col = int(match[1]), int(match[2])
-    return _TOML_POS_RE.sub("", message).strip(), Span(line, col, line, col + 1)
+    return re.sub(_TOML_POS, "", message).strip(), Span(line, col, line, col + 1)
 
 
 def _load_toml(text: str, shown: str) -> tuple[Any, PositionMap, list[Diagnostic]]:

@@ -11,7 +11,7 @@ from vnuma.records import Record
 if TYPE_CHECKING:
     from lxml import etree
 
-_POSITION_SUFFIX = re.compile(r",? line \d+, column \d+$")
+_POSITION_SUFFIX = r",? line \d+, column \d+$"  # compiled by `re` when an error needs it
 _DOCTYPE = re.compile(rb"<!DOCTYPE", re.IGNORECASE)
 _PROLOG_SCAN = 1 << 20  # a DOCTYPE can only precede the root element
 
@@ -53,7 +53,7 @@ def parse_xml(data: bytes) -> tuple[etree._Element | None, XmlProblem | None]:
         line, column = exc.position if exc.position else (exc.lineno or 1, 1)
         line, column = line or 1, max(column or 1, 1)  # libxml2's column is already 1-based
         span = Span(line, column, line, column + 1)
-        message = _POSITION_SUFFIX.sub("", exc.msg or "malformed XML")
+        message = re.sub(_POSITION_SUFFIX, "", exc.msg or "malformed XML")
         return None, XmlProblem(f"XML syntax error: {message}", span)
     except ValueError as exc:
         return None, XmlProblem(f"XML error: {exc}", None)

@@ -21,9 +21,10 @@ from vnuma.records import Record
 # parts can match the same character, so a hostile comment is read in one pass (a lazy
 # run of codes before `\s*-->` took seconds on a comment of 2,000 spaces).
 _CODES = r"(?P<codes>[A-Za-z0-9_,]++(?: ++[A-Za-z0-9_,]++)*+)"
-_HASH_COMMENT = re.compile(rf"#\s*+vnuma:\s*+disable\s*+=\s*+{_CODES}")
-_XML_COMMENT = re.compile(rf"<!--\s*+vnuma:\s*+disable\s*+=\s*+{_CODES}\s*+-->")
-_CODE = re.compile(r"VN[0-9]{1,3}")
+# Strings, compiled by `re` on first use (and cached there): most files have no comment.
+_HASH_COMMENT = rf"#\s*+vnuma:\s*+disable\s*+=\s*+{_CODES}"
+_XML_COMMENT = rf"<!--\s*+vnuma:\s*+disable\s*+=\s*+{_CODES}\s*+-->"
+_CODE = r"VN[0-9]{1,3}"
 
 
 class Suppression(Record):
@@ -45,7 +46,7 @@ def find_suppressions(text: str, kind: str) -> list[Suppression]:
     pattern = _XML_COMMENT if kind == "xml" else _HASH_COMMENT
     found = []
     line_starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
-    for match in pattern.finditer(text):
+    for match in re.finditer(pattern, text):
         line = _line_of(line_starts, match.start("codes"))
         last = _line_of(line_starts, match.end() - 1)
         # An XML comment covers its own lines and the element on the line after it.
@@ -105,7 +106,7 @@ def apply_suppressions(
 
 
 def _unused_reason(code: str, may_fire: Callable[[str], bool]) -> str | None:
-    if not _CODE.fullmatch(code):
+    if not re.fullmatch(_CODE, code):
         return f"'{code}' in a vnuma: disable comment is not a rule code"
     if not any(rule.code.startswith(code) for rule in codes.ALL):
         return f"unknown rule code {code} in a vnuma: disable comment"
