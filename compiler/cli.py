@@ -12,10 +12,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from vnuma import __version__
 from vnuma.diagnostics import Severity
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from typing import Any
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 STDIN = "-"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator, MutableMapping
-from typing import Any, NamedTuple
 
 from vnuma.records import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from typing import Any
 
 JsonPath = tuple[str | int, ...]
 
@@ -21,13 +24,20 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-class Span(NamedTuple):
+class Span(Record):
     """A 1-based source region; end is exclusive like an editor selection."""
 
-    line: int
-    column: int
-    end_line: int
-    end_column: int
+    __slots__ = ("column", "end_column", "end_line", "line")
+
+    def __init__(self, line: int, column: int, end_line: int, end_column: int) -> None:
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.end_column = end_column
+
+    def as_tuple(self) -> tuple[int, int, int, int]:
+        """(line, column, end_line, end_column): its order and its JSON form."""
+        return (self.line, self.column, self.end_line, self.end_column)
 
 
 class Diagnostic(Record):

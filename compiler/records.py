@@ -14,7 +14,9 @@ Records are values: nothing changes one once built (``_replace`` makes a changed
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, Self
 
 
 class Record:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from vnuma import codes
 from vnuma.diagnostics import Diagnostic, Severity
@@ -33,7 +32,10 @@ from vnuma.load.text import StrPath, UnreadableInput
 from vnuma.model.host import HostTopology
 from vnuma.records import Record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
 if TYPE_CHECKING:
+    from typing import Any
+
     from vnuma.load.document import XmlDocument
     from vnuma.load.intent import RawDocument
     from vnuma.model.capacity import HostLoad

@@ -23,7 +23,6 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
 
 from vnuma.diagnostics import Diagnostic, Severity
 from vnuma.load.discover import (
@@ -50,9 +49,11 @@ from vnuma.runner import (
     run_host,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
     from multiprocessing.process import BaseProcess
+    from typing import Any
 
 
 class LintOptions(Record):
@@ -266,7 +267,7 @@ def lint(options: LintOptions) -> LintReport:
         entries = [make(i, directory, name) for i, (directory, name) in enumerate(found)]
         tasks = _tasks(entries, options, configs, make)
         done = (_run_task(task) for task in _drained(tasks))
-        return _merged(cast("list[_Entry | None]", entries), done)
+        return _merged(_handed_over(entries), done)
 
 
 def _drained(tasks: list[_Task]) -> Iterator[_Task]:
@@ -276,6 +277,12 @@ def _drained(tasks: list[_Task]) -> Iterator[_Task]:
     tasks.reverse()
     while tasks:
         yield tasks.pop()
+
+
+def _handed_over(entries: list[_Entry]) -> list[_Entry | None]:
+    """The list itself, for `_merged` to drop its entries from (a copy would keep them):
+    what `typing.cast` says, without importing typing when vnuma starts."""
+    return entries  # type: ignore[return-value]  # list is invariant; no one else holds it
 
 
 def _merged(entries: list[_Entry | None], done: Iterable[_TaskResult]) -> LintReport:
@@ -512,7 +519,7 @@ def _in_processes(options: LintOptions, configs: ConfigResolver, units: list[Uni
     shares += [_received(end, len(tasks)) for _, end in children]
     for child, _ in children:
         child.join()
-    return _merged(cast("list[_Entry | None]", entries), _ordered(shares, len(tasks)))
+    return _merged(_handed_over(entries), _ordered(shares, len(tasks)))
 
 
 def _shared_rows(

@@ -23,7 +23,6 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 from vnuma import __version__
 from vnuma.diagnostics import Diagnostic, Severity, Span
@@ -37,8 +36,12 @@ from vnuma.model.host import (
     group_cores,
 )
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
 if TYPE_CHECKING:
     from hashlib import sha256
+    from typing import Any, TypeVar
+
+    _T = TypeVar("_T")
 else:
     # CPython's built-in sha256 imports in ~0.5 ms; hashlib loads OpenSSL first, ~5 ms
     # (a pre-commit run's budget is tens of ms). Same digest either way.
@@ -57,7 +60,6 @@ MAX_ENTRY_BYTES = 64 * 1024 * 1024
 """Larger entries are neither written nor read (a snapshot is at most 16 MiB by default)."""
 
 Loaded = tuple[HostTopology | None, list[Diagnostic]]
-_T = TypeVar("_T")
 
 
 def cache_directory(environ: Mapping[str, str]) -> Path | None:
@@ -184,7 +186,7 @@ _HOST_FIELDS = tuple(name for name in HostTopology._public if name not in ("sour
 """`twins` is derived from the cells' distances: recomputed on load, as the loaders do."""
 
 
-_CELL_FIELDS = tuple(name for name in HostCell._fields if name != "core_groups")
+_CELL_FIELDS = tuple(name for name in HostCell._public if name != "core_groups")
 """`core_groups` is derived from the CPUs: recomputed on load, as the loaders compute it."""
 
 
@@ -353,10 +355,10 @@ def _encode_cell(cell: HostCell) -> dict[str, Any]:
         "id": cell.id,
         "memory_kib": cell.memory_kib,
         "distances": [[node, value] for node, value in cell.distances.items()],
-        "pages": [list(pool) for pool in cell.pages],
+        "pages": [[pool.size_kib, pool.count, pool.free] for pool in cell.pages],
         "cpus": [_encode_cpu(cpu) for cpu in cell.cpus],
         "free_memory_kib": cell.free_memory_kib,
-        "span": list(cell.span) if cell.span is not None else None,
+        "span": list(cell.span.as_tuple()) if cell.span is not None else None,
     }
 
 
@@ -371,7 +373,7 @@ def _encode_diagnostic(diagnostic: Diagnostic) -> list[Any]:
         diagnostic.name,
         int(diagnostic.severity),
         diagnostic.message,
-        list(span) if span is not None else None,
+        list(span.as_tuple()) if span is not None else None,
         diagnostic.hint,
         diagnostic.json_path,
     ]

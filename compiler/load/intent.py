@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 from vnuma.codes import make_diagnostic
 from vnuma.diagnostics import DeferredSpans, Diagnostic, JsonPath, PositionMap, Span
 from vnuma.load.text import StrPath, decode_utf8, read_bytes
 from vnuma.records import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from typing import Any
 
 INTENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 MAX_YAML_NODES = 100_000

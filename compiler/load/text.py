@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from typing import TypeAlias
 
 from vnuma.libvirt.values import parse_uint
 from vnuma.records import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from typing import TypeAlias
 
 StrPath: TypeAlias = "str | os.PathLike[str]"
 """A file to open: a path, or its string (lint reads a fleet's files by string, making

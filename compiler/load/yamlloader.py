@@ -8,10 +8,12 @@ the stock resolver gives it (``tests/test_intent_loader.py`` compares them)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 from yaml.nodes import ScalarNode
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from typing import Any
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

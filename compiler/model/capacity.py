@@ -11,22 +11,26 @@ picture never shows an overcommit the admission rules do not see.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple
 
 from vnuma.diagnostics import JsonPath
+from vnuma.records import Record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
 if TYPE_CHECKING:
     from vnuma.model.flow import Allocation, Demand
     from vnuma.model.guest import Guest, GuestCell
     from vnuma.model.host import HostCell, HostTopology
 
 
-class Owner(NamedTuple):
+class Owner(Record):
     """A guest's demand: the guest, where in its file, "guest cell N" or "the guest"."""
 
-    guest: Guest
-    path: JsonPath
-    label: str
+    __slots__ = ("guest", "label", "path")
+
+    def __init__(self, guest: Guest, path: JsonPath, label: str) -> None:
+        self.guest = guest
+        self.path = path
+        self.label = label
 
 
 def owner_of(demand: Demand) -> Owner:
@@ -192,15 +196,20 @@ def page_sizes(host: HostTopology, guests: Sequence[Guest]) -> list[int]:
     return sorted(size for size in sizes if host.supports_page_size(size))
 
 
-class HostLoad(NamedTuple):
+class HostLoad(Record):
     """The guests of one host laid onto its nodes: what admission judges, what views draw."""
 
-    memory: Allocation
-    """Strictly bound small-page memory against each node's small-page memory."""
-    pages: dict[int, Allocation]
-    """Per huge page size: pages against each node's pool."""
-    free: Allocation | None
-    """Small-page memory against the free memory the snapshot records (None: it has none)."""
+    __slots__ = ("free", "memory", "pages")
+
+    def __init__(
+        self, memory: Allocation, pages: dict[int, Allocation], free: Allocation | None
+    ) -> None:
+        self.memory = memory
+        """Strictly bound small-page memory against each node's small-page memory."""
+        self.pages = pages
+        """Per huge page size: pages against each node's pool."""
+        self.free = free
+        """Small-page memory against the free memory the snapshot records (None: it has none)."""
 
 
 def host_load(host: HostTopology, guests: Sequence[Guest]) -> HostLoad:

@@ -1,10 +1,11 @@
 """The host's NUMA topology, as read from `virsh capabilities` or from Linux sysfs.
 
-The per-CPU, per-pool and per-cell records are NamedTuples: a snapshot has thousands of
-CPUs, and a tuple is built in a fraction of a frozen dataclass's time
-(vnuma.load.hostcache rebuilds them on every cache hit). Being tuples, they hold no
-per-instance cache: the derived values are recomputed, and the few that callers ask for in
-loops are cheap for the size of a host. The one exception is a node's grouping of its CPUs
+The per-CPU, per-pool and per-cell records are Records (slots and an ``__init__`` written
+out): a snapshot has thousands of CPUs, and one is built in a fraction of a frozen
+dataclass's time (vnuma.load.hostcache rebuilds them on every cache hit), while making the
+class compiles nothing (a NamedTuple compiles its ``__new__`` at every start, and needs
+`typing` imported). They hold no per-instance cache: the derived values are recomputed,
+and the few that callers ask for in loops are cheap for the size of a host. The one exception is a node's grouping of its CPUs
 into cores, which placement reads on every call: the loaders store it in
 `HostCell.core_groups` (from `group_cores`) when they build the cell, as a field like any
 other. The host itself (`HostTopology`, one per snapshot) is a Record that keeps its node
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from operator import itemgetter
-from typing import NamedTuple
 
 from vnuma.diagnostics import Span
 from vnuma.records import Record
@@ -22,13 +22,24 @@ from vnuma.records import Record
 MAX_BASE_PAGE_KIB = 64  # 4 KiB on x86, 4/16/64 KiB on arm64, 64 KiB on ppc64
 
 
-class HostCPU(NamedTuple):
-    id: int
-    socket_id: int | None = None
-    die_id: int | None = None
-    cluster_id: int | None = None
-    core_id: int | None = None
-    siblings: frozenset[int] = frozenset()
+class HostCPU(Record):
+    __slots__ = ("cluster_id", "core_id", "die_id", "id", "siblings", "socket_id")
+
+    def __init__(
+        self,
+        id: int,
+        socket_id: int | None = None,
+        die_id: int | None = None,
+        cluster_id: int | None = None,
+        core_id: int | None = None,
+        siblings: frozenset[int] = frozenset(),
+    ) -> None:
+        self.id = id
+        self.socket_id = socket_id
+        self.die_id = die_id
+        self.cluster_id = cluster_id
+        self.core_id = core_id
+        self.siblings = siblings
 
     @property
     def core_key(self) -> tuple[int | None, ...]:
@@ -51,28 +62,53 @@ def group_cores(cpus: Iterable[HostCPU]) -> tuple[tuple[int, ...], ...]:
     return tuple(sorted(tuple(sorted(threads)) for threads in cores.values()))
 
 
-class PagePool(NamedTuple):
-    size_kib: int
-    count: int  # type: ignore[assignment]  # hides tuple.count(), which no one asks a pool
-    free: int | None = None
+class PagePool(Record):
+    __slots__ = ("count", "free", "size_kib")
+
+    def __init__(self, size_kib: int, count: int, free: int | None = None) -> None:
+        self.size_kib = size_kib
+        self.count = count
+        self.free = free
 
     @property
     def total_kib(self) -> int:
         return self.size_kib * self.count
 
 
-class HostCell(NamedTuple):
-    id: int
-    memory_kib: int | None
-    distances: dict[int, int]
-    """Node id -> distance (a tuple cannot default to a fresh dict: always given)."""
-    pages: tuple[PagePool, ...] = ()
-    cpus: tuple[HostCPU, ...] = ()
-    free_memory_kib: int | None = None
-    span: Span | None = None
-    core_groups: tuple[tuple[int, ...], ...] | None = None
-    """`group_cores(cpus)`, stored by the loaders; None (a cell built by hand): derived on
-    each ask of `core_cpus`. Not a fact of the snapshot, so the host cache omits it."""
+class HostCell(Record):
+    __slots__ = (
+        "core_groups",
+        "cpus",
+        "distances",
+        "free_memory_kib",
+        "id",
+        "memory_kib",
+        "pages",
+        "span",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        memory_kib: int | None,
+        distances: dict[int, int],
+        pages: tuple[PagePool, ...] = (),
+        cpus: tuple[HostCPU, ...] = (),
+        free_memory_kib: int | None = None,
+        span: Span | None = None,
+        core_groups: tuple[tuple[int, ...], ...] | None = None,
+    ) -> None:
+        self.id = id
+        self.memory_kib = memory_kib
+        self.distances = distances
+        """Node id -> distance (always given: no shared default dict)."""
+        self.pages = pages
+        self.cpus = cpus
+        self.free_memory_kib = free_memory_kib
+        self.span = span
+        self.core_groups = core_groups
+        """`group_cores(cpus)`, stored by the loaders; None (a cell built by hand): derived
+        on each ask of `core_cpus`. Not a fact of the snapshot, so the host cache omits it."""
 
     @property
     def core_cpus(self) -> tuple[tuple[int, ...], ...]:
@@ -109,9 +145,9 @@ class HostCell(NamedTuple):
             return 0
         base = self.base_page_kib
         reserved = 0
-        for size_kib, count, _ in self.pages:
-            if size_kib != base:
-                reserved += size_kib * count
+        for pool in self.pages:
+            if pool.size_kib != base:
+                reserved += pool.size_kib * pool.count
         return reserved
 
     @property

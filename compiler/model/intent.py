@@ -8,7 +8,6 @@ type every later stage sees.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
@@ -25,6 +24,10 @@ from vnuma.model.guest import (
 )
 from vnuma.records import Record
 from vnuma.sizes import SizeError, parse_size_kib
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class NumaTuneIntent(Record):

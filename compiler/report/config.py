@@ -19,10 +19,13 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from vnuma.diagnostics import JsonPath, Severity, Span
 from vnuma.records import Record
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from typing import Any
 
 CONFIG_FILE = "vnuma.toml"
 PYPROJECT = "pyproject.toml"
@@ -408,7 +411,7 @@ class _Context(Record):
             ConfigProblem(p.message, positions.locate(p.where, prefer_key=p.on_key), p.hint)
             for p in self.problems
         ]
-        return sorted(found, key=lambda p: p.span or Span(0, 0, 0, 0))
+        return sorted(found, key=lambda p: p.span.as_tuple() if p.span else (0, 0, 0, 0))
 
 
 def _build(table: Mapping[str, Any], ctx: _Context, source: Path) -> LintConfig:

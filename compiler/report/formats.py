@@ -9,11 +9,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path, PurePath
-from typing import Any
 
 from vnuma import __version__, codes
 from vnuma.codes import Code
 from vnuma.diagnostics import Diagnostic, Severity, Span
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMATS = ("text", "json", "sarif", "github")
 

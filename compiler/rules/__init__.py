@@ -12,11 +12,11 @@ and the functions below read those tuples (once; the result is cached).
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
 
 from vnuma import codes
 from vnuma.records import Record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
 if TYPE_CHECKING:
     from vnuma.diagnostics import Severity
     from vnuma.rules.base import Admission, Check

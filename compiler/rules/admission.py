@@ -181,7 +181,8 @@ def _shortfall_finding(
 
     parts: dict[int, tuple[Guest, JsonPath, list[str]]] = {}
     for demand in shortfall.demands:
-        guest, path, label = owner_of(demand)
+        owner = owner_of(demand)
+        guest, path, label = owner.guest, owner.path, owner.label
         entry = parts.setdefault(id(guest), (guest, path, []))
         where = label.replace("guest cell", "cell") if label != "the guest" else ""
         entry[2].append(f"{where} {amount(demand.amount)}".strip())

@@ -9,7 +9,6 @@ the catalogue from those tuples.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
 
 from vnuma.codes import Code
 from vnuma.diagnostics import JsonPath, Severity
@@ -17,6 +16,7 @@ from vnuma.model.guest import Guest
 from vnuma.model.host import HostTopology
 from vnuma.records import Record
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
 if TYPE_CHECKING:
     from vnuma.model.capacity import HostLoad
 

@@ -4,17 +4,17 @@ diagnostics."""
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING
 
 from vnuma.codes import Code, make_diagnostic
 from vnuma.diagnostics import Diagnostic
 from vnuma.model.guest import Guest
 from vnuma.model.host import HostTopology
-
-if TYPE_CHECKING:
-    from vnuma.model.capacity import HostLoad
 from vnuma.rules import admissions, checks
 from vnuma.rules.base import AdmissionContext, AdmissionFinding, Check, CheckContext, Finding
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from vnuma.model.capacity import HostLoad
 
 
 @cache

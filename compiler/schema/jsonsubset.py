@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
 
-JsonPath = tuple[Any, ...]
-Predicate = Callable[[Any], bool]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+JsonPath: TypeAlias = "tuple[Any, ...]"
+Predicate: TypeAlias = "Callable[[Any], bool]"
 
 # Keywords that only annotate: they never produce an error.
 ANNOTATIONS = frozenset({"$schema", "$id", "$defs", "title", "description"})

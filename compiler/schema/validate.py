@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import TYPE_CHECKING, Any
 
 from vnuma.codes import make_diagnostic
 from vnuma.cpusets import CpusetError, parse_cpuset
 from vnuma.diagnostics import Diagnostic, JsonPath, PositionMap
 from vnuma.resources import intent_schema_path
-
-if TYPE_CHECKING:
-    from vnuma.schema.hints import SchemaHints
-
 from vnuma.sizes import (
     SizeError,
     bare_number_hint,
@@ -21,6 +16,12 @@ from vnuma.sizes import (
     parse_size_kib,
     unknown_unit_hint,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
+if TYPE_CHECKING:
+    from typing import Any
+
+    from vnuma.schema.hints import SchemaHints
 
 PAGE_SIZE_PATH: JsonPath = ("hugepages", "size")
 
