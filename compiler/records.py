@@ -14,8 +14,11 @@ Records are values: nothing changes one once built (``_replace`` makes a changed
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, ClassVar, Self
 
 
@@ -27,13 +30,23 @@ class Record:
     _compared: ClassVar[tuple[str, ...]] = ()
     """What the record's value is: the public fields less ``_uncompared``."""
 
+    _read: ClassVar[Callable[[Any], tuple[Any, ...]]]
+    """The compared fields' values, as a tuple: a C `attrgetter` (records are compared and
+    hashed as dictionary keys in placement's inner loops)."""
+
     def __init_subclass__(cls) -> None:
         super().__init_subclass__()
         cls._public = tuple(name for name in cls.__slots__ if not name.startswith("_"))
-        cls._compared = tuple(name for name in cls._public if name not in cls._uncompared)
+        cls._compared = compared = tuple(
+            name for name in cls._public if name not in cls._uncompared
+        )
+        if len(compared) > 1:
+            cls._read = staticmethod(attrgetter(*compared))
+        else:  # attrgetter of one name returns the value itself, not a tuple
+            cls._read = staticmethod(lambda record: tuple([getattr(record, n) for n in compared]))
 
     def _values(self) -> tuple[Any, ...]:
-        return tuple([getattr(self, name) for name in self._compared])
+        return type(self)._read(self)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):

@@ -76,3 +76,23 @@ def test_uncompared_fields_are_carried_but_are_not_the_value() -> None:
     assert guest._replace(vcpus=4).positions is here
     again = pickle.loads(pickle.dumps(guest))
     assert again == guest and again.positions.values == {("vcpus",): Span(2, 8, 2, 9)}
+
+
+def test_records_of_one_field_or_none_compare_and_hash_by_value() -> None:
+    """`Record._read` is a C attrgetter for two fields or more, a tuple of one or none
+    otherwise: every record's value is a tuple."""
+    from vnuma.records import Record
+
+    class One(Record):
+        __slots__ = ("a",)
+
+        def __init__(self, a: object) -> None:
+            self.a = a
+
+    class Empty(Record):
+        __slots__ = ()
+
+    assert One(1) == One(1) and One(1) != One(2) and hash(One(1)) == hash(One(1))
+    assert One(1)._values() == (1,) and Empty()._values() == () and Empty() == Empty()
+    assert Span(1, 2, 3, 4)._values() == (2, 4, 3, 1)  # __slots__ order
+    assert Span(1, 2, 3, 4).as_tuple() == (1, 2, 3, 4)

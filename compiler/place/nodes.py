@@ -91,7 +91,8 @@ def _placeable(cells: Sequence[HostCell], reserve_kib: int) -> Iterator[tuple[in
 
     by_layout: dict[tuple[object, ...], tuple[int, dict[int, int]]] = {}
     for cell in cells:
-        layout = (cell.memory_kib, cell.free_memory_kib, cell.pages)
+        pools = tuple([(pool.size_kib, pool.count, pool.free) for pool in cell.pages])
+        layout = (cell.memory_kib, cell.free_memory_kib, pools)  # ints: hashed in C
         found = by_layout.get(layout)
         if found is None:
             found = by_layout[layout] = (placeable_kib(cell, reserve_kib), placeable_pages(cell))
