@@ -337,3 +337,42 @@ def test_fit_reports_what_compile_reports(run_cli, write) -> None:
 def test_samples_compile_as_before(run_cli) -> None:
     result = run_cli("compile", INTENTS / "db-strict.yaml", "--host", XEON)
     assert result.code == 0
+
+
+# --- 12. a batch of files loads as each file alone ---------------------------------------
+
+
+def _loaded_as(file) -> tuple:
+    return (file.kind, file.note, file.diagnostics, file.suppressions, file.written, file.guest)
+
+
+def test_a_batch_of_files_loads_as_each_file_alone(tmp_path: Path) -> None:
+    from vnuma.runner import load_guest_file, load_guest_files
+
+    (tmp_path / "broken.yaml").write_text("vcpus: [\n", encoding="utf-8")
+    (tmp_path / "other.yaml").write_text("apiVersion: v1\nkind: Pod\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("vcpus: 4\n", encoding="utf-8")
+    (tmp_path / "bad.xml").write_text("<domain><vcpu>x</vcpu>", encoding="utf-8")
+    samples = sorted((REPO / "samples").rglob("*.*"))
+    mixed = [*samples, *sorted(tmp_path.iterdir())]
+    requests = [(path, path.name, None) for path in mixed if path.suffix != ".py"] * 3
+    assert len(requests) > 64  # more than one batch
+    batch = load_guest_files(requests, discovering=True)
+    alone = [load_guest_file(path, shown, discovering=True) for path, shown, _ in requests]
+    assert {file.kind for file in batch} == {"intent", "domain", "skipped"}
+    assert any(file.diagnostics for file in batch)
+    assert [_loaded_as(file) for file in batch] == [_loaded_as(file) for file in alone]
+
+
+def test_a_batch_raises_for_its_first_unreadable_file(tmp_path: Path) -> None:
+    from vnuma.runner import UnreadableInput, load_guest_files
+
+    good = REPO / "samples" / "intents" / "db-strict.yaml"
+    first, second = tmp_path / "gone.xml", tmp_path / "gone.yaml"
+    requests = [
+        (good, "db-strict.yaml", None),
+        (first, "gone.xml", None),
+        (second, "gone.yaml", None),
+    ]
+    with pytest.raises(UnreadableInput, match=r"gone\.xml: no such file"):
+        load_guest_files(requests)

@@ -44,7 +44,7 @@ from vnuma.runner import (
     configured,
     display_child,
     display_path,
-    load_guest_file,
+    load_guest_files,
     place_and_check,
     run_host,
 )
@@ -429,15 +429,17 @@ def _add_unasked(
 
 def _run_task(task: _Task) -> _TaskResult:
     snapshots = HostSnapshots(task.use_cache)
-    files = [
-        load_guest_file(
-            os.path.join(entry.folder.path, entry.name),
-            entry.folder.shown_child(entry.name),
-            real_directory=entry.real_directory,
-            discovering=True,
-        )
-        for entry in task.entries
-    ]
+    files = load_guest_files(
+        [
+            (
+                os.path.join(entry.folder.path, entry.name),
+                entry.folder.shown_child(entry.name),
+                entry.real_directory,
+            )
+            for entry in task.entries
+        ],
+        discovering=True,
+    )
     together: list[GuestFile] = []
     for file in files:
         if file.written is None:

@@ -57,14 +57,20 @@ def intent_format(path: StrPath) -> str | None:
 
 
 def load_intent(
-    path: StrPath, display: str | None = None, *, real_directory: Path | None = None
+    path: StrPath,
+    display: str | None = None,
+    *,
+    real_directory: Path | None = None,
+    data: bytes | None = None,
 ) -> RawDocument:
     """Raises UnreadableInput when the file cannot be read; everything else is a diagnostic.
 
-    ``real_directory``: ``path.resolve().parent`` when the caller already knows it."""
+    ``real_directory``: ``path.resolve().parent`` when the caller already knows it.
+    ``data``: the file's bytes, when the caller has read them."""
     shown = display or os.fspath(path)
     fmt = intent_format(path) or "yaml"
-    data = read_bytes(path)
+    if data is None:
+        data = read_bytes(path)
     text, problem = decode_utf8(data)
     base_dir = real_directory or Path(path).resolve().parent
     if problem is not None:
