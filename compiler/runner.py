@@ -525,8 +525,12 @@ def seat_guests(host: HostTopology, files: Sequence[GuestFile]) -> list[GuestFil
         place_file(file, host, beside)
         if file.guest is not None and file.same_as is None:
             standing.append((file.shown, file.guest))
-    for file in order:
-        check_file(file, host)
+    from vnuma.rules.check import run_checks_each
+
+    checked = [file for file in order if file.written is not None and file.guest is not None]
+    found = run_checks_each([file.guest for file in checked if file.guest is not None], host)
+    for file, diagnostics in zip(checked, found, strict=True):
+        file.diagnostics.extend(diagnostics)
     return order
 
 

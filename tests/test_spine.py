@@ -376,3 +376,18 @@ def test_a_batch_raises_for_its_first_unreadable_file(tmp_path: Path) -> None:
     ]
     with pytest.raises(UnreadableInput, match=r"gone\.xml: no such file"):
         load_guest_files(requests)
+
+
+def test_checks_of_a_host_s_guests_together_find_what_each_alone_finds() -> None:
+    from vnuma.rules.check import run_checks, run_checks_each
+    from vnuma.runner import HostSnapshots, load_guest_file
+
+    host = HostSnapshots().get(XEON)
+    assert host is not None
+    negative = sorted((REPO / "samples" / "negative").rglob("*.*"))
+    files = [load_guest_file(path, path.name, discovering=True) for path in negative]
+    guests = [file.guest for file in files if file.guest is not None]
+    assert len(guests) > 3
+    together = run_checks_each(guests, host)
+    assert any(together)
+    assert together == [run_checks(guest, host) for guest in guests]
