@@ -85,18 +85,13 @@ def format_json_path(path: JsonPath) -> str:
 class DeferredSpans(MutableMapping[JsonPath, Span]):
     """Spans located on first lookup: each path holds a token that ``resolve`` turns into
     its span (or None: no position), so a file without findings never pays for locating
-    every value. Pickles (for -j workers) and copies as a plain dict of resolved spans."""
+    every value. ``tokens`` is the loader's own dict of path -> token, which it fills
+    directly as it reads (a method call per value would cost more than the dict store).
+    Pickles (for -j workers) and copies as a plain dict of resolved spans."""
 
-    def __init__(self, resolve: Callable[[Any], Span | None]) -> None:
+    def __init__(self, resolve: Callable[[Any], Span | None], tokens: dict[JsonPath, Any]) -> None:
         self._resolve = resolve
-        self._entries: dict[JsonPath, Any] = {}  # a Span once resolved, else its token
-
-    def defer(self, path: JsonPath, token: Any) -> None:
-        self._entries[path] = token
-
-    def defer_default(self, path: JsonPath, token: Any) -> None:
-        """``defer`` unless the path already has an entry (like ``dict.setdefault``)."""
-        self._entries.setdefault(path, token)
+        self._entries = tokens  # a Span once resolved, else its token
 
     def __getitem__(self, path: JsonPath) -> Span:
         entry = self._entries[path]

@@ -163,7 +163,9 @@ def test_libvirt_unsigned_int_readers() -> None:
         assert read("4294967295") == 4294967295
         assert read(" \t\n+7") == 7
         assert read("0" * 5000 + "7") == 7
-        for refused in ("4294967296", "7 ", "", " ", "0x7", "+-7", "7a", "9" * 5000, None):
+        assert read("0" * 19 + "7") == read("007") == 7  # the plain-digits path
+        refusals = ("4294967296", "7 ", "", " ", "0x7", "+-7", "7a", "9" * 5000, "9" * 20)
+        for refused in (*refusals, "\u00b2", "\u0663", "7\u00b2", None):  # ², Arabic-Indic 3
             assert read(refused) is None, refused
     assert parse_prop_uint("-1") is None
     assert parse_prop_uint("-0") is None

@@ -98,9 +98,12 @@ class _Lifter:
         self.doc = doc
         self.root = doc.root
         self.locator = doc.locator
-        self.values = DeferredSpans(self.locator.locate)
-        self.keys = DeferredSpans(self.locator.locate)
-        self.positions = PositionMap(self.values, self.keys)
+        self.value_tokens: dict[JsonPath, Any] = {}
+        self.key_tokens: dict[JsonPath, Any] = {}
+        self.positions = PositionMap(
+            DeferredSpans(self.locator.locate, self.value_tokens),
+            DeferredSpans(self.locator.locate, self.key_tokens),
+        )
         self.diagnostics: list[Diagnostic] = []
         self.fatal = False
         self.area = "domain"
@@ -136,12 +139,12 @@ class _Lifter:
     def at(self, path: JsonPath, element: Any, attribute: str | None = None) -> None:
         if element is None:
             return
-        self.keys.defer_default(path, (element, None, False))
-        self.values.defer(path, (element, attribute, False))
+        self.key_tokens.setdefault(path, (element, None, False))
+        self.value_tokens[path] = (element, attribute, False)
 
     def at_text(self, path: JsonPath, element: Any) -> None:
-        self.values.defer(path, (element, None, True))
-        self.keys.defer_default(path, (element, None, False))
+        self.value_tokens[path] = (element, None, True)
+        self.key_tokens.setdefault(path, (element, None, False))
 
     def report(
         self,

@@ -46,6 +46,8 @@ def _c_number(text: str | None) -> tuple[str, int] | None:
     magnitude past ULLONG_MAX (strtoull's ERANGE) is given as ULLONG_MAX + 1."""
     if text is None:
         return None
+    if text.isdigit() and text.isascii() and len(text) <= 20:
+        return "", int(text)  # the common case: plain digits
     match = _C_NUMBER.fullmatch(text)
     if match is None:
         return None

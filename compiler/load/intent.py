@@ -127,9 +127,11 @@ class _YamlBuilder:
 
         self.loader = loader
         self.shown = shown
-        self.values = DeferredSpans(_node_span)
-        self.keys = DeferredSpans(_node_span)
-        self.positions = PositionMap(self.values, self.keys)
+        self.value_nodes: dict[JsonPath, Any] = {}
+        self.key_nodes: dict[JsonPath, Any] = {}
+        self.positions = PositionMap(
+            DeferredSpans(_node_span, self.value_nodes), DeferredSpans(_node_span, self.key_nodes)
+        )
         self.diagnostics: list[Diagnostic] = []
         self.count = 0
         self.open_nodes: set[int] = set()
@@ -149,7 +151,7 @@ class _YamlBuilder:
             raise _Unbuildable(
                 f"YAML document is nested deeper than {MAX_DEPTH} levels", _node_span(node)
             )
-        self.values.defer(path, node)
+        self.value_nodes[path] = node
         if node.tag.startswith(PYTHON_TAG):
             raise _Unbuildable(
                 f"YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed: "
@@ -220,7 +222,7 @@ class _YamlBuilder:
                 )
                 continue
             first_seen[key] = key_node
-            self.keys.defer((*path, key), key_node)
+            self.key_nodes[(*path, key)] = key_node
             result[key] = self.build(value_node, (*path, key))
         return result
 
