@@ -105,6 +105,35 @@ def test_discover_broken_pyproject_mentioning_tool_vnuma_is_found(tmp_path: Path
         load(found)
 
 
+def test_resolver_finds_what_discover_config_finds_in_any_order(tmp_path: Path) -> None:
+    """The resolver looks at each directory once and takes the rest from the directories
+    above it: whichever directory it is asked about first, each gets the configuration
+    of the closest file at or above it (a pyproject.toml without [tool.vnuma] does not
+    count)."""
+    from vnuma.load.discover import ConfigResolver
+
+    write(tmp_path / "vnuma.toml", "")
+    write(tmp_path / "a" / "pyproject.toml", "[tool.vnuma]\n")
+    write(tmp_path / "a" / "b" / "pyproject.toml", "[tool.ruff]\n")
+    write(tmp_path / "c" / "d" / "vnuma.toml", "")
+    directories = [
+        tmp_path / "a" / "b" / "e",
+        tmp_path / "c" / "d" / "f",
+        tmp_path / "a",
+        tmp_path / "c" / "g",
+        tmp_path,
+        tmp_path / "a" / "b",
+        tmp_path / "c" / "d",
+    ]
+    for directory in directories:
+        directory.mkdir(parents=True, exist_ok=True)
+    for order in (directories, directories[::-1]):
+        configs = ConfigResolver(None)
+        for directory in order:
+            config = configs.for_directory(directory.resolve())
+            assert config.source == discover_config(directory), directory
+
+
 def test_discover_none_found(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     names = ("vnuma.toml", "pyproject.toml")

@@ -44,20 +44,37 @@ class ConfigResolver:
         return self.for_directory(self.paths.resolve_parts(path)[0])
 
     def for_directory(self, directory: Path) -> LintConfig:
-        """The configuration of a resolved directory (and of the files in it)."""
+        """The configuration of a resolved directory (and of the files in it): that of
+        the closest directory at or above it with a configuration file."""
         if self.explicit is not None:
             return self.explicit
-        if directory not in self._by_dir:
-            self._by_dir[directory] = self._load(directory)
-        return self._by_dir[directory]
+        known = self._by_dir.get(directory)
+        if known is not None:
+            return known
+        from vnuma.report.config import config_in, default_config
 
-    def _load(self, directory: Path) -> LintConfig:
+        # Up to the first directory already known or holding a file: a fleet's folders
+        # share their parents, so each directory is looked at once (two stats, no resolve).
+        unknown = []
+        config = None
+        while config is None:
+            unknown.append(directory)
+            source = config_in(directory)
+            if source is not None:
+                config = self._loaded(source)
+            elif directory.parent == directory:
+                config = default_config(Path.cwd(), self.paths)
+            else:
+                directory = directory.parent
+                config = self._by_dir.get(directory)
+        for seen in unknown:
+            self._by_dir[seen] = config
+        return config
+
+    def _loaded(self, source: Path) -> LintConfig:
         from vnuma import codes
-        from vnuma.report.config import default_config, discover_config, load_config
+        from vnuma.report.config import load_config
 
-        source = discover_config(directory)
-        if source is None:
-            return default_config(Path.cwd(), self.paths)
         if source not in self._by_file:
             known = [entry.code for entry in codes.ALL]
             self._by_file[source] = load_config(

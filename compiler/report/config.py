@@ -318,12 +318,21 @@ def discover_config(start: Path) -> Path | None:
     if start.is_file():
         start = start.parent
     for directory in (start, *start.parents):
-        candidate = directory / CONFIG_FILE
-        if candidate.is_file():
-            return candidate
-        pyproject = directory / PYPROJECT
-        if pyproject.is_file() and _has_vnuma_table(pyproject):
-            return pyproject
+        found = config_in(directory)
+        if found is not None:
+            return found
+    return None
+
+
+def config_in(directory: Path) -> Path | None:
+    """The configuration file of ``directory`` itself: its `vnuma.toml`, else its
+    `pyproject.toml` when that has `[tool.vnuma]`."""
+    candidate = directory / CONFIG_FILE
+    if candidate.is_file():
+        return candidate
+    pyproject = directory / PYPROJECT
+    if pyproject.is_file() and _has_vnuma_table(pyproject):
+        return pyproject
     return None
 
 
