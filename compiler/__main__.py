@@ -1,5 +1,3 @@
-import sys
+from vnuma.cli import run
 
-from vnuma.cli import main
-
-sys.exit(main())
+run()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -215,6 +216,47 @@ def test_python_dash_m_compiler_works() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "<numatune>" in done.stdout
+
+
+def _vnuma(*args: object, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+    """`python -m vnuma ARGS`: the process, which ends without the interpreter's teardown."""
+    command = [sys.executable, "-m", "vnuma", *map(str, args)]
+    return subprocess.run(command, cwd=REPO, timeout=60, check=False, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
+def test_the_process_writes_all_its_output_and_its_exit_status(run_cli, tmp_path) -> None:
+    """Ending without teardown loses nothing: output larger than a pipe's buffer, or to
+    a fully buffered file, is whole, and the exit status is main's."""
+    negative = REPO / "samples" / "negative"
+    expected = run_cli("lint", negative, "--format", "json")
+    assert expected.code == 1
+    piped = _vnuma("lint", negative, "--format", "json", capture_output=True)
+    assert (piped.returncode, piped.stdout.decode()) == (1, expected.out)
+    big = run_cli("rules", "--format", "markdown")
+    assert len(big.out.encode()) > 65536  # more than a pipe holds
+    assert _vnuma("rules", "--format", "markdown", capture_output=True).stdout.decode() == big.out
+    with (tmp_path / "rules.md").open("wb") as out:
+        done = _vnuma("rules", "--format", "markdown", stdout=out, stderr=subprocess.PIPE)
+    assert done.returncode == 0 and done.stderr == b""
+    assert (tmp_path / "rules.md").read_text(encoding="utf-8") == big.out
+
+
+def test_a_reader_that_goes_away_or_a_full_disk_is_no_traceback() -> None:
+    command = f"{sys.executable} -m vnuma rules --format markdown | head -c 1"
+    done = subprocess.run(
+        ["sh", "-c", command], cwd=REPO, capture_output=True, timeout=60, check=False
+    )
+    assert len(done.stdout) == 1 and b"Traceback" not in done.stderr
+    assert b"Exception ignored" not in done.stderr
+    if not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full")
+    with open("/dev/full", "wb") as full:
+        # buffered output smaller than the file buffer: written only by the last flush
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+        done = _vnuma("explain", "VN104", stdout=full, stderr=subprocess.PIPE, env=env)
+    assert done.returncode == 2
+    assert done.stderr.decode().startswith("vnuma: cannot write the output:")
+    assert b"Traceback" not in done.stderr
 
 
 def test_only_the_named_subcommand_is_built_and_help_still_lists_them_all(run_cli) -> None:

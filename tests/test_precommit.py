@@ -121,7 +121,7 @@ def test_entry_is_the_console_script_without_libvirt() -> None:
     """`language: python` runs `pip install .`; the entry must come from it, libvirt must not."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     executable = shlex.split(_hook()["entry"])[0]
-    assert project["scripts"][executable] == "vnuma.cli:main"
+    assert project["scripts"][executable] == "vnuma.cli:run"
     assert not [dep for dep in project["dependencies"] if "libvirt" in dep.lower()]
 
 
