@@ -201,17 +201,21 @@ def test_split_walk_finds_what_discover_finds(tmp_path: Path, monkeypatch) -> No
 
 def test_config_error_reaches_the_parent_whole(tmp_path: Path) -> None:
     # a worker's ConfigError keeps every problem (its pickle alone would keep one)
-    import multiprocessing
+    import os
 
     from vnuma.commands import lint
+    from vnuma.commands.forked import Channel
     from vnuma.diagnostics import Span
     from vnuma.report.config import ConfigError, ConfigProblem
 
     problems = (ConfigProblem("first", Span(1, 2, 1, 3)), ConfigProblem("second", hint="fix"))
     error = ConfigError("first", tmp_path / "vnuma.toml", problems=problems)
-    receiving, sending = multiprocessing.Pipe()
+    read, write = os.pipe()
+    receiving, sending = Channel(os.fdopen(read, "rb"), None), Channel(None, os.fdopen(write, "wb"))
     lint._send(sending, lint._Share({}, (3, error)), 5)
+    sending.close()
     share = lint._received(receiving, 5)
+    receiving.close()
     assert share.error is not None and share.error[0] == 3
     assert isinstance(share.error[1], ConfigError)
     assert str(share.error[1]) == str(error) and "second" in str(error)
@@ -241,3 +245,43 @@ def test_a_fleet_report_keeps_no_path_per_file(tmp_path: Path) -> None:
     names = [file.name for file in report.files]
     assert sum(sys.intern("".join(list(name))) is name for name in names) == 0
     assert report.files[0].path == report.files[0].folder.path / report.files[0].name
+
+
+def test_the_shared_counter_gives_each_number_once_across_forks() -> None:
+    from vnuma.commands.forked import SharedCounter, fork_worker
+
+    counter = SharedCounter()
+    count = 2000
+
+    def taken() -> list[int]:
+        numbers = []
+        while (number := counter.take()) < count:
+            numbers.append(number)
+        return numbers
+
+    children = []
+    for _ in range(2):
+        children.append(fork_worker(lambda channel: channel.send(taken()), children))
+    mine = taken()
+    theirs = [child.channel.receive() for child in children]
+    for child in children:
+        child.join()
+    counter.close()
+    everything = mine + [n for numbers in theirs for n in numbers]
+    assert sorted(everything) == list(range(count))
+    assert all(numbers == sorted(numbers) for numbers in [mine, *theirs])
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang(run_cli, tmp_path: Path, monkeypatch) -> None:
+    from vnuma.commands import lint
+
+    def dies(*args: object) -> None:
+        raise RuntimeError("the worker broke")
+
+    _fleet_gen().generate(tmp_path, 60, hosts=3, seed=3)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(lint, "_planned_from", dies)  # only a worker calls it
+    for _ in range(5):  # whether or not it is gone before the parent writes to it
+        result = run_cli("lint", ".", "-j", "2")
+        assert result.code == 2
+        assert "a lint worker process died" in result.err, result.err

@@ -21,7 +21,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from vnuma.diagnostics import Diagnostic, Severity
@@ -51,9 +51,9 @@ from vnuma.runner import (
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing when vnuma starts
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
     from typing import Any
+
+    from vnuma.commands.forked import Channel, SharedCounter, Worker
 
 
 class LintOptions(Record):
@@ -482,9 +482,9 @@ def _linted(file: GuestFile, entry: _Entry, keep_model: bool) -> _Linted:
 
 
 def _can_fork() -> bool:
-    import multiprocessing
+    from vnuma.commands.forked import can_fork  # pickle and mmap: only for -j N
 
-    return "fork" in multiprocessing.get_all_start_methods()
+    return can_fork()
 
 
 _PARTS_PER_JOB = 8  # parts of the walk per process, so that walking them balances
@@ -497,47 +497,52 @@ def _in_processes(options: LintOptions, configs: ConfigResolver, units: list[Uni
     finished results once. The parent is one of the N (a third process would compete
     for the CPUs), and children are forked once the configuration code is imported and
     the top of the tree is read, so nothing is pickled to them."""
-    import multiprocessing
+    from vnuma.commands.forked import SharedCounter, fork_worker
 
-    context = multiprocessing.get_context("fork")
-    walked, taken = context.Value("i", 0), context.Value("i", 0)
+    walked, taken = SharedCounter(), SharedCounter()
     sys.stdout.flush()  # a child must not write out what the parent buffered before the fork
     sys.stderr.flush()
     gc.freeze()  # the children do not touch (so do not copy) the parent's objects
-    children = []
-    for _ in range(min(options.jobs, len(units)) - 1):
-        parent_end, child_end = context.Pipe()
-        child = context.Process(
-            target=_child, args=(options, configs, units, walked, taken, child_end), daemon=True
-        )
-        child.start()
-        child_end.close()
-        children.append((child, parent_end))
-    walks = [_walk_share(units, walked, configs, options)]
-    walks += [_received(end, len(units)) for _, end in children]
-    # the rows are not kept: each file's paths are made again from them, once
-    entries, tasks = _planned(_shared_rows(walks, len(units), children), options, configs)
-    shares = [_task_share(tasks, taken)]
-    shares += [_received(end, len(tasks)) for _, end in children]
-    for child, _ in children:
-        child.join()
+    children: list[Worker] = []
+    try:
+        for _ in range(min(options.jobs, len(units)) - 1):
+
+            def work(channel: Channel) -> None:
+                _child(options, configs, units, walked, taken, channel)
+
+            children.append(fork_worker(work, children))
+        walks = [_walk_share(units, walked, configs, options)]
+        walks += [_received(child.channel, len(units)) for child in children]
+        # the rows are not kept: each file's paths are made again from them, once
+        entries, tasks = _planned(_shared_rows(walks, len(units), children), options, configs)
+        shares = [_task_share(tasks, taken)]
+        shares += [_received(child.channel, len(tasks)) for child in children]
+    finally:
+        for child in children:
+            child.join()  # a child the parent stopped waiting for ends on its closed pipe
+        walked.close()
+        taken.close()
     return _merged(_handed_over(entries), _ordered(shares, len(tasks)))
 
 
-def _shared_rows(
-    walks: list[_Share], count: int, children: Sequence[tuple[BaseProcess, Connection]]
-) -> list[_Row]:
+def _shared_rows(walks: list[_Share], count: int, children: Sequence[Worker]) -> list[_Row]:
     """Every file found, sent to each child; on an error the children are told to stop."""
     try:
         rows = _rows(walks, count)
     except BaseException:
-        for child, end in children:
-            end.send(None)
-            child.join()
+        for child in children:
+            _tell_child(child, None)
         raise
-    for _, end in children:
-        end.send(rows)
+    for child in children:
+        _tell_child(child, rows)
     return rows
+
+
+def _tell_child(child: Worker, message: Any) -> None:
+    from vnuma.commands.forked import WorkerDied
+
+    with suppress(WorkerDied):  # a child that is gone is reported when its results are awaited
+        child.channel.send(message)
 
 
 _Row = tuple[str, str, str, "str | None", "str | None"]
@@ -561,29 +566,28 @@ def _child(
     options: LintOptions,
     configs: ConfigResolver,
     units: list[Unit],
-    walked: Any,
-    taken: Any,
-    end: Connection,
+    walked: SharedCounter,
+    taken: SharedCounter,
+    channel: Channel,
 ) -> None:
     gc.disable()  # a short-lived process: it exits before garbage would matter
-    _send(end, _walk_share(units, walked, configs, options), len(units))
-    planned = _planned_from(end, options, configs)
+    _send(channel, _walk_share(units, walked, configs, options), len(units))
+    planned = _planned_from(channel, options, configs)
     if planned is None:
         return  # discovery failed: the parent reports it
     _entries, tasks = planned
-    _send(end, _task_share(tasks, taken), len(tasks))
-    end.close()
+    _send(channel, _task_share(tasks, taken), len(tasks))
 
 
 def _planned_from(
-    end: Connection, options: LintOptions, configs: ConfigResolver
+    channel: Channel, options: LintOptions, configs: ConfigResolver
 ) -> tuple[list[_Entry], list[_Task]] | None:
-    rows = end.recv()
+    rows = channel.receive()
     return None if rows is None else _planned(rows, options, configs)
 
 
 def _walk_share(
-    units: list[Unit], counter: Any, configs: ConfigResolver, options: LintOptions
+    units: list[Unit], counter: SharedCounter, configs: ConfigResolver, options: LintOptions
 ) -> _Share:
     def walk(number: int) -> list[_Row]:
         found = list(walk_unit(units[number], configs, force_exclude=options.force_exclude))
@@ -647,20 +651,20 @@ def _planned(
     return entries, _tasks(entries, options, configs, make)
 
 
-def _task_share(tasks: list[_Task], counter: Any) -> _Share:
+def _task_share(tasks: list[_Task], counter: SharedCounter) -> _Share:
     # Largest tasks first, so that one big host does not start last.
     order = sorted(range(len(tasks)), key=lambda i: -len(tasks[i].entries))
     return _share(len(tasks), order, counter, lambda number: _run_task(tasks[number]))
 
 
-def _share(count: int, order: list[int], counter: Any, work: Callable[[int], Any]) -> _Share:
+def _share(
+    count: int, order: list[int], counter: SharedCounter, work: Callable[[int], Any]
+) -> _Share:
     """Run ``work`` on the numbers this process takes from the shared counter."""
     results: dict[int, Any] = {}
     errors: list[tuple[int, BaseException]] = []
     while True:
-        with counter.get_lock():
-            taken = counter.value
-            counter.value = taken + 1
+        taken = counter.take()
         if taken >= count:
             break
         number = order[taken]
@@ -673,16 +677,16 @@ def _share(count: int, order: list[int], counter: Any, work: Callable[[int], Any
     return _Share(results, min(errors, key=lambda item: item[0]) if errors else None)
 
 
-def _send(end: Connection, share: _Share, count: int) -> None:
+def _send(channel: Channel, share: _Share, count: int) -> None:
     error = share.error
     if error is not None and isinstance(error[1], ConfigError):
         failed = error[1]  # its pickle would keep only the first message
         error = (error[0], _PortableConfigError(failed.message, failed.path, failed.problems))
     try:
-        end.send(_Share(share.results, error))
+        channel.send(_Share(share.results, error))
     except Exception as exc:  # an exception that does not pickle
         number = error[0] if error is not None else count
-        end.send(_Share({}, (number, RuntimeError(f"{type(exc).__name__}: {exc}"))))
+        channel.send(_Share({}, (number, RuntimeError(f"{type(exc).__name__}: {exc}"))))
 
 
 class _PortableConfigError(Exception):
@@ -693,10 +697,12 @@ class _PortableConfigError(Exception):
         self.message, self.path, self.problems = message, path, problems
 
 
-def _received(end: Connection, count: int) -> _Share:
+def _received(channel: Channel, count: int) -> _Share:
+    from vnuma.commands.forked import WorkerDied
+
     try:
-        share: _Share = end.recv()
-    except EOFError:
+        share: _Share = channel.receive()
+    except WorkerDied:
         return _Share({}, (2 * count, RuntimeError("a lint worker process died")))
     if share.error is not None and isinstance(share.error[1], _PortableConfigError):
         failed = share.error[1]
