@@ -410,8 +410,17 @@ def test_host_snapshot_resolved_against_config_dir(tmp_path: Path) -> None:
     )
     config = load_config(config_file, cwd=tmp_path / "elsewhere", known_codes=KNOWN)
     assert config.root == (tmp_path / "repo").resolve()
-    assert config.hosts[0].snapshot == (tmp_path / "caps" / "hv.xml").resolve()
-    assert config.host_for(tmp_path / "repo" / "x" / "y.yaml") == config.hosts[0].snapshot
+    # kept as written, under the configuration's directory; resolved when a file asks
+    assert config.hosts[0].snapshot == config.root / "../caps/hv.xml"
+    resolved = (tmp_path / "caps" / "hv.xml").resolve()
+    assert config.host_for(tmp_path / "repo" / "x" / "y.yaml") == resolved
+    # a symlinked snapshot is its target, and every file gets the same path object
+    write(tmp_path / "caps" / "real.xml", "<capabilities/>")
+    (tmp_path / "caps" / "hv.xml").symlink_to(tmp_path / "caps" / "real.xml")
+    config = load_config(config_file, cwd=tmp_path / "elsewhere", known_codes=KNOWN)
+    first = config.host_for(tmp_path / "repo" / "x" / "y.yaml")
+    assert first == (tmp_path / "caps" / "real.xml").resolve()
+    assert config.host_for(tmp_path / "repo" / "z.yaml") is first
 
 
 @pytest.mark.parametrize(
@@ -714,3 +723,72 @@ def test_files_on_one_host_share_its_resolved_snapshot(tmp_path: Path) -> None:
 @given(st.lists(_TOML_PIECES, max_size=6))
 def test_pre_scan_never_misses_a_table_tomllib_finds_many(pieces) -> None:
     test_pre_scan_never_misses_a_table_tomllib_finds.hypothesis.inner_test(pieces=pieces)
+
+
+_GLOB_SEGMENTS = st.sampled_from(["vms", "hv1", "hv2", "a.xml", "*", "**", "hv?", "[ab]*", "x\\*"])
+_PATH_SEGMENTS = st.sampled_from(["vms", "hv1", "hv2", "hv3", "a.xml", "b.yaml", "x*"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.booleans(), st.lists(_GLOB_SEGMENTS, min_size=1, max_size=4), st.booleans()),
+        min_size=1,
+        max_size=6,
+    ),
+    st.lists(_PATH_SEGMENTS, min_size=1, max_size=4),
+    st.booleans(),
+)
+def test_host_glob_index_finds_the_first_mapping_as_trying_every_glob(
+    globs: list[tuple[bool, list[str], bool]], path: list[str], directory: bool
+) -> None:
+    """Trying only the globs whose literal leading directories the path starts with
+    finds the mapping that trying each glob in order finds."""
+    from vnuma.report.config import _compile, _HostGlobs
+
+    patterns = [
+        ("/" if rooted else "") + "/".join(segments) + ("/" if trailing else "")
+        for rooted, segments, trailing in globs
+    ]
+    hosts = tuple(HostMapping(Path(f"h{i}.xml"), (glob,)) for i, glob in enumerate(patterns))
+    relpath = "/".join(path)
+    expected = next(
+        (
+            index
+            for index, glob in enumerate(patterns)
+            if (directory or not _compile(glob)[1]) and _compile(glob)[0].fullmatch(relpath)
+        ),
+        None,
+    )
+    assert _HostGlobs(hosts).first(relpath, directory=directory) == expected
+
+
+def test_host_glob_index_every_short_glob_against_every_short_path() -> None:
+    """Each glob of up to three segments alone, against every path of up to three: the
+    index never leaves out a glob that matches (wildcards, `?`, escapes, `**`, globs
+    without a slash that match at any depth, rooted and directory patterns)."""
+    from itertools import product
+
+    from vnuma.report.config import _compile, _HostGlobs
+
+    def joined(alphabet: list[str]) -> list[str]:
+        return ["/".join(p) for n in (1, 2, 3) for p in product(alphabet, repeat=n)]
+
+    globs = [
+        lead + body + tail
+        for body in joined(["vms", "hv1", "*", "**", "hv?", "x\\*"])
+        for lead in ("", "/")
+        for tail in ("", "/")
+    ]
+    paths = joined(["vms", "hv1", "hv2", "x*"])
+    wrong = []
+    for glob in globs:
+        regex, dir_only = _compile(glob)
+        index = _HostGlobs((HostMapping(Path("h.xml"), (glob,)),))
+        for relpath in paths:
+            matches = regex.fullmatch(relpath) is not None
+            for directory in (False, True):
+                expected = 0 if matches and (directory or not dir_only) else None
+                if index.first(relpath, directory=directory) != expected:
+                    wrong.append((glob, relpath, directory))
+    assert wrong == []
