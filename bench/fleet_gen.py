@@ -18,8 +18,8 @@ quarter of them pin their vCPUs to CPUs of their node (CPUs no other guest pinne
 up to a third are backed by 2 MiB huge pages (where a cell takes at most 1/8 of its
 node's 2 MiB pool). Guests fit their hosts (see :func:`generate`): at least 20 hosts,
 more as the fleet grows, and one guest in 250 deliberately does not fit beside the
-others, so the fleet is mostly clean like a real one. About one file in five is an
-intent. Deterministic for a given seed.
+others, so the fleet is mostly clean like a real one. Half the files are intents
+(``INTENT_SHARE``). Deterministic for a given seed.
 
 This module is stdlib-only.
 """

@@ -232,6 +232,34 @@ def test_fleet_cost_split() -> None:
     assert fleet.cost_split(rows[:1]) is None
 
 
+def test_fleet_speedup_bound_from_the_floor() -> None:
+    """Rendering only: with a floor F that no split shortens, -j 2 gains at most
+    T1 / (F + (T1 - F) / 2); a goal missed below that bound says so, one above it does not."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        fleet = importlib.import_module("fleet")
+    finally:
+        sys.path.remove(str(BENCH))
+
+    def row(files: int, one: float, two: float) -> object:
+        serial = fleet.VnumaRun(seconds=one, runs=[one], max_rss_kib=30_000)
+        parallel = fleet.VnumaRun(jobs=2, seconds=two, runs=[two], max_rss_kib=30_000)
+        check = fleet.ValidateRun(sampled=10, seconds_per_file=0.012)
+        return fleet.FleetRow(
+            files, files // 2, files // 2, serial, check, 25, parallel, [two], [0.1, 0.1, 0.3]
+        )
+
+    small, large = row(1000, 0.5, 0.35), row(10000, 4.1, 2.4)
+    assert abs(small.speedup_bound - 0.5 / (0.1 + 0.2)) < 1e-9  # 1.67x
+    text = fleet.render_markdown([small, large], "measured")
+    assert "| 100 ms | 1.67× |" in text, text
+    assert (
+        "- 1,000 files: `-j 2` 1.43×: **not met** (below the floor: with 100 ms that no"
+        " split shortens, `-j 2` can gain at most 1.67×)" in text
+    ), text
+    assert "- 10,000 files: `-j 2` 1.71×: **not met**\n" in text, text
+
+
 def test_peak_rss_is_the_commands_own(tmp_path: Path) -> None:
     """The fleet's peak RSS comes from bench/peak_rss.py: a command started straight from a
     large process reports at least that process's size (Linux counts a child's peak from
