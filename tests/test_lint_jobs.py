@@ -285,3 +285,27 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(run_cli, tmp_path: Path, monk
         result = run_cli("lint", ".", "-j", "2")
         assert result.code == 2
         assert "a lint worker process died" in result.err, result.err
+
+
+def test_a_parent_that_fails_stops_its_workers(run_cli, tmp_path: Path, monkeypatch) -> None:
+    """An internal error in the parent ends the run at once: a worker still busy with its
+    share is stopped, not waited for."""
+    import os
+    import time
+
+    from vnuma.commands import lint
+
+    parent = os.getpid()
+
+    def share(*args: object) -> None:
+        if os.getpid() == parent:
+            raise RuntimeError("the parent broke")
+        time.sleep(60)  # a worker with a long share
+
+    _fleet_gen().generate(tmp_path, 60, hosts=3, seed=3)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(lint, "_task_share", share)
+    start = time.monotonic()
+    result = run_cli("lint", ".", "-j", "2")
+    assert result.code == 2 and "the parent broke" in result.err, result.err
+    assert time.monotonic() - start < 30

@@ -108,6 +108,13 @@ class Worker:
         self.channel.close()
         os.waitpid(self.pid, 0)
 
+    def stop(self) -> None:
+        """End the child now (the parent failed: what it would send is not wanted)."""
+        import signal
+
+        with suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGTERM)
+
 
 def fork_worker(work: Callable[[Channel], None], others: list[Worker]) -> Worker:
     """A child running ``work`` with its channel to the parent; ``others`` are the

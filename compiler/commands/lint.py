@@ -517,9 +517,13 @@ def _in_processes(options: LintOptions, configs: ConfigResolver, units: list[Uni
         entries, tasks = _planned(_shared_rows(walks, len(units), children), options, configs)
         shares = [_task_share(tasks, taken)]
         shares += [_received(child.channel, len(tasks)) for child in children]
+    except BaseException:
+        for child in children:
+            child.stop()
+        raise
     finally:
         for child in children:
-            child.join()  # a child the parent stopped waiting for ends on its closed pipe
+            child.join()
         walked.close()
         taken.close()
     return _merged(_handed_over(entries), _ordered(shares, len(tasks)))
