@@ -581,6 +581,8 @@ def run_placement(
 
 
 def _fmt_seconds(s: float) -> str:
+    if s < 0:
+        return "−" + _fmt_seconds(-s)
     if s < 1e-3:
         return f"{s * 1e6:.3g} µs"
     if s < 1:

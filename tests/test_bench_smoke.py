@@ -250,6 +250,7 @@ def test_fleet_speedup_bound_from_the_floor() -> None:
         )
 
     small, large = row(1000, 0.5, 0.35), row(10000, 4.1, 2.4)
+    large.halves = [2.0]  # the control: 2.05x
     assert abs(small.speedup_bound - 0.5 / (0.1 + 0.2)) < 1e-9  # 1.67x
     text = fleet.render_markdown([small, large], "measured")
     assert "| 100 ms | 1.67× |" in text, text
@@ -257,7 +258,14 @@ def test_fleet_speedup_bound_from_the_floor() -> None:
         "- 1,000 files: `-j 2` 1.43×: **not met** (below the floor: with 100 ms that no"
         " split shortens, `-j 2` can gain at most 1.67×)" in text
     ), text
+    # the control (two halves) was faster than the goal: nothing to add
     assert "- 10,000 files: `-j 2` 1.71×: **not met**\n" in text, text
+    large.halves = [4.1 / 1.6]
+    text = fleet.render_markdown([small, large], "measured")
+    assert (
+        "- 10,000 files: `-j 2` 1.71×: **not met** (the two halves, which share nothing,"
+        " got 1.60× in the same rounds)" in text
+    ), text
 
 
 def test_peak_rss_is_the_commands_own(tmp_path: Path) -> None:
