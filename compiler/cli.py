@@ -8,9 +8,11 @@ imported inside the commands so that startup stays fast for pre-commit hooks.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 
 from vnuma import __version__
@@ -468,9 +470,20 @@ def run() -> None:
     except BrokenPipeError:
         pass  # the reader went away (`| head`): as when it happens inside main
     except OSError as exc:  # e.g. the output redirected to a full disk
-        os.write(2, f"vnuma: cannot write the output: {exc}\n".encode(errors="replace"))
-        code = EXIT_USAGE
+        code = _cannot_write(exc)
     os._exit(code)
+
+
+# What writing the output can fail with and reading never does (vnuma's own files are
+# written atomically, each with its own message, and a cache that cannot be written is
+# skipped): the output went to a full disk, a quota or a file size limit.
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def _cannot_write(exc: OSError) -> int:
+    with suppress(OSError):
+        os.write(2, f"vnuma: cannot write the output: {exc}\n".encode(errors="replace"))
+    return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -482,6 +495,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        if exc.errno in _OUTPUT_ERRNOS:
+            return _cannot_write(exc)
+        return _internal_error(exc, args)
     except ImportError as exc:
         missing = _missing_dependency(exc)
         if missing is None:

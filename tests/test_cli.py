@@ -257,6 +257,14 @@ def test_a_reader_that_goes_away_or_a_full_disk_is_no_traceback() -> None:
     assert done.returncode == 2
     assert done.stderr.decode().startswith("vnuma: cannot write the output:")
     assert b"Traceback" not in done.stderr
+    # unbuffered (or more than a buffer): the write fails inside main, the same way
+    env["PYTHONUNBUFFERED"] = "1"
+    with open("/dev/full", "wb") as full:
+        done = _vnuma("explain", "VN104", stdout=full, stderr=subprocess.PIPE, env=env)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.decode() == (
+        "vnuma: cannot write the output: [Errno 28] No space left on device\n"
+    )
 
 
 def test_only_the_named_subcommand_is_built_and_help_still_lists_them_all(run_cli) -> None:
