@@ -32,7 +32,7 @@ from typing import IO
 
 import fleet_gen
 from placement import _fmt_ratio, _fmt_seconds, _tail
-from venvs import checkout_env
+from venvs import FLOOR_EXIT, checkout_env
 
 FULL_SIZES = (1000, 5000, 10000)
 QUICK_SIZES = (200,)
@@ -48,7 +48,6 @@ JOBS = 2  # the -j run beside -j 1
 # interpreter and the libraries the repository's files need (domain XML: lxml; intents:
 # PyYAML; vnuma.toml: tomllib). No split of the work shortens it.
 FLOOR_IMPORTS = "import lxml.etree, yaml, tomllib"
-FLOOR_EXIT = "; import os; os._exit(0)"  # as vnuma ends: without the interpreter's teardown
 REPO = Path(__file__).resolve().parent.parent
 PEAK_RSS = Path(__file__).resolve().parent / "peak_rss.py"
 

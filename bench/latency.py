@@ -42,7 +42,7 @@ from pathlib import Path
 
 import peers_env
 from placement import _fmt_ratio, _fmt_seconds, _tail
-from venvs import checkout_env, install
+from venvs import FLOOR_EXIT, checkout_env, install
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -55,9 +55,6 @@ GOALS = {"check-jsonschema": 0.3, "yamllint": 0.8}  # vnuma / peer at most, warm
 COLD_GOALS = {"yamllint": 1.0}  # the first run after install: every cache cold
 TOP_IMPORTS = 15
 FLOOR_IMPORTS = "import yaml, yaml._yaml, lxml.etree, argparse, pathlib, dataclasses"
-# vnuma's command ends with os._exit, skipping the interpreter's teardown; so does the
-# floor, or it would count a cost vnuma does not pay
-FLOOR_EXIT = "; import os; os._exit(0)"
 PROBE = Path(__file__).resolve().parent / "startup_probe.py"
 
 

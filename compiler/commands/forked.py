@@ -148,8 +148,6 @@ def fork_worker(work: Callable[[Channel], None], others: list[Worker]) -> Worker
 
 
 def _tell(line: str) -> None:
-    try:
+    with suppress(OSError, ValueError):
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
-    except (OSError, ValueError):
-        pass

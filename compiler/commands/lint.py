@@ -362,8 +362,7 @@ def _placed_on(
 ) -> Path | None:
     if options.host_path is not None:
         return config.paths.resolve_kept(options.host_path)
-    mapped = config.host_for_child(real_directory, real_name)
-    return config.paths.resolve_kept(mapped) if mapped is not None else None
+    return config.host_for_child(real_directory, real_name)  # resolved, one path per host
 
 
 # --- tasks: one per host, chunks of files on no host ---------------------------------------

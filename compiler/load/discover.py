@@ -223,7 +223,7 @@ def mapped_under(
         real = configs.paths.resolve_child(directory, name)
         mapped = configs.for_directory(real[0]).host_for_child(*real)
         if mapped is not None:
-            yield (directory, name), real, configs.paths.resolve_kept(mapped)
+            yield (directory, name), real, mapped
 
 
 def mapped_files(config: LintConfig, snapshot: Path) -> list[tuple[Path, Path]]:

@@ -266,7 +266,8 @@ class LintConfig(Record):
         return self.host_for_child(*self.paths.resolve_parts(path))
 
     def host_for_child(self, directory: Path, name: str) -> Path | None:
-        """``host_for`` of the file that resolves to (``directory``, ``name``)."""
+        """``host_for`` of the file that resolves to (``directory``, ``name``): the
+        mapping's snapshot, resolved, the same path object for every file on it."""
         if not self.hosts:
             return None
         relpath = self.paths.relative_child(self.root, directory, name)
