@@ -30,7 +30,14 @@ from vnuma.load.sysfs import load_sysfs
 from vnuma.model.capacity import placeable_kib, placeable_pages
 from vnuma.model.host import HostCell, HostTopology, distance_twins
 from vnuma.model.intent import Intent
-from vnuma.place.nodes import CellNeed, _placeable, fits_together, match_cells, perfect_matching
+from vnuma.place.nodes import (
+    CellNeed,
+    _placeable,
+    fits_together,
+    match_cells,
+    node_signature,
+    perfect_matching,
+)
 from vnuma.place.solver import Problem, interchangeable_classes
 from vnuma.place.stage import (
     DEFAULT_REMOTE_DISTANCE,
@@ -276,6 +283,14 @@ def test_compatible_and_distances_match_the_plain_computation(scenario, occupy) 
         need.index: [n for n in candidates if placement.misfit(need, n) is None] for need in needs
     }
     assert placement.compatible(needs, candidates) == expected
+    for state in placement.states.values():  # computed once per layout, kept when occupied
+        assert state.signature == node_signature(
+            state.memory_kib,
+            state.pages,
+            len(state.cpus),
+            tuple(map(len, state.cores)),
+            state.has_cpus,
+        )
 
     extra = max(candidates) + 5  # a node id the host does not have
     rows = _distance_rows(host, [*candidates, extra])
@@ -360,10 +375,12 @@ def test_placeable_per_layout_is_the_capacity_model_per_cell(spec, reserve_kib) 
         caps.write_text(spec.caps_xml(), encoding="utf-8")
         host, problems = load_host(caps, caps.name)
     assert host is not None, problems
-    found = list(_placeable(host.cells, reserve_kib))
+    found = list(_placeable(host, reserve_kib))
     expected = [(placeable_kib(c, reserve_kib), placeable_pages(c)) for c in host.cells]
-    assert found == expected
-    pools = [pages for _, pages in found]
+    assert [(memory, pages) for memory, pages, _ in found] == expected
+    for memory, pages, key in found:
+        assert key == node_signature(memory, pages, 0, (), False)[:2]
+    pools = [pages for _, pages, _ in found]
     assert len({id(pages) for pages in pools}) == len(pools)  # each node's own, to take from
 
 

@@ -164,7 +164,10 @@ class HostTopology(Record):
 
     __slots__ = (
         "_cell_of",
+        "_core_shape_of",
+        "_cpu_count",
         "_cpus_of",
+        "_memory_layouts",
         "_node_ids",
         "_small_page_kib",
         "arch",
@@ -221,6 +224,14 @@ class HostTopology(Record):
             node: tuple(sorted([cpu.id for cpu in cell.cpus]))
             for node, cell in self._cell_of.items()
         }
+        self._core_shape_of = {
+            node: tuple(map(len, cell.core_cpus)) for node, cell in self._cell_of.items()
+        }
+        self._cpu_count = sum([len(cell.cpus) for cell in cells])
+        layouts: dict[tuple[object, ...], int] = {}
+        self._memory_layouts = tuple(
+            [layouts.setdefault(_memory_layout(cell), len(layouts)) for cell in cells]
+        )
 
     @property
     def node_ids(self) -> frozenset[int]:
@@ -238,6 +249,11 @@ class HostTopology(Record):
         """The node's CPU ids, ascending (placement reads every node's on every call)."""
         return self._cpus_of.get(node_id, ())
 
+    def core_shape(self, node_id: int) -> tuple[int, ...]:
+        """How many threads each of the node's cores has, in `HostCell.core_cpus` order:
+        what tells two nodes' CPUs apart for placement, worked out once per host."""
+        return self._core_shape_of.get(node_id, ())
+
     @property
     def cpu_ids(self) -> frozenset[int]:
         return frozenset(cpu.id for cell in self.cells for cpu in cell.cpus)
@@ -253,7 +269,13 @@ class HostTopology(Record):
 
     @property
     def cpu_count(self) -> int:
-        return sum(len(cell.cpus) for cell in self.cells)
+        return self._cpu_count
+
+    @property
+    def memory_layouts(self) -> tuple[int, ...]:
+        """A small number per cell, in `cells` order: equal for cells of equal memory, free
+        memory and huge page pools (what placement may give from them is then equal)."""
+        return self._memory_layouts
 
     @property
     def memory_kib(self) -> int:
@@ -271,6 +293,11 @@ class HostTopology(Record):
         if a == b and not cell.distances:
             return 10
         return cell.distances.get(b)
+
+
+def _memory_layout(cell: HostCell) -> tuple[object, ...]:
+    pools = tuple([(pool.size_kib, pool.count, pool.free) for pool in cell.pages])
+    return (cell.memory_kib, cell.free_memory_kib, pools)
 
 
 Rows = Mapping[int, Mapping[int, int]]

@@ -27,16 +27,26 @@ class NodeState:
     cores: tuple[tuple[int, ...], ...]
     """Cores whose threads are all usable (sibling CPU ids, sorted), by first CPU."""
     has_cpus: bool
+    signature: tuple[object, ...]
+    """What the node can give, without its CPU ids (`node_signature`): nodes of equal
+    signature are interchangeable for every cell."""
 
-    def signature(self) -> tuple[object, ...]:
-        pages = self.pages
-        return (
-            self.memory_kib,
-            tuple(sorted(pages.items()) if len(pages) > 1 else pages.items()),
-            len(self.cpus),
-            tuple(map(len, self.cores)),
-            self.has_cpus,
-        )
+
+def node_signature(
+    memory_kib: int,
+    pages: dict[int, int],
+    cpu_count: int,
+    core_shape: tuple[int, ...],
+    has_cpus: bool,
+) -> tuple[object, ...]:
+    """The memory, pools and CPU shape (threads per usable core) of a node."""
+    return (
+        memory_kib,
+        tuple(sorted(pages.items()) if len(pages) > 1 else pages.items()),
+        cpu_count,
+        core_shape,
+        has_cpus,
+    )
 
 
 def node_states(
@@ -66,37 +76,53 @@ def node_states(
         }
     unusable = reserved | taken_cpus
     states = {
-        cell.id: _node_state(cell, host.cpus_of(cell.id), unusable, memory_kib, pages)
-        for cell, (memory_kib, pages) in zip(
-            host.cells, _placeable(host.cells, reserve_kib), strict=True
+        cell.id: _node_state(
+            cell, host.cpus_of(cell.id), host.core_shape(cell.id), unusable, placeable
         )
+        for cell, placeable in zip(host.cells, _placeable(host, reserve_kib), strict=True)
     }
     if occupied:
         memory = {node: state.memory_kib for node, state in states.items()}
         pages = {node: dict(state.pages) for node, state in states.items()}
         small, taken_pages = held_on_nodes(host, occupied, memory, pages)
+        changed = set(small)
         for node, amount in small.items():
             states[node].memory_kib -= amount
         for size, used in taken_pages.items():
             for node, count in used.items():
                 states[node].pages[size] = states[node].pages.get(size, 0) - count
+                changed.add(node)
+        for node in changed:
+            state = states[node]
+            state.signature = node_signature(
+                state.memory_kib,
+                state.pages,
+                len(state.cpus),
+                tuple(map(len, state.cores)),
+                state.has_cpus,
+            )
     return states
 
 
-def _placeable(cells: Sequence[HostCell], reserve_kib: int) -> Iterator[tuple[int, dict[int, int]]]:
+_Placeable = tuple[int, dict[int, int], tuple[object, ...]]
+"""A cell's placeable memory, its own copy of its pools, and `node_signature`'s first two
+parts for them."""
+
+
+def _placeable(host: HostTopology, reserve_kib: int) -> Iterator[_Placeable]:
     """The capacity model's placeable memory and pools of each cell, asked once per
     distinct memory layout (a host's nodes are mostly alike); each cell gets its own
     pools dict, which the occupied guests' holdings are taken from."""
     from vnuma.model.capacity import placeable_kib, placeable_pages
 
-    by_layout: dict[tuple[object, ...], tuple[int, dict[int, int]]] = {}
-    for cell in cells:
-        pools = tuple([(pool.size_kib, pool.count, pool.free) for pool in cell.pages])
-        layout = (cell.memory_kib, cell.free_memory_kib, pools)  # ints: hashed in C
+    by_layout: dict[int, _Placeable] = {}
+    for cell, layout in zip(host.cells, host.memory_layouts, strict=True):
         found = by_layout.get(layout)
         if found is None:
-            found = by_layout[layout] = (placeable_kib(cell, reserve_kib), placeable_pages(cell))
-        yield found[0], dict(found[1])
+            memory_kib, pages = placeable_kib(cell, reserve_kib), placeable_pages(cell)
+            key = node_signature(memory_kib, pages, 0, (), False)[:2]
+            found = by_layout[layout] = (memory_kib, pages, key)
+        yield found[0], dict(found[1]), found[2]
 
 
 def isolated_siblings(host: HostTopology, cpus: Iterable[int]) -> frozenset[int]:
@@ -118,11 +144,12 @@ def isolated_siblings(host: HostTopology, cpus: Iterable[int]) -> frozenset[int]
 def _node_state(
     cell: HostCell,
     ids: tuple[int, ...],
+    shape: tuple[int, ...],
     unusable: frozenset[int] | set[int],
-    memory_kib: int,
-    pages: dict[int, int],
+    placeable: _Placeable,
 ) -> NodeState:
-    """``ids``: the cell's CPU ids, ascending."""
+    """``ids``: the cell's CPU ids, ascending; ``shape``: `HostTopology.core_shape`."""
+    memory_kib, pages, memory_key = placeable
     whole = cell.core_cpus
     if not unusable or unusable.isdisjoint(ids):
         cpus = list(ids)
@@ -130,7 +157,9 @@ def _node_state(
         cpus = [i for i in ids if i not in unusable]
         usable = set(cpus)
         whole = tuple(threads for threads in whole if usable.issuperset(threads))
-    return NodeState(cell.id, memory_kib, pages, cpus, whole, bool(ids))
+        shape = tuple(map(len, whole))
+    signature = (*memory_key, len(cpus), shape, bool(ids))
+    return NodeState(cell.id, memory_kib, pages, cpus, whole, bool(ids), signature)
 
 
 # --- what each cell needs -----------------------------------------------------------------

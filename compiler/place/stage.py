@@ -425,7 +425,7 @@ class _Placement(CpuPlacement):
         if not self._signature_ids:
             ids = self._signatures
             self._signature_ids = {
-                node: ids.setdefault(state.signature(), len(ids))
+                node: ids.setdefault(state.signature, len(ids))
                 for node, state in self.states.items()
             }
         return self._signature_ids
