@@ -36,15 +36,17 @@ def run_checks_each(guests: Sequence[Guest], host: HostTopology | None) -> list[
     # ~50 checks per guest of a fleet: Check.can_run/__call__ and a generator per check
     # cost more than most checks, which find nothing
     has_host_cells = host is not None and bool(host.cells)
+    rows = [
+        (context, diagnostics, context.guest.domain.unreadable)
+        for context, diagnostics in zip(contexts, found, strict=True)
+    ]
     for check in applicable_checks(has_host_cells):
         code, reads, run = check.code, check.reads, check.run
-        for context, diagnostics in zip(contexts, found, strict=True):
-            guest = context.guest
-            unreadable = guest.domain.unreadable
+        for context, diagnostics, unreadable in rows:
             if unreadable and reads & unreadable:
                 continue  # it would read a value libvirt refuses (already reported)
             for finding in run(context):
-                diagnostics.append(_locate(guest, code, finding))
+                diagnostics.append(_locate(context.guest, code, finding))
     for diagnostics in found:
         if len(diagnostics) > 1:
             diagnostics.sort(key=Diagnostic.sort_key)
