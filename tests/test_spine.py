@@ -347,7 +347,7 @@ def _loaded_as(file) -> tuple:
 
 
 def test_a_batch_of_files_loads_as_each_file_alone(tmp_path: Path) -> None:
-    from vnuma.runner import load_guest_file, load_guest_files
+    from vnuma.runner import _BATCH, load_guest_file, load_guest_files
 
     (tmp_path / "broken.yaml").write_text("vcpus: [\n", encoding="utf-8")
     (tmp_path / "other.yaml").write_text("apiVersion: v1\nkind: Pod\n", encoding="utf-8")
@@ -356,7 +356,7 @@ def test_a_batch_of_files_loads_as_each_file_alone(tmp_path: Path) -> None:
     samples = sorted((REPO / "samples").rglob("*.*"))
     mixed = [*samples, *sorted(tmp_path.iterdir())]
     requests = [(path, path.name, None) for path in mixed if path.suffix != ".py"] * 3
-    assert len(requests) > 64  # more than one batch
+    assert len(requests) > 2 * _BATCH  # more than two batches
     batch = load_guest_files(requests, discovering=True)
     alone = [load_guest_file(path, shown, discovering=True) for path, shown, _ in requests]
     assert {file.kind for file in batch} == {"intent", "domain", "skipped"}
