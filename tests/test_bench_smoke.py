@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -255,17 +256,41 @@ def test_fleet_speedup_bound_from_the_floor() -> None:
     text = fleet.render_markdown([small, large], "measured")
     assert "| 100 ms | 1.67× |" in text, text
     assert (
-        "- 1,000 files: `-j 2` 1.43×: **not met** (below the floor: with 100 ms that no"
-        " split shortens, `-j 2` can gain at most 1.67×)" in text
+        "- 1,000 files: `-j 2` 1.43× (per round 1.43×): **not met** (below the floor: with"
+        " 100 ms that no split shortens, `-j 2` can gain at most 1.67×)" in text
     ), text
     # the control (two halves) was faster than the goal: nothing to add
-    assert "- 10,000 files: `-j 2` 1.71×: **not met**\n" in text, text
+    assert "- 10,000 files: `-j 2` 1.71× (per round 1.71×): **not met**\n" in text, text
     large.halves = [4.1 / 1.6]
     text = fleet.render_markdown([small, large], "measured")
     assert (
-        "- 10,000 files: `-j 2` 1.71×: **not met** (the two halves, which share nothing,"
-        " got 1.60× in the same rounds)" in text
+        "- 10,000 files: `-j 2` 1.71× (per round 1.71×): **not met** (the two halves, which"
+        " share nothing, got 1.60× in the same rounds)" in text
     ), text
+
+
+def test_fleet_speedup_per_round_pairs_the_runs_of_a_round() -> None:
+    """*speedup* divides the medians; *per round* is the median of each round's own
+    ratio, so one slow `-j 1` run and one fast `-j 2` run of different rounds do not make
+    a ratio together. The verdict stays on *speedup*."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        fleet = importlib.import_module("fleet")
+    finally:
+        sys.path.remove(str(BENCH))
+    ones, twos = [1.0, 1.9, 1.1, 2.0, 1.2], [0.5, 1.0, 0.6, 1.05, 0.65]
+    serial = fleet.VnumaRun(seconds=statistics.median(ones), runs=ones, max_rss_kib=1)
+    parallel = fleet.VnumaRun(jobs=2, seconds=statistics.median(twos), runs=twos, max_rss_kib=1)
+    check = fleet.ValidateRun(sampled=10, seconds_per_file=0.012)
+    row = fleet.FleetRow(5000, 2500, 2500, serial, check, 100, parallel, [0.6], [0.1])
+    assert abs(row.speedup - 1.2 / 0.65) < 1e-9  # 1.85x
+    pairs = sorted(one / two for one, two in zip(ones, twos, strict=True))
+    assert abs(row.paired_speedup - pairs[2]) < 1e-9  # 1.90x: 1.9 / 1.0
+    text = fleet.render_markdown([row], "measured")
+    assert "| 1.85× | 1.90× |" in text, text
+    assert "- 5,000 files: `-j 2` 1.85× (per round 1.90×): met" in text, text
+    uneven = fleet.VnumaRun(jobs=2, seconds=0.6, runs=twos[:4], max_rss_kib=1)
+    assert fleet.FleetRow(5000, 2500, 2500, serial, check, 100, uneven).paired_speedup is None
 
 
 def test_peak_rss_is_the_commands_own(tmp_path: Path) -> None:
