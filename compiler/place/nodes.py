@@ -40,13 +40,18 @@ def node_signature(
     has_cpus: bool,
 ) -> tuple[object, ...]:
     """The memory, pools and CPU shape (threads per usable core) of a node."""
-    return (
-        memory_kib,
-        tuple(sorted(pages.items()) if len(pages) > 1 else pages.items()),
-        cpu_count,
-        core_shape,
-        has_cpus,
-    )
+    return _signature(memory_signature(memory_kib, pages), cpu_count, core_shape, has_cpus)
+
+
+def memory_signature(memory_kib: int, pages: dict[int, int]) -> tuple[object, object]:
+    """`node_signature`'s memory part: the same for every node of one memory layout."""
+    return memory_kib, tuple(sorted(pages.items()) if len(pages) > 1 else pages.items())
+
+
+def _signature(
+    memory: tuple[object, object], cpu_count: int, core_shape: tuple[int, ...], has_cpus: bool
+) -> tuple[object, ...]:
+    return (*memory, cpu_count, core_shape, has_cpus)
 
 
 def node_states(
@@ -104,9 +109,8 @@ def node_states(
     return states
 
 
-_Placeable = tuple[int, dict[int, int], tuple[object, ...]]
-"""A cell's placeable memory, its own copy of its pools, and `node_signature`'s first two
-parts for them."""
+_Placeable = tuple[int, dict[int, int], tuple[object, object]]
+"""A cell's placeable memory, its own copy of its pools, and their `memory_signature`."""
 
 
 def _placeable(host: HostTopology, reserve_kib: int) -> Iterator[_Placeable]:
@@ -120,7 +124,7 @@ def _placeable(host: HostTopology, reserve_kib: int) -> Iterator[_Placeable]:
         found = by_layout.get(layout)
         if found is None:
             memory_kib, pages = placeable_kib(cell, reserve_kib), placeable_pages(cell)
-            key = node_signature(memory_kib, pages, 0, (), False)[:2]
+            key = memory_signature(memory_kib, pages)
             found = by_layout[layout] = (memory_kib, pages, key)
         yield found[0], dict(found[1]), found[2]
 
@@ -149,7 +153,7 @@ def _node_state(
     placeable: _Placeable,
 ) -> NodeState:
     """``ids``: the cell's CPU ids, ascending; ``shape``: `HostTopology.core_shape`."""
-    memory_kib, pages, memory_key = placeable
+    memory_kib, pages, memory = placeable
     whole = cell.core_cpus
     if not unusable or unusable.isdisjoint(ids):
         cpus = list(ids)
@@ -158,7 +162,7 @@ def _node_state(
         usable = set(cpus)
         whole = tuple(threads for threads in whole if usable.issuperset(threads))
         shape = tuple(map(len, whole))
-    signature = (*memory_key, len(cpus), shape, bool(ids))
+    signature = _signature(memory, len(cpus), shape, bool(ids))
     return NodeState(cell.id, memory_kib, pages, cpus, whole, bool(ids), signature)
 
 
